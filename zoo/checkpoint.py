@@ -1,0 +1,62 @@
+"""Checkpoints: written atomically, loaded with ``torch.load(..., weights_only=True)``.
+
+A checkpoint is a plain dict of tensors and Python primitives, so that it loads without
+unpickling arbitrary objects. Keys written by :mod:`zoo.train`:
+
+``model`` (registry name), ``model_kwargs`` (dict), ``state_dict``, ``dataset`` (name),
+``normalization`` (``{"mean": float, "std": float}`` of the training set), ``image_size``
+(``[H, W]``), ``num_classes``, ``config`` (training config as a dict), ``seed``, ``epoch``
+(epochs completed), ``metrics`` (dict of the latest/best metrics), and for resuming
+``optimizer``, ``scheduler``, ``rng`` (RNG states) and ``history``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, unreadable or lacks a required entry."""
+
+
+def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``state`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint dict with ``weights_only=True``.
+
+    Raises
+    ------
+    CheckpointError
+        If the file does not exist or is not a readable checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt files
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from exc
+    for key in ("model", "model_kwargs", "state_dict"):
+        if not isinstance(state, dict) or key not in state:
+            raise CheckpointError(f"{path}: checkpoint lacks the entry {key!r}")
+    return state
