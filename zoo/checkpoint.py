@@ -60,3 +60,45 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         if not isinstance(state, dict) or key not in state:
             raise CheckpointError(f"{path}: checkpoint lacks the entry {key!r}")
     return state
+
+
+def load_model(
+    path: str | os.PathLike, device: str | torch.device = "cpu",
+) -> tuple[torch.nn.Module, dict]:
+    """Recreate a checkpoint's model through the registry, in eval mode on ``device``.
+
+    Parameters
+    ----------
+    path : path-like
+        Checkpoint written by :func:`save_checkpoint` (keys ``model``, ``model_kwargs``,
+        ``state_dict`` at least).
+    device : str or torch.device, default "cpu"
+        Where the model's parameters are placed.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        The model with the stored weights, in eval mode.
+    state : dict
+        The whole checkpoint dict (tensors on the CPU).
+
+    Raises
+    ------
+    CheckpointError
+        If the file is missing or unreadable, names an unknown model or arguments it does not
+        accept, or holds weights that do not fit that model.
+    """
+    from zoo.registry import create_model  # local: checkpoint I/O above needs no model code
+
+    state = load_checkpoint(path)
+    name, kwargs = state["model"], state["model_kwargs"]
+    try:
+        model = create_model(name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot recreate model {name!r}: {exc}") from exc
+    try:
+        model.load_state_dict(state["state_dict"])
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__  # one line, bounded
+        raise CheckpointError(f"{path}: weights do not fit model {name!r}: {detail}") from exc
+    return model.to(device).eval(), state

@@ -1,0 +1,156 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import zoo
+from zoo.checkpoint import save_checkpoint
+from zoo.cli import main
+from zoo.plot import glimpse_squares, pick_images, plot_glimpses, read_exports, scanpath_array
+
+
+def make_checkpoint(path, name, dataset="synthetic", **kwargs):
+    torch.manual_seed(0)
+    model = zoo.create_model(name, num_classes=4, **kwargs)
+    save_checkpoint({
+        "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
+        "dataset": dataset, "normalization": {"mean": 0.5, "std": 0.25},
+        "image_size": [28, 28], "num_classes": 4, "config": {}, "seed": 0, "epoch": 0,
+        "metrics": {},
+    }, path)
+    return path
+
+
+def one_line_error(capsys, rc, *fragments):
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and err.startswith("zoo: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_list_prints_registered_names(capsys):
+    assert main(["list"]) == 0
+    names = capsys.readouterr().out.split()
+    assert {"cnn", "ram", "dram", "mram", "dram_nocontext", "dram_hybrid", "mram_single"} <= \
+        set(names)
+
+
+def test_train_delegates_to_zoo_train(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0 and "--glimpses" in capsys.readouterr().out
+    assert main(["train", "--dataset", "synthetic"]) == 2  # zoo.train's own check
+    assert "--model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_missing_checkpoint(capsys, tmp_path, command):
+    out = tmp_path / "out.parquet"
+    argv = [command, str(tmp_path / "nope.pt")] + (["--out", str(out)] if command == "export"
+                                                   else ["--json", str(tmp_path / "r.json")])
+    one_line_error(capsys, main(argv), "nope.pt", "no such checkpoint")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_corrupt_checkpoint(capsys, tmp_path, command):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00not a checkpoint" * 10)
+    out = tmp_path / "out.parquet"
+    argv = [command, str(bad)] + (["--out", str(out)] if command == "export" else [])
+    one_line_error(capsys, main(argv), "bad.pt", "not a readable checkpoint")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pt"]
+
+
+def test_missing_data(capsys, tmp_path):
+    ckpt = make_checkpoint(tmp_path / "m.pt", "ram", dataset="fashion-mnist", glimpses=2)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out.parquet"
+    rc = main(["export", str(ckpt), "--out", str(out), "--data-dir", str(empty)])
+    one_line_error(capsys, rc, str(empty))
+    assert not out.exists()
+
+
+def test_export_evaluate_and_plot_end_to_end(capsys, tmp_path):
+    exports = []
+    for name in ("mram", "ram"):
+        ckpt = make_checkpoint(tmp_path / f"{name}.pt", name, glimpses=3)
+        out = tmp_path / f"{name}.parquet"
+        assert main(["export", str(ckpt), "--out", str(out), "--limit", "20",
+                     "--device", "cpu"]) == 0
+        exports.append(str(out))
+    sampled = str(tmp_path / "mram-sampled.parquet")
+    assert main(["export", str(tmp_path / "mram.pt"), "--out", sampled, "--limit", "20",
+                 "--stochastic", "--seed", "3"]) == 0
+    exports.insert(1, sampled)
+    assert len(pd.read_parquet(exports[0])) == 20 * 3
+    assert read_exports(exports)["row"].unique().tolist() == ["MRAM-3", "MRAM-3-sampled",
+                                                              "RAM-3"]
+    both = read_exports([exports[0], exports[0]])["row"].unique().tolist()
+    assert both == ["MRAM-3 [mram]"]  # same label from two files: file stems tell them apart
+
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", str(tmp_path / "ram.pt"), "--device", "cpu", "--repeats", "2",
+                 "--latency-images", "2", "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "ms/image" in out and "images/s" in out and "RAM-3" in out
+    assert json.loads(report.read_text())["images"] == 500
+
+    fig = tmp_path / "figs" / "fig2"
+    assert main(["plot", *exports, "--out", str(fig), "--images", "3",
+                 "--class-names", "a", "b", "c", "d"]) == 0
+    for ext in ("png", "svg"):
+        assert (tmp_path / "figs" / f"fig2.{ext}").stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["fig2.png", "fig2.svg"]
+    capsys.readouterr()
+    rc = main(["plot", *exports, "--out", str(tmp_path / "g"), "--class-names", "a"])
+    one_line_error(capsys, rc, "class_names")
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_plot_of_unreadable_export_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    one_line_error(capsys, main(["plot", str(bad), "--out", str(tmp_path / "f")]), "bad.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet"]
+
+
+def test_glimpse_squares_follow_the_sensor_rounding_rule():
+    # centre 10.5 px, side 8: top-left floor(10.5 - 4 + 0.5) = 7; centre 3.2: floor(-0.3) = -1
+    squares = glimpse_squares(np.array([[10.5, 3.2]]), 8)
+    np.testing.assert_array_equal(
+        squares[0], [[7, -1], [15, -1], [15, 7], [7, 7], [7, -1]])
+
+
+def test_scanpath_array_and_pick_images():
+    # two models, three images (labels 1, 0, 1), steps stored out of order
+    table = pd.DataFrame({
+        "row": ["A"] * 6 + ["B"] * 3,
+        "image_id": [0, 0, 1, 1, 2, 2, 2, 1, 0],
+        "label": [1, 1, 0, 0, 1, 1, 1, 0, 1],
+        "step": [1, 0, 0, 1, 0, 1, 0, 0, 0],
+        "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        "y": [0.0] * 9,
+    })
+    ids = pick_images(table)  # first image of each class, classes in order
+    np.testing.assert_array_equal(ids, [1, 0])
+    a = scanpath_array(table, "A", ids)
+    np.testing.assert_array_equal(a[..., 0], [[3.0, 4.0], [2.0, 1.0]])
+    np.testing.assert_array_equal(scanpath_array(table, "B", np.array([2, 0]))[..., 0],
+                                  [[7.0], [9.0]])
+    with pytest.raises(ValueError, match="'A'"):
+        scanpath_array(table, "A", np.array([0, 7]))
+
+
+def test_plot_glimpses_checks_shapes(tmp_path):
+    images = np.zeros((2, 28, 28))
+    with pytest.raises(ValueError, match="rows\\['MRAM'\\]"):
+        plot_glimpses(images, {"MRAM": np.zeros((3, 4, 2))}, tmp_path / "f")
+    paths = plot_glimpses(images, {"MRAM": np.full((2, 4, 2), 14.0)}, tmp_path / "f.png",
+                          titles=["a", "b"], numbers=True)
+    assert [p.name for p in paths] == ["f.png", "f.svg"]

@@ -1,0 +1,186 @@
+"""Tests of zoo.train on the synthetic dataset: learning, outputs, exact resume, early stopping,
+the command line and a two-process DDP run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import zoo
+from zoo.checkpoint import load_checkpoint
+from zoo.data import make_splits, normalize
+from zoo.train import TrainConfig, main, train
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL_MRAM = {"glimpses": 3, "hidden": 32}
+
+
+def config(out: Path, **overrides) -> TrainConfig:
+    """A small, fast run; one thread, as the tests may run beside each other on 2 cores."""
+    settings = dict(model="mram", model_kwargs=SMALL_MRAM, dataset="synthetic",
+                    out_dir=str(out), epochs=2, batch_size=64, limit=300, lr=1e-3,
+                    num_threads=1)
+    return TrainConfig(**{**settings, **overrides})
+
+
+def read_metrics(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def independent_test_metrics(checkpoint: Path, limit: int = 300) -> tuple[float, float]:
+    """Test accuracy and mean cross-entropy of a checkpoint, computed here from scratch."""
+    state = load_checkpoint(checkpoint)
+    model = zoo.create_model(state["model"], **state["model_kwargs"])
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    images, labels = make_splits(state["dataset"], limit=limit).test
+    norm = state["normalization"]
+    with torch.no_grad():
+        x = normalize(images, norm["mean"], norm["std"])
+        logits = model(x, sample=False).logits if model.has_glimpses else model(x)
+    return (logits.argmax(1) == labels).double().mean().item(), F.cross_entropy(
+        logits.double(), labels).item()
+
+
+@pytest.mark.parametrize("model, kwargs", [("mram", SMALL_MRAM), ("cnn", {})])
+def test_learns_synthetic_well_above_chance(tmp_path, model, kwargs):
+    final = train(config(tmp_path, model=model, model_kwargs=kwargs, epochs=3, limit=600))
+    chance = 1 / 4
+    assert final["best_val_acc"] > chance + 0.35
+    assert final["test_acc"] > chance + 0.35
+    assert final["epochs_run"] == 3 and not final["stopped_early"]
+
+
+def test_outputs_checkpoints_and_test_accuracy(tmp_path):
+    cfg = config(tmp_path, epochs=1, lr=3e-4)
+    final = train(cfg)
+    # Only the documented files: atomic writes leave no temporary files behind.
+    assert sorted(os.listdir(tmp_path)) == ["best.pt", "config.json", "final.json", "last.pt",
+                                            "metrics.jsonl"]
+    for name in ("last.pt", "best.pt"):
+        state = torch.load(tmp_path / name, weights_only=True)
+        assert {"model", "model_kwargs", "state_dict", "dataset", "normalization", "image_size",
+                "num_classes", "config", "seed", "epoch", "metrics", "history"} <= set(state)
+        assert state["image_size"] == [28, 28] and state["num_classes"] == 4
+    last = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert {"optimizer", "scheduler", "rng"} <= set(last)
+    # Normalisation = statistics of the training split only.
+    splits = make_splits("synthetic", limit=300)
+    assert last["normalization"] == splits.normalization
+    # The stored arguments are the model's full config, with the dataset's class count and a
+    # padding value that is intensity 0 in normalised units.
+    pad_value = -splits.mean / splits.std
+    assert last["model_kwargs"] == zoo.create_model(
+        "mram", num_classes=4, pad_value=pad_value, **SMALL_MRAM).config
+    # The reported test metrics agree with an independent evaluation of best.pt.
+    acc, loss = independent_test_metrics(tmp_path / "best.pt")
+    assert final["test_acc"] == pytest.approx(acc, abs=1e-12)
+    assert final["test_loss"] == pytest.approx(loss, rel=1e-5)
+    best = load_checkpoint(tmp_path / "best.pt")
+    assert best["metrics"]["test_acc"] == final["test_acc"]
+    assert json.loads((tmp_path / "final.json").read_text()) == json.loads(json.dumps(final))
+    assert final["split_sizes"] == {"train": 270, "val": 30, "test": 500}
+    assert final["torch_version"] == torch.__version__ and final["device"] == "cpu"
+    assert json.loads((tmp_path / "config.json").read_text()) == json.loads(
+        json.dumps(dataclasses.asdict(cfg)))
+    (record,) = read_metrics(tmp_path)
+    assert record["epoch"] == 1 and record["val_acc"] == best["best_val_acc"]
+    assert record["train_reward"] == pytest.approx(record["train_acc"])  # R = 1 iff correct
+
+
+def test_resume_reaches_the_same_weights(tmp_path):
+    straight, parted = tmp_path / "straight", tmp_path / "parted"
+    train(config(straight, epochs=2))
+    train(config(parted, epochs=1))
+    assert main(["--out", str(parted), "--resume", "--epochs", "2"]) == 0
+    a = torch.load(straight / "last.pt", weights_only=True)
+    b = torch.load(parted / "last.pt", weights_only=True)
+    assert a["epoch"] == b["epoch"] == 2
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for key in a["state_dict"]:
+        assert torch.equal(a["state_dict"][key], b["state_dict"][key]), key
+    for pa, pb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(),
+                      strict=True):
+        assert torch.equal(pa["exp_avg_sq"], pb["exp_avg_sq"])
+    assert torch.equal(a["rng"]["torch"][0], b["rng"]["torch"][0])
+
+    def without_time(records):
+        return [{k: v for k, v in r.items() if k != "epoch_time_s"} for r in records]
+
+    assert without_time(read_metrics(straight)) == without_time(read_metrics(parted))
+    assert len(read_metrics(parted)) == 2
+
+
+def test_early_stopping_and_lr_reduction(tmp_path):
+    # The tiny validation set (30 images) saturates quickly, so training must stop on its own.
+    final = train(config(tmp_path, epochs=40, patience=3, lr_patience=0, lr=3e-3))
+    history = read_metrics(tmp_path)
+    assert final["stopped_early"] and final["epochs_run"] == len(history) < 40
+    accs = [r["val_acc"] for r in history]
+    best_epoch = accs.index(max(accs)) + 1  # the first epoch reaching the maximum
+    assert final["best_epoch"] == best_epoch and len(history) == best_epoch + 3
+    # Naive re-implementation of ReduceLROnPlateau(mode="max", factor 0.5, patience 0) with
+    # torch's default relative threshold 1e-4.
+    lr, best = 3e-3, -float("inf")
+    for record in history:
+        assert record["lr"] == pytest.approx(lr, rel=1e-12)
+        if record["val_acc"] > best * (1 + 1e-4):
+            best = record["val_acc"]
+        else:
+            lr *= 0.5
+
+
+def one_line_error(capsys, code: int, fragment: str) -> None:
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("zoo train: error: ") and fragment in err
+
+
+def test_cli_errors(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    base = ["--out", str(tmp_path / "run"), "--num-threads", "1"]
+    one_line_error(capsys, main(["--model", "cnn", "--dataset", "mnist", "--data-dir", str(empty),
+                                 *base]), "missing train-images-idx3-ubyte.gz")
+    one_line_error(capsys, main(["--model", "nope", "--dataset", "synthetic", *base]),
+                   "unknown model 'nope'")
+    one_line_error(capsys, main(["--dataset", "synthetic", *base]), "missing --model")
+    one_line_error(capsys, main(["--model", "cnn", "--dataset", "synthetic", "--glimpses", "3",
+                                 *base]), "cannot create model 'cnn'")
+    one_line_error(capsys, main(["--resume", *base]), "no such checkpoint file")
+    run = ["--model", "cnn", "--dataset", "synthetic", "--limit", "100", "--epochs", "1", *base]
+    assert main(run) == 0
+    capsys.readouterr()
+    one_line_error(capsys, main(run), "already holds a run")
+    one_line_error(capsys, main(["--resume", "--seed", "2", *base]),
+                   "started with seed=1; cannot resume it with seed=2")
+
+
+def test_ddp_two_processes(tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           "2", "-m", "zoo.train", "--model", "mram", "--glimpses", "2", "--hidden", "16",
+           "--dataset", "synthetic", "--limit", "300", "--epochs", "1", "--batch-size", "64",
+           "--out", str(out), "--num-threads", "1", "--device", "cpu"]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(os.listdir(out)) == ["best.pt", "config.json", "final.json", "last.pt",
+                                       "metrics.jsonl"]
+    final = json.loads((out / "final.json").read_text())
+    assert final["world_size"] == 2 and len(read_metrics(out)) == 1
+    last = torch.load(out / "last.pt", weights_only=True)
+    assert len(last["rng"]["torch"]) == 2  # one RNG state per rank
+    assert not any(k.startswith("module.") for k in last["state_dict"])
+    # Sharded evaluation summed over both ranks equals a single-process evaluation.
+    acc, loss = independent_test_metrics(out / "best.pt")
+    assert final["test_acc"] == pytest.approx(acc, abs=1e-12)
+    assert final["test_loss"] == pytest.approx(loss, rel=1e-5)

@@ -1,0 +1,278 @@
+"""Building blocks shared by the glimpse models (RAM, DRAM, MRAM) and their common step loop.
+
+Layer sizes follow the parameter arithmetic that reproduces the paper's counts (glimpse
+network 74,752; location network 33,154; one-layer baseline 257 or 513 parameters).
+
+Gradient routing (a choice; the paper does not spell it out): glimpse locations are sampled and
+detached, so the classification loss never reaches the location policy; the REINFORCE term
+reaches the policy through the Gaussian mean *and* the recurrent state(s) it reads (as in the
+original RAM/DRAM, where the policy-gradient term is taken with respect to every parameter
+upstream of the policy; DRAM's upper LSTM and context network learn from it alone); the
+baseline reads a detached state, so its MSE trains the baseline layer only.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo.base import GlimpseOutput
+from zoo.sensor import pad_images, read_glimpses
+
+State = tuple[torch.Tensor, ...]
+
+
+def check_images(images: torch.Tensor, channels: int, image_size: Sequence[int], who: str) -> None:
+    """Raise ``ValueError`` unless ``images`` is a float batch of shape (B, channels, H, W)."""
+    expected = (channels, *image_size)
+    if images.dim() != 4 or tuple(images.shape[1:]) != expected or not images.is_floating_point():
+        shape = ", ".join(map(str, expected))
+        raise ValueError(f"{who}: expected float images of shape (B, {shape}), "
+                         f"got {images.dtype} {tuple(images.shape)}")
+
+
+class GlimpseNetwork(nn.Module):
+    """Glimpse feature ``g_t`` from a patch and its location (the paper's Eq. 1).
+
+    ``g = relu(W_what relu(W_p patch) + W_where relu(W_l l))``: patch -> ``hidden`` and
+    location (2) -> ``hidden``, each with ReLU, then each linearly to ``out`` and summed.
+
+    Parameters
+    ----------
+    size : int
+        Glimpse side in pixels (default 8).
+    scales : int
+        Number of scales stacked in the patch (default 1).
+    channels : int
+        Image channels (default 1).
+    hidden : int
+        Width of the "what" and "where" layers (default 128).
+    out : int
+        Output features (default 256).
+    """
+
+    def __init__(self, size: int = 8, scales: int = 1, channels: int = 1, hidden: int = 128,
+                 out: int = 256):
+        super().__init__()
+        self.fc_patch = nn.Linear(scales * channels * size * size, hidden)
+        self.fc_loc = nn.Linear(2, hidden)
+        self.fc_what = nn.Linear(hidden, out)
+        self.fc_where = nn.Linear(hidden, out)
+
+    def forward(self, patch: torch.Tensor, location: torch.Tensor) -> torch.Tensor:
+        """Map patches (B, scales*C, size, size) and locations (B, 2) to features (B, out)."""
+        what = F.relu(self.fc_patch(patch.flatten(1)))
+        where = F.relu(self.fc_loc(location))
+        return F.relu(self.fc_what(what) + self.fc_where(where))
+
+
+class LocationPolicy(nn.Module):
+    """Gaussian glimpse-location policy with a fixed standard deviation.
+
+    Mean ``tanh(W_2 relu(W_1 h))`` (``hidden -> 128 -> 2``). The std is a constant, not learned;
+    the paper leaves it open. The default 0.1 normalised units is 5% of the image side, i.e.
+    1.4 px on a 28-px image (sigma in pixels = ``std * W / 2``).
+
+    Parameters
+    ----------
+    hidden : int
+        Features of the state the policy reads (default 256).
+    std : float
+        Standard deviation in normalised ``[-1, 1]`` units (default 0.1).
+    """
+
+    def __init__(self, hidden: int = 256, std: float = 0.1):
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"LocationPolicy: std must be > 0, got {std}")
+        self.std = float(std)
+        self._log_norm = math.log(self.std) + 0.5 * math.log(2 * math.pi)
+        self.fc = nn.Linear(hidden, 128)
+        self.fc_mean = nn.Linear(128, 2)
+
+    def forward(self, h: torch.Tensor, sample: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Choose a location from state ``h`` (B, hidden).
+
+        Returns
+        -------
+        location : Tensor, shape (B, 2)
+            Detached; ``mean + std * eps`` when ``sample`` else the mean, clamped to [-1, 1].
+        mean : Tensor, shape (B, 2)
+            Policy mean in (-1, 1).
+        log_prob : Tensor, shape (B,)
+            ``log N(x | mean, std^2)`` of the unclamped choice ``x``, summed over x and y. The
+            choice is detached (no reparameterisation), so gradients reach the policy only
+            through ``mean``: the score-function (REINFORCE) estimator.
+        """
+        mean = torch.tanh(self.fc_mean(F.relu(self.fc(h))))
+        x = (mean + self.std * torch.randn_like(mean)).detach() if sample else mean.detach()
+        log_prob = ((x - mean) ** 2 / (-2 * self.std**2) - self._log_norm).sum(-1)
+        return x.clamp(-1, 1), mean, log_prob
+
+
+class Baseline(nn.Module):
+    """Reward baseline ``b_t``: a single linear layer to a scalar.
+
+    The paper calls ``f_b`` a small MLP, but its parameter counts (0.637M RAM, 1.163M MRAM) only
+    add up with one linear layer (257 parameters for 256 inputs, 513 for the hybrid 512); a
+    512->128->1 MLP would make MRAM 1.229M. We follow the counts.
+    """
+
+    def __init__(self, in_features: int):
+        super().__init__()
+        self.fc = nn.Linear(in_features, 1)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Map states (B, in_features) to baselines (B,)."""
+        return self.fc(h).squeeze(-1)
+
+
+class GlimpseModel(nn.Module, ABC):
+    """Common parts and step loop of the recurrent glimpse models.
+
+    Per step ``t = 0..T-1``: the policy reads the state *before* glimpse ``t`` and gives
+    ``l_t``; the baseline ``b_t`` reads the same moment's (detached) state; the glimpse at
+    ``l_t`` then updates the recurrent core. Logits come from the final state (``y_T``).
+
+    Subclasses add ``self.baseline`` and their core(s), and define :meth:`initial_state`,
+    :meth:`update` and which state feeds the policy, baseline and action head.
+
+    Parameters
+    ----------
+    num_classes : int
+        Number of classes (default 10).
+    glimpses : int
+        Glimpses per image, ``T`` (default 12).
+    size : int
+        Glimpse side in pixels at the finest scale (default 8).
+    scales : int
+        Glimpse scales; scale ``i`` covers ``size * 2**i`` px (default 1).
+    channels : int
+        Image channels (default 1).
+    image_size : (int, int)
+        ``(H, W)`` in pixels of the images the model accepts (default (28, 28)).
+    hidden : int
+        LSTM units and glimpse-feature size (default 256).
+    std : float
+        Location-policy standard deviation, normalised units (default 0.1).
+    pad_value : float
+        What pixels outside the image read as, in the units of the model's input (default 0).
+        :mod:`zoo.train` sets it to ``-mean / std`` of the training set, so that the glimpse
+        sees black (intensity 0) beyond the border of a normalised image.
+    """
+
+    has_glimpses = True
+    name = "glimpse"
+
+    def __init__(self, num_classes: int = 10, glimpses: int = 12, size: int = 8, scales: int = 1,
+                 channels: int = 1, image_size: Sequence[int] = (28, 28), hidden: int = 256,
+                 std: float = 0.1, pad_value: float = 0.0):
+        super().__init__()
+        image_size = [int(v) for v in image_size]
+        if len(image_size) != 2 or min(image_size) < 1:
+            raise ValueError(f"{type(self).__name__}: image_size must be (H, W) > 0, "
+                             f"got {image_size}")
+        if min(num_classes, glimpses, size, scales, channels, hidden) < 1:
+            raise ValueError(f"{type(self).__name__}: num_classes, glimpses, size, scales, "
+                             "channels and hidden must be >= 1")
+        self.glimpses, self.size, self.scales = glimpses, size, scales
+        self.channels, self.image_size, self.hidden = channels, image_size, hidden
+        self.pad_value = float(pad_value)
+        self.config = dict(num_classes=num_classes, glimpses=glimpses, size=size, scales=scales,
+                           channels=channels, image_size=image_size, hidden=hidden, std=std,
+                           pad_value=self.pad_value)
+        self.glimpse_net = GlimpseNetwork(size, scales, channels, hidden=128, out=hidden)
+        self.policy = LocationPolicy(hidden, std)
+        self.action = nn.Linear(hidden, num_classes)
+
+    @abstractmethod
+    def initial_state(self, images: torch.Tensor) -> State:
+        """Recurrent state before the first glimpse."""
+
+    @abstractmethod
+    def update(self, g: torch.Tensor, state: State) -> State:
+        """Next state after the glimpse features ``g`` (B, hidden)."""
+
+    @abstractmethod
+    def policy_state(self, state: State) -> torch.Tensor:
+        """The (B, hidden) state the location policy reads."""
+
+    @abstractmethod
+    def action_state(self, state: State) -> torch.Tensor:
+        """The (B, hidden) state the action head reads after the last glimpse."""
+
+    def baseline_state(self, state: State) -> torch.Tensor:
+        """The state the baseline reads; by default the policy's."""
+        return self.policy_state(state)
+
+    def forward(self, images: torch.Tensor, sample: bool = True) -> GlimpseOutput:
+        """Take ``T`` glimpses of each image and classify it.
+
+        Parameters
+        ----------
+        images : Tensor, shape (B, channels, H, W)
+            Normalised images; pixels outside the image read as ``pad_value``.
+        sample : bool
+            Sample locations from the policy (training) or use its mean (default True).
+        """
+        check_images(images, self.channels, self.image_size, type(self).__name__)
+        height, width = self.image_size
+        padded = pad_images(images, self.size, self.scales, self.pad_value)
+        state = self.initial_state(images)
+        locations, means, log_probs, baselines = [], [], [], []
+        for _ in range(self.glimpses):
+            location, mean, log_prob = self.policy(self.policy_state(state), sample)
+            baselines.append(self.baseline(self.baseline_state(state).detach()))
+            patch = read_glimpses(padded, location, height, width, self.size, self.scales)
+            state = self.update(self.glimpse_net(patch, location), state)
+            locations.append(location)
+            means.append(mean)
+            log_probs.append(log_prob)
+        return GlimpseOutput(
+            logits=self.action(self.action_state(state)),
+            locations=torch.stack(locations, 1),
+            means=torch.stack(means, 1),
+            log_probs=torch.stack(log_probs, 1),
+            baselines=torch.stack(baselines, 1),
+        )
+
+
+class TwoLayerModel(GlimpseModel):
+    """Two stacked LSTM cells: the lower one reads the glimpse, the upper one the lower's ``h``.
+
+    Parameters
+    ----------
+    baseline : {"single", "hybrid"}
+        ``"single"``: ``b_t`` from the state the policy reads (256 -> 1); ``"hybrid"``: from
+        ``[h1 || h2]`` (512 -> 1), the paper's Eq. 8.
+    **kwargs
+        See :class:`GlimpseModel`.
+    """
+
+    def __init__(self, baseline: str = "hybrid", **kwargs):
+        super().__init__(**kwargs)
+        if baseline not in ("single", "hybrid"):
+            raise ValueError(f"{type(self).__name__}: baseline must be 'single' or 'hybrid', "
+                             f"got {baseline!r}")
+        self.config["baseline"] = baseline
+        self.hybrid = baseline == "hybrid"
+        self.lower = nn.LSTMCell(self.hidden, self.hidden)
+        self.upper = nn.LSTMCell(self.hidden, self.hidden)
+        self.baseline = Baseline(2 * self.hidden if self.hybrid else self.hidden)
+
+    def initial_state(self, images: torch.Tensor) -> State:
+        zeros = images.new_zeros(images.shape[0], self.hidden)
+        return zeros, zeros, zeros, zeros  # h1, c1, h2, c2
+
+    def update(self, g: torch.Tensor, state: State) -> State:
+        h1, c1 = self.lower(g, state[:2])
+        return (h1, c1, *self.upper(h1, state[2:]))
+
+    def baseline_state(self, state: State) -> torch.Tensor:
+        return torch.cat((state[0], state[2]), 1) if self.hybrid else self.policy_state(state)
