@@ -1,0 +1,311 @@
+"""Kernel density estimates of fixation durations and saccade distances on a bounded support.
+
+Durations and distances cannot be negative, and a plain Gaussian KDE would put part of its mass
+below zero and underestimate the density near the boundary. Every estimate here is therefore
+*reflected* at a lower bound ``L``::
+
+    f(x) = k(x) + k(2 L - x)   for x >= L,        f(x) = 0   for x < L,
+
+where ``k`` is the ordinary Gaussian KDE (computed with :class:`scipy.stats.gaussian_kde`). The
+reflected term adds back exactly the mass that ``k`` puts below ``L``, so ``f`` integrates to 1
+over ``[L, inf)``.
+
+Durations in glimpse steps are whole numbers >= 1. They are treated as *discrete*: the
+boundary is placed half a step below the smallest possible value (``L = 0.5``, a continuity
+correction) and the exact probability mass function is returned next to the smooth density.
+
+Bandwidth
+---------
+``h`` is the standard deviation of the Gaussian kernel, in the unit of the data, computed from
+the full data (``n`` values, sample standard deviation ``sd`` with ``ddof=1``):
+
+- ``"scott"``: ``h = sd * n ** (-1/5)`` (the same as scipy's default for 1-D data);
+- ``"silverman"``: ``h = 0.9 * min(sd, IQR / 1.34) * n ** (-1/5)`` (Silverman's rule of thumb;
+  ``sd`` alone when the interquartile range is 0). This is *not* scipy's ``"silverman"``,
+  which uses ``sd * (3 n / 4) ** (-1/5)``;
+- a float: ``h`` itself, used as given.
+
+The two rules are floored at :data:`MIN_BANDWIDTH` of the unit (0.5 for discrete data, half the
+spacing of whole numbers), so that data with (almost) no spread, such as a single repeated
+value, still give a narrow but valid density.
+
+Large samples
+-------------
+Above :data:`BIN_THRESHOLD` continuous values, the data are binned into bins of width
+``h / 20`` and the occupied bin centres are passed to ``gaussian_kde`` with their counts as
+weights; the kernel width is then set to exactly ``h`` (scipy would otherwise derive it from
+the weighted, effective sample size). Each value moves by at most ``h / 40``, so the change is
+a small fraction (about 1/70) of the estimate's own sampling noise; on 50,000 values it is
+below 1e-3 of the peak density. Discrete data are always reduced to their distinct
+values and counts, which is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Smallest bandwidth the rules may return, per unit (the unit of the data).
+MIN_BANDWIDTH: dict[str, float] = {
+    "steps": 0.5, "ms": 1.0, "px": 0.5, "deg": 0.01, "relative": 0.01,
+}
+#: Smallest bandwidth for discrete (whole-number) data: half the spacing between values.
+MIN_BANDWIDTH_DISCRETE = 0.5
+#: Above this many continuous values the data are binned before the kernel sum.
+BIN_THRESHOLD = 20_000
+#: Bins per bandwidth when binning (bin width = bandwidth / BINS_PER_BANDWIDTH).
+BINS_PER_BANDWIDTH = 20
+
+
+@dataclass
+class Density:
+    """A reflected kernel density estimate evaluated on a grid.
+
+    Attributes
+    ----------
+    grid : numpy.ndarray
+        Evaluation points, in ``unit``.
+    density : numpy.ndarray
+        Probability density at ``grid`` (per ``unit``); 0 below ``lower``. Integrates to about
+        1 over ``[lower, inf)``.
+    bandwidth : float
+        Standard deviation of the Gaussian kernel, in ``unit``.
+    lower : float
+        Lower bound of the support, where the kernel is reflected, in ``unit``.
+    n : int
+        Number of observations.
+    unit : str
+        ``"steps"``, ``"ms"``, ``"px"``, ``"deg"`` or ``"relative"``.
+    pmf : pandas.Series or None
+        Discrete data only: relative frequency of each distinct value (index: the value, in
+        ``unit``; sums to 1). None for continuous data.
+    """
+
+    grid: np.ndarray
+    density: np.ndarray
+    bandwidth: float
+    lower: float
+    n: int
+    unit: str
+    pmf: pd.Series | None
+
+
+def check_values(values, *, name: str = "values", lower: float = -np.inf,
+                 discrete: bool = False) -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array after checking it.
+
+    Parameters
+    ----------
+    values : array-like
+        1-D numbers (a list, array or pandas Series).
+    name : str, default "values"
+        What the values are (e.g. ``"fixation durations"``), used in error messages.
+    lower : float, default -inf
+        Smallest allowed value.
+    discrete : bool, default False
+        Require whole numbers.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not numeric or not 1-D, is empty, holds NaN or infinite values,
+        values below ``lower``, or (``discrete``) non-integers. The message names ``name`` and
+        the first offending position.
+    """
+    try:
+        if isinstance(values, (pd.Series, pd.Index)):
+            v = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            v = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: expected numbers ({err})") from err
+    if v.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got shape {v.shape}")
+    if v.size == 0:
+        raise ValueError(f"no {name} given (got an empty array); need at least one value")
+    problems = (
+        (~np.isfinite(v), "is NaN or infinite; drop or fill such values first"),
+        (v < lower, f"is below the lower bound {lower}"),
+        (discrete & (v != np.round(v)), "is not a whole number (discrete data expected)"),
+    )
+    for bad, what in problems:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{name}: {int(bad.sum())} value(s) rejected; the first, {float(v[i])} at position "
+                f"{i}, {what}")
+    return v
+
+
+def _floor(unit: str, discrete: bool) -> float:
+    """Smallest rule bandwidth for ``unit`` (checked) and ``discrete``."""
+    if unit not in MIN_BANDWIDTH:
+        raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(MIN_BANDWIDTH)}")
+    return MIN_BANDWIDTH_DISCRETE if discrete else MIN_BANDWIDTH[unit]
+
+
+def _rule_bandwidth(v: np.ndarray, bw_method: str | float, floor: float) -> float:
+    """Bandwidth of checked values ``v`` by ``bw_method`` (see the module docstring)."""
+    if not isinstance(bw_method, str):
+        h = float(bw_method)
+        if not (np.isfinite(h) and h > 0):
+            raise ValueError(f"bandwidth must be a positive finite number, got {bw_method!r}")
+        return h
+    if bw_method not in ("scott", "silverman"):
+        raise ValueError(
+            f"unknown bw_method {bw_method!r}; expected 'scott', 'silverman' or a number")
+    n = v.size
+    sd = float(np.std(v, ddof=1)) if n > 1 else 0.0
+    spread = sd
+    if bw_method == "silverman":
+        q25, q75 = np.percentile(v, [25, 75])
+        if q75 > q25:
+            spread = min(sd, (q75 - q25) / 1.34)
+        spread *= 0.9
+    return max(spread * n ** -0.2, floor)
+
+
+def select_bandwidth(values, bw_method: str | float = "scott", *, unit: str,
+                     discrete: bool = False, name: str = "values") -> float:
+    """Kernel standard deviation for ``values``, in ``unit``.
+
+    Parameters
+    ----------
+    values : array-like
+        1-D finite numbers, in ``unit``.
+    bw_method : {"scott", "silverman"} or float, default "scott"
+        Rule (see the module docstring) or the bandwidth itself, in ``unit``.
+    unit : str
+        One of :data:`MIN_BANDWIDTH`; sets the floor of the rules.
+    discrete : bool, default False
+        Whole-number data: floor :data:`MIN_BANDWIDTH_DISCRETE` instead of the unit's.
+    name : str, default "values"
+        What the values are, for error messages.
+
+    Returns
+    -------
+    float
+        Bandwidth, in ``unit``.
+    """
+    floor = _floor(unit, discrete)
+    return _rule_bandwidth(check_values(values, name=name, discrete=discrete), bw_method, floor)
+
+
+def _kernel_sum(points: np.ndarray, weights: np.ndarray | None, h: float):
+    """Weighted Gaussian KDE of ``points`` with kernel standard deviation exactly ``h``."""
+    if np.ptp(points) == 0:
+        # gaussian_kde rejects zero-variance data; all kernels coincide, so the sum is one.
+        return lambda x: stats.norm.pdf(x, loc=points[0], scale=h)
+    kde = stats.gaussian_kde(points, bw_method=1.0, weights=weights)
+    # With factor 1, kde.covariance is the (weighted) data variance; rescale to h**2.
+    kde.set_bandwidth(h / np.sqrt(kde.covariance[0, 0]))
+    return kde
+
+
+def fit_density(values, *, unit: str, lower: float = 0.0, discrete: bool = False,
+                bw_method: str | float = "scott", grid: np.ndarray | None = None,
+                grid_points: int = 512, name: str = "values") -> Density:
+    """Reflected Gaussian KDE of ``values`` on ``[lower, inf)``.
+
+    Parameters
+    ----------
+    values : array-like
+        1-D finite numbers >= ``lower``, in ``unit``; whole numbers if ``discrete``.
+    unit : str
+        ``"steps"``, ``"ms"``, ``"px"``, ``"deg"`` or ``"relative"``.
+    lower : float, default 0.0
+        Lower bound of the support (reflection point), in ``unit``.
+    discrete : bool, default False
+        Whole-number data: also return the exact pmf; bandwidth floor 0.5.
+    bw_method : {"scott", "silverman"} or float, default "scott"
+        Bandwidth rule or the bandwidth itself, in ``unit`` (see the module docstring).
+    grid : array-like, optional
+        Evaluation points, in ``unit``. Default: ``grid_points`` evenly spaced points from
+        ``lower`` to ``max(values) + 3 * bandwidth``.
+    grid_points : int, default 512
+        Size of the default grid.
+    name : str, default "values"
+        What the values are (e.g. ``"saccade distances"``), for error messages.
+
+    Returns
+    -------
+    Density
+
+    Raises
+    ------
+    ValueError
+        On empty input, NaN or infinite values, values below ``lower``, non-integers when
+        ``discrete``, an unknown ``unit`` or ``bw_method``, or a bad grid.
+    """
+    floor = _floor(unit, discrete)
+    lower = float(lower)
+    v = check_values(values, name=name, lower=lower, discrete=discrete)
+    h = _rule_bandwidth(v, bw_method, floor)
+
+    pmf = None
+    weights = None
+    if discrete:
+        points, counts = np.unique(v, return_counts=True)
+        weights = counts
+        pmf = pd.Series(counts / v.size, index=pd.Index(points.astype(np.int64), name="value"),
+                        name="pmf")
+    elif v.size > BIN_THRESHOLD:
+        width = h / BINS_PER_BANDWIDTH
+        lo = v.min()
+        bins, weights = np.unique(np.floor((v - lo) / width).astype(np.int64),
+                                  return_counts=True)
+        points = lo + (bins + 0.5) * width
+    else:
+        points = v
+
+    if grid is None:
+        if grid_points < 2:
+            raise ValueError(f"grid_points must be at least 2, got {grid_points}")
+        x = np.linspace(lower, v.max() + 3 * h, int(grid_points))
+    else:
+        x = check_values(grid, name="grid")
+    kernel = _kernel_sum(points, weights, h)
+    inside = x >= lower
+    density = np.zeros_like(x)
+    density[inside] = kernel(x[inside]) + kernel(2 * lower - x[inside])
+    return Density(grid=x, density=density, bandwidth=h, lower=lower, n=int(v.size), unit=unit,
+                   pmf=pmf)
+
+
+def duration_density(durations, unit: str = "steps", **kw) -> Density:
+    """Density of fixation durations.
+
+    Parameters
+    ----------
+    durations : array-like
+        Fixation durations: whole numbers of **glimpse steps** (>= 1) when ``unit="steps"``,
+        otherwise continuous (e.g. **milliseconds**, ``unit="ms"``).
+    unit : str, default "steps"
+        ``"steps"``: discrete, reflected at 0.5 step, with the exact pmf. Any other unit:
+        continuous, reflected at 0.
+    **kw
+        Passed to :func:`fit_density` (may override ``lower`` and ``discrete``).
+    """
+    steps = unit == "steps"
+    options = {"lower": 0.5 if steps else 0.0, "discrete": steps,
+               "name": "fixation durations", **kw}
+    return fit_density(durations, unit=unit, **options)
+
+
+def distance_density(distances, unit: str = "px", **kw) -> Density:
+    """Density of saccade distances (continuous, reflected at 0).
+
+    Parameters
+    ----------
+    distances : array-like
+        Saccade distances >= 0, in ``unit`` (default **pixels**).
+    unit : str, default "px"
+        ``"px"``, ``"deg"`` or ``"relative"``.
+    **kw
+        Passed to :func:`fit_density` (may override ``lower``).
+    """
+    options = {"lower": 0.0, "name": "saccade distances", **kw}
+    return fit_density(distances, unit=unit, **options)
