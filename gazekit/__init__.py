@@ -1,0 +1,57 @@
+"""gazekit: segment scanpaths into fixations and saccades and compare their statistics.
+
+The input is a table of gaze positions, one row per glimpse (model) or sample/fixation
+(human); see :mod:`gazekit.schema`. Typical use::
+
+    import gazekit
+    result = gazekit.analyze(["scanpaths.parquet"], "results/")   # files -> tables, figures
+    table = gazekit.read_scanpaths("scanpaths.parquet")            # or step by step:
+    seg = gazekit.segment(table, threshold=6.0)                    # pixels
+    summary = gazekit.summarize(seg.fixations, seg.saccades, group_by="model")
+"""
+
+from gazekit.analyze import AnalysisResult, analyze
+from gazekit.compare import compare_groups, compare_samples, compare_with_reference, normalize
+from gazekit.demo import demo_path, synthetic_scanpaths
+from gazekit.density import Density, distance_density, duration_density, fit_density
+from gazekit.io import (
+    atomic_output_dir,
+    iter_scanpath_chunks,
+    read_scanpaths,
+    write_parquet_atomic,
+)
+from gazekit.plot import plot_densities
+from gazekit.reference import human_reference
+from gazekit.schema import ScanpathError, validate
+from gazekit.segment import MODES, Segmentation, segment
+from gazekit.stats import summarize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODES",
+    "AnalysisResult",
+    "Density",
+    "ScanpathError",
+    "Segmentation",
+    "__version__",
+    "analyze",
+    "atomic_output_dir",
+    "compare_groups",
+    "compare_samples",
+    "compare_with_reference",
+    "demo_path",
+    "distance_density",
+    "duration_density",
+    "fit_density",
+    "human_reference",
+    "iter_scanpath_chunks",
+    "normalize",
+    "plot_densities",
+    "read_scanpaths",
+    "segment",
+    "summarize",
+    "synthetic_scanpaths",
+    "validate",
+    "write_parquet_atomic",
+]

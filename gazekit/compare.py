@@ -167,8 +167,8 @@ def normalize(values, how: str, *, scale: float | np.ndarray | None = None) -> n
     return v * s if how == "physical" else v / s
 
 
-def _durations(steps: np.ndarray, ms: np.ndarray, units: str, ms_per_step: float | None,
-               label) -> np.ndarray:
+def group_durations(steps: np.ndarray, ms: np.ndarray, units: str, ms_per_step: float | None,
+                    label) -> np.ndarray:
     """Fixation durations of one group in ``units`` (ms data take precedence over steps)."""
     ms = ms[np.isfinite(ms)]
     if units == "native":
@@ -257,7 +257,7 @@ def compare_groups(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: st
     quantities = (
         ("fixation_duration", duration_unit, 0.5 if units == "native" else 0.0,
          units == "native",
-         [_durations(steps[fi], ms[fi], units, ms_per_step, g)
+         [group_durations(steps[fi], ms[fi], units, ms_per_step, g)
           for g, fi in zip(labels, fix_rows, strict=True)]),
         ("saccade_distance", distance_unit, 0.0, False, [distance[si] for si in sac_rows]),
     )

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Train a queue of zoo runs one after another, resuming any that was interrupted.
+#
+#   bash analysis/train_queue.sh RUNS_DIR "NAME:ZOO TRAIN ARGS" ["NAME:ARGS" ...]
+#
+# Each run lives in RUNS_DIR/NAME. A run with final.json is finished and skipped; one with
+# last.pt is resumed (--resume, its stored options); any other starts fresh. Kill the script
+# at any time: the next call continues where it stopped (checkpoints are written every epoch).
+# Threads per run: ZOO_THREADS (default 1; two queues side by side on a 2-core machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=$1; shift
+python=${PYTHON:-.venv/bin/python}
+threads=${ZOO_THREADS:-1}
+for spec in "$@"; do
+    name=${spec%%:*}; args=${spec#*:}
+    dir=$runs/$name
+    if [[ -f $dir/final.json ]]; then echo "[$name] finished, skipped"; continue; fi
+    echo "[$name] $(date -u +%FT%TZ) start"
+    if [[ -f $dir/last.pt ]]; then
+        $python -m zoo.train --resume --out "$dir" --num-threads "$threads"
+    else
+        # shellcheck disable=SC2086
+        $python -m zoo.train $args --out "$dir" --num-threads "$threads"
+    fi
+    echo "[$name] $(date -u +%FT%TZ) done"
+done

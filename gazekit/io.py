@@ -1,0 +1,411 @@
+"""Reading scanpath files (whole or streamed in chunks) and writing outputs atomically.
+
+Supported inputs are Parquet (``.parquet``), comma-separated (``.csv``) and tab-separated
+(``.tsv``) files holding the table described in :mod:`gazekit.schema`; a directory stands for
+all such files directly inside it, in sorted order.
+
+Rows of one scanpath must be contiguous within a file, and a scanpath (its key values) must
+not appear in two files: both are what lets a large input be streamed with bounded memory, and
+a violation (usually duplicated or mislabelled input) raises :class:`ScanpathError`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from gazekit.schema import ScanpathError, key_columns, validate
+
+__all__ = [
+    "SUFFIXES",
+    "atomic_output_dir",
+    "find_inputs",
+    "iter_scanpath_chunks",
+    "read_scanpaths",
+    "write_parquet_atomic",
+]
+
+SUFFIXES: tuple[str, ...] = (".parquet", ".csv", ".tsv")
+
+PathLike = str | os.PathLike
+Paths = PathLike | Sequence[PathLike]
+
+
+def find_inputs(paths: Paths) -> list[Path]:
+    """Expand files and directories into the list of scanpath files to read.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files (``.parquet``, ``.csv``, ``.tsv``) and/or directories; a directory contributes
+        the supported files directly inside it, sorted by name.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, in the order given (directory contents sorted).
+
+    Raises
+    ------
+    ScanpathError
+        If no path is given, a path does not exist, a file has an unsupported extension, or a
+        directory holds no supported file.
+    """
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not items:
+        raise ScanpathError("no input path given (expected files or directories)")
+    files: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+            if not found:
+                raise ScanpathError(
+                    "directory holds no scanpath file (expected *"
+                    + ", *".join(SUFFIXES) + ")", str(item))
+            files.extend(found)
+        elif not item.exists():
+            raise ScanpathError("file not found", str(item))
+        elif item.suffix not in SUFFIXES:
+            raise ScanpathError(
+                f"unsupported file type {item.suffix!r} (expected one of {', '.join(SUFFIXES)})",
+                str(item))
+        else:
+            files.append(item)
+    return files
+
+
+def _raw_frames(path: Path, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+    """Yield the rows of one file as DataFrames of at most ``chunk_rows`` rows (all if None).
+
+    Every error of the underlying reader becomes a one-line :class:`ScanpathError` naming the
+    file. Dictionary-encoded Parquet columns are decoded so that chunks share one dtype.
+    """
+    source = str(path)
+    if path.stat().st_size == 0:
+        raise ScanpathError("empty file (0 bytes)", source)
+    if path.suffix == ".parquet":
+        try:
+            reader = pq.ParquetFile(path)
+            batch_rows = chunk_rows or max(reader.metadata.num_rows, 1)
+            for batch in reader.iter_batches(batch_size=batch_rows):
+                columns = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c
+                           for c in batch.columns]
+                yield pa.RecordBatch.from_arrays(columns, names=batch.schema.names).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise ScanpathError(
+                f"cannot read as Parquet ({' '.join(str(exc).split())})", source) from exc
+        return
+    kind, sep = ("TSV", "\t") if path.suffix == ".tsv" else ("CSV", ",")
+    try:
+        if chunk_rows is None:
+            yield pd.read_csv(path, sep=sep)
+        else:
+            yield from pd.read_csv(path, sep=sep, chunksize=chunk_rows)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as exc:
+        raise ScanpathError(f"cannot read as {kind} ({' '.join(str(exc).split())})",
+                            source) from exc
+
+
+def _describe(row: pd.DataFrame) -> str:
+    """``col=value, ...`` for the one-row frame of a scanpath's key values."""
+    values = (v.item() if isinstance(v, np.generic) else v for v in row.iloc[0])
+    return ", ".join(f"{c}={v!r}" for c, v in zip(row.columns, values, strict=True))
+
+
+class _HashSet:
+    """A set of uint64 values held as a few sorted arrays of decreasing size.
+
+    Adding merges equal-or-smaller arrays (like carrying in a binary counter), so there are at
+    most log2(n) arrays and adding or testing k values costs O(k log n), with 8 bytes per value.
+    """
+
+    def __init__(self) -> None:
+        self._levels: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> None:
+        new = np.sort(values)
+        if new.size == 0:
+            return
+        while self._levels and self._levels[-1].size <= new.size:
+            new = np.sort(np.concatenate([self._levels.pop(), new]))
+        self._levels.append(new)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        found = np.zeros(values.shape, dtype=bool)
+        for level in self._levels:
+            i = np.minimum(np.searchsorted(level, values), level.size - 1)
+            found |= level[i] == values
+        return found
+
+
+class _Assembler:
+    """Cut a stream of raw frames into validated frames of whole, globally numbered scanpaths.
+
+    Scanpaths are recognised as runs of equal key values. The key values of every completed
+    scanpath are remembered as 64-bit hashes (8 bytes per scanpath), which is how a scanpath
+    that reappears later in a file, or in another file, is detected without keeping the rows.
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0  # scanpaths numbered so far, over all files
+        self.seen = _HashSet()  # key hashes of all completed scanpaths
+        self.files: list[tuple[str, np.ndarray]] = []  # (file, its key hashes), for messages
+
+    def file(self, frames: Iterator[pd.DataFrame], source: str) -> Iterator[pd.DataFrame]:
+        """Yield validated frames of whole scanpaths from the raw frames of one file."""
+        carry: pd.DataFrame | None = None
+        mine: list[np.ndarray] = []  # key hashes of the scanpaths completed in this file
+        rows = 0
+        for frame in frames:
+            # Index = row number in the file, so that validation errors point at file rows.
+            frame.index = pd.RangeIndex(rows, rows + len(frame))
+            rows += len(frame)
+            df = frame if carry is None else pd.concat([carry, frame])
+            del frame  # only the concatenation is needed from here on
+            if len(df) == 0:
+                continue
+            starts, hashes = self._runs(df, source, mine)
+            # A copy, so that the carried rows do not keep the whole batch alive.
+            carry, carry_hash = df.iloc[starts[-1]:].copy(), hashes[-1:]
+            if len(starts) > 1:
+                self._complete(hashes[:-1], mine)
+                chunk = self._finish(df.iloc[:starts[-1]], source)
+                del df  # free the raw rows while the caller works on the chunk
+                yield chunk
+                del chunk
+        if carry is None:
+            raise ScanpathError("no rows (expected at least one glimpse)", source)
+        self._complete(carry_hash, mine)
+        yield self._finish(carry, source)
+        self.files.append((source, np.concatenate(mine)))
+
+    def _complete(self, hashes: np.ndarray, mine: list[np.ndarray]) -> None:
+        self.seen.add(hashes)
+        mine.append(hashes)
+
+    def _runs(self, df: pd.DataFrame, source: str,
+              mine: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions where a scanpath starts, and the hash of each scanpath's key values.
+
+        Raises if a scanpath starts twice (rows not contiguous) or was already completed, in
+        this file or in an earlier one.
+        """
+        keys = key_columns(df.columns, source)
+        if df[keys].isna().to_numpy().any():
+            validate(df, source)  # raises the schema's message for the missing key value
+        change = np.zeros(len(df), dtype=bool)
+        change[0] = True
+        for key in keys:
+            # Compare the arrays (not Series: no index alignment); Arrow strings stay in Arrow.
+            values = df[key].array
+            change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
+        starts = np.flatnonzero(change)
+        first_rows = df[keys].iloc[starts]
+        hashes = pd.util.hash_pandas_object(first_rows, index=False).to_numpy(np.uint64)
+        bad = pd.Series(hashes).duplicated().to_numpy() | self.seen.contains(hashes)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            where = f"row {df.index[starts[i]]}: scanpath ({_describe(first_rows.iloc[[i]])})"
+            other = next((name for name, past in self.files if np.isin(hashes[i], past)), None)
+            if other is None:
+                raise ScanpathError(
+                    f"{where} appears again after another scanpath started (expected the rows "
+                    "of a scanpath to be contiguous)", source)
+            raise ScanpathError(
+                f"{where} also appears in {other} (expected each scanpath in one file only)",
+                source)
+        return starts, hashes
+
+    def _finish(self, df: pd.DataFrame, source: str) -> pd.DataFrame:
+        out = validate(df, source)
+        out.attrs["source"] = source
+        out["_scanpath"] += self.offset
+        self.offset = int(out["_scanpath"].iloc[-1]) + 1
+        return out
+
+
+def iter_scanpath_chunks(paths: Paths, chunk_rows: int = 1_000_000,
+                         progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Stream scanpath files as validated chunks of whole scanpaths.
+
+    Parquet files are read by record batches of ``chunk_rows`` rows and CSV/TSV files by
+    pandas chunks; the last, possibly incomplete scanpath of a batch is carried over to the
+    next one, so a chunk can exceed ``chunk_rows`` by up to one scanpath (or hold fewer rows).
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files and/or directories (see :func:`find_inputs`).
+    chunk_rows : int, default 1_000_000
+        Rows read per batch; bounds the memory used (about ``chunk_rows`` rows at a time).
+    progress : bool, default False
+        Show a tqdm progress bar over input rows (the total is known for Parquet only).
+
+    Yields
+    ------
+    pandas.DataFrame
+        Validated rows (see :func:`gazekit.schema.validate`) of whole scanpaths of one file,
+        whose int64 ``_scanpath`` numbers scanpaths 0, 1, ... uniquely across all chunks and
+        files; ``attrs["source"]`` names the file.
+
+    Raises
+    ------
+    ScanpathError
+        For a missing, empty, unreadable or unsupported file, any schema violation, a
+        scanpath whose rows are not contiguous in its file, or a scanpath found in two files;
+        the message names the file.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int | np.integer) \
+            or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+    yield from _iter(find_inputs(paths), int(chunk_rows), progress)
+
+
+def _iter(files: list[Path], chunk_rows: int | None, progress: bool) -> Iterator[pd.DataFrame]:
+    total = None
+    if progress and all(f.suffix == ".parquet" for f in files):
+        try:
+            total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        except (pa.ArrowException, OSError):
+            total = None  # the reader reports the bad file with a proper message below
+    assembler = _Assembler()
+    # leave=False: the bar is erased when done, so that an error message stands alone.
+    with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress,
+              leave=False) as bar:
+        for path in files:
+            for chunk in assembler.file(_raw_frames(path, chunk_rows), str(path)):
+                bar.update(len(chunk))
+                yield chunk
+
+
+def read_scanpaths(paths: Paths) -> pd.DataFrame:
+    """Read and validate scanpath files into one table.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files and/or directories (see :func:`find_inputs`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated rows of all files, in file order, with ``_scanpath`` numbering the
+        scanpaths uniquely across files (see :func:`gazekit.schema.validate`). Files with
+        different optional columns are concatenated with missing values filled in.
+
+    Raises
+    ------
+    ScanpathError
+        As :func:`iter_scanpath_chunks`.
+    """
+    return pd.concat(list(_iter(find_inputs(paths), None, False)), ignore_index=True)
+
+
+def _sibling(path: Path, kind: str) -> Path:
+    """A unique hidden name next to ``path`` (created by the caller, so the umask applies)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{kind}")
+
+
+def _created_ancestor(path: Path) -> Path | None:
+    """Topmost missing ancestor of ``path`` (created by the caller, removed on failure)."""
+    missing = None
+    for parent in path.parents:
+        if parent.exists():
+            break
+        missing = parent
+    return missing
+
+
+@contextmanager
+def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Write a directory atomically: yield a temporary sibling, rename it to ``path`` on success.
+
+    Parameters
+    ----------
+    path : path
+        Final output directory. Missing parent directories are created (and removed again if
+        the body fails).
+    overwrite : bool, default False
+        Replace an existing non-empty ``path``. An existing empty directory is always replaced.
+
+    Yields
+    ------
+    pathlib.Path
+        An empty temporary directory next to ``path``; write the outputs there.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` is a non-empty directory and ``overwrite`` is False, or is a file.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path}: exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise FileExistsError(f"{path}: output directory exists and is not empty "
+                              "(use overwrite to replace it)")
+    created = _created_ancestor(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(path, "tmp")
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+    if path.exists():
+        # Move the old directory aside first so that `path` is never half-written.
+        old = _sibling(path, "old")
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, path)
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: PathLike, overwrite: bool = False) -> Path:
+    """Write ``df`` (without its index) to a Parquet file via a temporary sibling and a rename.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table to write.
+    path : path
+        Destination file; its parent directory must exist.
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
+    tmp = _sibling(path, "tmp")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

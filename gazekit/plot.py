@@ -1,0 +1,106 @@
+"""Figures: kernel density estimates of fixation durations and saccade distances (Fig. 3 style).
+
+Figures are drawn on matplotlib's non-interactive Agg canvas, without pyplot, so they can be
+written on machines without a display and importing gazekit leaves the user's pyplot backend
+and open figures alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gazekit.density import Density
+
+__all__ = ["group_colors", "plot_densities"]
+
+# How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
+_DURATION_UNITS = {
+    "steps": ("glimpse steps", "step"),
+    "ms": ("ms", "ms"),
+    "relative": ("relative to the group median", None),
+}
+_DISTANCE_UNITS = {
+    "px": ("px", "px"),
+    "deg": ("degrees of visual angle", "deg"),
+    "relative": ("fraction of image width", None),
+}
+
+
+def group_colors(groups: object) -> dict[str, tuple[float, float, float]]:
+    """Colour per group: a seaborn "colorblind" palette assigned in sorted order of the names.
+
+    Sorting makes the colour of a group independent of the order in which groups appear, so
+    it is the same in every panel and every figure that shows the same set of groups.
+    """
+    names = sorted({str(g) for g in groups})
+    return dict(zip(names, sns.color_palette("colorblind", len(names)), strict=True))
+
+
+def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -> tuple[str, str]:
+    suffix, per = table.get(unit, (unit, unit))
+    return f"{kind} ({suffix})", "density" if per is None else f"density (1/{per})"
+
+
+def plot_densities(duration_densities: Mapping[str, Density],
+                   distance_densities: Mapping[str, Density], path_stem: str | Path,
+                   title: str | None = None) -> list[Path]:
+    """Draw the two-panel density figure and save it as PNG (150 dpi) and SVG.
+
+    Panel (a) shows the fixation-duration density and panel (b) the saccade-distance
+    density, one curve per group, each group with the same colour in both panels (see
+    :func:`group_colors`). For discrete durations (a :class:`~gazekit.density.Density` with a
+    ``pmf``) the exact relative frequency of each value is drawn as markers on top of the
+    smoothed curve. Axis labels state the units taken from the densities (e.g. glimpse steps,
+    ms, px, degrees).
+
+    Parameters
+    ----------
+    duration_densities, distance_densities : mapping of str to Density
+        Group name -> density of that group's fixation durations / saccade distances. A group
+        may be missing from one mapping (e.g. a group without saccades).
+    path_stem : path
+        Output path without suffix; ``.png`` and ``.svg`` are appended.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG files written.
+    """
+    colors = group_colors([*duration_densities, *distance_densities])
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself to fig
+    axes = fig.subplots(1, 2)
+    panels = (
+        (axes[0], duration_densities, "(a) fixation duration", "fixation duration",
+         _DURATION_UNITS),
+        (axes[1], distance_densities, "(b) saccade distance", "saccade distance", _DISTANCE_UNITS),
+    )
+    for ax, densities, panel_title, kind, units in panels:
+        for name in sorted(densities, key=str):
+            d = densities[name]
+            color = colors[str(name)]
+            ax.plot(d.grid, d.density, color=color, label=f"{name} (n={d.n:,})")
+            if d.pmf is not None:
+                ax.plot(d.pmf.index.to_numpy(float), d.pmf.to_numpy(float), "o", ms=4,
+                        color=color)
+        unit = next(iter(densities.values())).unit if densities else ""
+        xlabel, ylabel = _labels(kind, unit, units)
+        ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
+        ax.set_xlim(left=min((d.lower for d in densities.values()), default=0.0))
+        ax.set_ylim(bottom=0.0)
+        if densities:
+            ax.legend(frameon=False, fontsize="small")
+    if title:
+        fig.suptitle(title)
+    stem = Path(path_stem)
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1])
+    return paths

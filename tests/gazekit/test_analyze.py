@@ -1,0 +1,191 @@
+"""End-to-end tests of gazekit.analyze on tiny hand-made scanpaths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from gazekit.analyze import analyze, markdown_table
+from gazekit.density import distance_density, duration_density
+from gazekit.io import read_scanpaths
+from gazekit.schema import ScanpathError
+from gazekit.segment import segment
+
+# Hand-worked scanpaths (x, y in px) and their consecutive-rule segmentation at 6 px:
+#   a/0: (0,0) (1,0) (10,0) (11,0)      -> fixations of 2, 2 glimpses; saccade 9 px
+#   a/1: (5,5) (5,20) (5,21)            -> fixations of 1, 2;          saccade 15 px
+#   a/2: (3,3)                          -> one fixation of 1
+#   b/0: (0,0) (3,4) (6,8) (9,12)       -> steps of exactly 5 px: one fixation of 4
+#   b/1: (0,0) (6,0) (6,6) (0,6) (0,0)  -> steps of exactly 6 px: 5 fixations of 1; 4 x 6 px
+PATHS = {
+    ("a", 0): [(0, 0), (1, 0), (10, 0), (11, 0)],
+    ("a", 1): [(5, 5), (5, 20), (5, 21)],
+    ("a", 2): [(3, 3)],
+    ("b", 0): [(0, 0), (3, 4), (6, 8), (9, 12)],
+    ("b", 1): [(0, 0), (6, 0), (6, 6), (0, 6), (0, 0)],
+}
+
+
+def hand_table() -> pd.DataFrame:
+    rows = [{"model": m, "image_id": i, "step": k, "x": float(x), "y": float(y),
+             "image_width": 28.0}
+            for (m, i), points in PATHS.items() for k, (x, y) in enumerate(points)]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def hand_file(tmp_path):
+    path = tmp_path / "in" / "scanpaths.parquet"
+    path.parent.mkdir()
+    pq.write_table(pa.Table.from_pandas(hand_table(), preserve_index=False), path,
+                   row_group_size=5)  # scanpaths straddle row groups
+    return path
+
+
+def run(paths, out, **kw):
+    return analyze(paths, out, progress=False, **{"chunk_rows": 1_000_000, **kw})
+
+
+def test_end_to_end_matches_segment_and_hand_counts(hand_file, tmp_path):
+    out = tmp_path / "out"
+    result = run(hand_file, out)
+    seg = segment(read_scanpaths(hand_file))
+    pd.testing.assert_frame_equal(pd.read_parquet(result.fixations_path), seg.fixations)
+    pd.testing.assert_frame_equal(pd.read_parquet(result.saccades_path), seg.saccades)
+
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["group"].tolist() == ["a", "b"]
+    assert summary["scanpaths"].tolist() == [3, 2]
+    assert summary["glimpses"].tolist() == [8, 9]
+    assert summary["fixations"].tolist() == [5, 6]
+    assert summary["saccades"].tolist() == [2, 4]
+    np.testing.assert_allclose(summary["fixation_steps_mean"], [8 / 5, 9 / 6])
+    np.testing.assert_allclose(summary["saccade_px_mean"], [(9 + 15) / 2, 6.0])
+    # transitions within fixations / all transitions: a 3/5, b 3/7
+    np.testing.assert_allclose(summary["fixational_share"], [1 - 2 / 5, 1 - 4 / 7])
+    pd.testing.assert_frame_equal(summary, result.summary.astype({"group": summary["group"].dtype}),
+                                  check_dtype=False)
+
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert comparison[["quantity", "group_a", "group_b"]].values.tolist() == [
+        ["fixation_duration", "a", "b"], ["saccade_distance", "a", "b"]]
+    assert len(pd.read_csv(out / "reference_comparison.csv")) == 2 * 4  # groups x tasks
+
+    assert [p.name for p in result.figures] == ["densities.png", "densities.svg"]
+    assert all(p.stat().st_size > 1000 for p in result.figures)
+    assert result.figures[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = result.report_path.read_text()
+    assert "Fixation threshold: 6 px" in report and "densities.png" in report
+    assert result.rows == 17 and result.scanpaths == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # no temporaries
+
+
+def test_densities_are_those_of_the_group_samples(hand_file, tmp_path):
+    result = run(hand_file, tmp_path / "out", bw_method=0.8)
+    got = result.densities["fixation_duration"]["a"]
+    want = duration_density([2, 2, 1, 2, 1], unit="steps", bw_method=0.8)
+    np.testing.assert_allclose(got.density, want.density)
+    got = result.densities["saccade_distance"]["b"]
+    np.testing.assert_allclose(got.density, distance_density([6.0] * 4, bw_method=0.8).density)
+
+
+def test_small_chunks_give_identical_outputs(hand_file, tmp_path):
+    big = run(hand_file, tmp_path / "big")
+    small = run(hand_file, tmp_path / "small", chunk_rows=7)
+    for name in ("fixations.parquet", "saccades.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "big" / name),
+                                      pd.read_parquet(tmp_path / "small" / name))
+    for name in ("summary.csv", "comparison.csv", "reference_comparison.csv"):
+        assert (tmp_path / "big" / name).read_text() == (tmp_path / "small" / name).read_text()
+    assert big.report_path.read_text() == small.report_path.read_text()
+
+
+def test_physical_and_relative_units(hand_file, tmp_path):
+    physical = run(hand_file, tmp_path / "p", units="physical", ms_per_step=25.0,
+                   px_per_degree=3.0)
+    d = physical.densities["fixation_duration"]["b"]
+    assert d.unit == "ms"
+    np.testing.assert_allclose(d.density, duration_density(
+        np.array([4, 1, 1, 1, 1, 1]) * 25.0, unit="ms").density)
+    d = physical.densities["saccade_distance"]["a"]
+    assert d.unit == "deg"
+    np.testing.assert_allclose(d.density, distance_density(
+        np.array([9.0, 15.0]) / 3.0, unit="deg").density)
+    ref = physical.reference_comparison
+    np.testing.assert_allclose(ref["model_fixation_ms"], np.repeat([8 / 5 * 25, 9 / 6 * 25], 4))
+
+    relative = run(hand_file, tmp_path / "r", units="relative")
+    d = relative.densities["saccade_distance"]["a"]
+    np.testing.assert_allclose(d.density, distance_density(
+        np.array([9.0, 15.0]) / 28.0, unit="relative").density)
+    assert set(relative.comparison["unit"]) == {"relative"}
+
+
+@pytest.mark.parametrize("group_by", ["subject", None])
+def test_without_group_column_one_group(hand_file, tmp_path, group_by):
+    result = run(hand_file, tmp_path / "out", group_by=group_by)
+    assert result.summary["group"].tolist() == ["all"]
+    assert result.summary["fixations"].tolist() == [11]
+    assert result.comparison.empty
+    assert "single group `all`" in result.report_path.read_text()
+
+
+def test_missing_group_label(tmp_path):
+    table = hand_table().assign(label=lambda d: np.where(d["model"] == "a", 1.0, np.nan))
+    table.to_csv(tmp_path / "labels.csv", index=False)
+    with pytest.raises(ScanpathError, match=r"labels\.csv: group_by column 'label': missing"):
+        run(tmp_path / "labels.csv", tmp_path / "out", group_by="label")
+    result = run(tmp_path / "labels.csv", tmp_path / "out", group_by="model")
+    assert result.summary["group"].tolist() == ["a", "b"]
+
+
+def test_files_with_different_optional_columns(hand_file, tmp_path):
+    extra = hand_table().drop(columns="image_width")
+    extra["model"] = "c" + extra["model"]
+    extra.to_csv(tmp_path / "extra.csv", index=False)
+    result = run([hand_file, tmp_path / "extra.csv"], tmp_path / "out")
+    fixations = pd.read_parquet(result.fixations_path)
+    assert fixations["image_width"].isna().sum() == 11  # filled for the second file
+    assert result.summary["group"].tolist() == ["a", "b", "ca", "cb"]
+
+    keyed = hand_table().assign(subject="s1")  # a key column the first file lacks
+    keyed.to_csv(tmp_path / "keyed.csv", index=False)
+    with pytest.raises(ScanpathError, match=r"keyed\.csv: column 'subject' is not in the first"):
+        run([hand_file, tmp_path / "keyed.csv"], tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"threshold": -1.0}, "threshold"),
+    ({"mode": "fast"}, "unknown mode"),
+    ({"units": "imperial"}, "unknown units"),
+    ({"units": "physical"}, "px_per_degree"),
+    ({"units": "physical", "px_per_degree": 30.0}, "ms_per_step"),
+    ({"ms_per_step": 0.0}, "ms_per_step"),
+    ({"chunk_rows": 0}, "chunk_rows"),
+    ({"group_by": "step"}, "does not describe whole scanpaths"),
+])
+def test_bad_arguments_leave_nothing(hand_file, tmp_path, kw, message):
+    with pytest.raises(ValueError, match=message):
+        run(hand_file, tmp_path / "out", **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_existing_output_directory(hand_file, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    with pytest.raises(FileExistsError):
+        run(hand_file, out)
+    assert (out / "keep.txt").read_text() == "precious"
+    run(hand_file, out, overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / "report.md").exists()
+
+
+def test_markdown_table():
+    df = pd.DataFrame({"a": ["x|y", "z"], "b": [1.234567, np.nan], "c": [3, 4]})
+    assert markdown_table(df) == (
+        "| a | b | c |\n|---|---|---|\n| x\\|y | 1.235 | 3 |\n| z |  | 4 |")

@@ -1,0 +1,129 @@
+"""Tests of the gazekit command line: success, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gazekit.cli import main
+
+
+def table() -> pd.DataFrame:
+    # Two models; model a: (0,0) (1,0) (10,0) -> fixations of 2 and 1 glimpses, one saccade.
+    return pd.DataFrame({
+        "model": ["a", "a", "a", "b", "b"],
+        "image_id": [0, 0, 0, 0, 0],
+        "step": [0, 1, 2, 0, 1],
+        "x": [0.0, 1.0, 10.0, 5.0, 5.0],
+        "y": [0.0, 0.0, 0.0, 5.0, 6.0],
+    })
+
+
+def test_main_end_to_end(tmp_path, capsys):
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(out), "--no-progress",
+                 "--threshold", "6", "--mode", "anchor"]) == 0
+    stdout = capsys.readouterr().out
+    lines = stdout.splitlines()
+    assert lines[0].split()[:4] == ["group", "scanpaths", "fixations", "saccades"]
+    assert lines[1].split()[:4] == ["a", "1", "2", "1"]
+    assert lines[2].split()[:4] == ["b", "1", "1", "0"]
+    summary = pd.read_csv(out / "summary.csv")
+    np.testing.assert_allclose(summary["fixation_steps_mean"], [1.5, 2.0])
+    assert "rule `anchor`" in (out / "report.md").read_text()
+
+
+def test_demo_command(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    stdout = capsys.readouterr().out
+    for model in ("synthetic-saccadic", "synthetic-fixational", "synthetic-mixed"):
+        assert model in stdout
+    assert (out / "densities.png").exists()
+    # A second run refuses to replace the results unless asked to.
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+def _write_bad(kind: str, path):
+    df = table()
+    if kind == "missing column":
+        df.drop(columns="x").to_parquet(path, index=False)
+    elif kind == "nan coordinate":
+        df.assign(y=[0.0, np.nan, 0.0, 5.0, 6.0]).to_parquet(path, index=False)
+    elif kind == "duplicate step":
+        df.assign(step=[0, 1, 1, 0, 1]).to_parquet(path, index=False)
+    elif kind == "empty file":
+        path.touch()
+    elif kind == "not parquet":
+        df.to_csv(path, index=False)  # CSV text under a .parquet name
+    elif kind == "empty directory":
+        path.mkdir()
+    return path
+
+
+BAD = {
+    "missing column": "missing column 'x'",
+    "nan coordinate": "column 'y' row 1: expected a finite number",
+    "duplicate step": "step 1 appears twice",
+    "empty file": "empty file",
+    "not parquet": "cannot read as Parquet",
+    "empty directory": "directory holds no scanpath file",
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD))
+def test_bad_input_subprocess(tmp_path, kind):
+    path = _write_bad(kind, tmp_path / ("in" if kind == "empty directory" else "in.parquet"))
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gazekit.cli", "analyze", str(path), "--out", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    err_lines = proc.stderr.splitlines()
+    assert len(err_lines) == 1, proc.stderr
+    assert err_lines[0].startswith("gazekit: error: ")
+    assert BAD[kind] in err_lines[0] and str(path) in err_lines[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threshold", "-2"], "threshold must be a non-negative distance in pixels"),
+    (["--units", "physical"], "needs px_per_degree"),
+    (["--bw-method", "widest"], "unknown bw_method 'widest'"),
+    (["--group-by", "step"], "does not describe whole scanpaths"),
+])
+def test_bad_arguments_in_process(tmp_path, capsys, argv, message):
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(out), "--no-progress",
+                 *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and captured.err.startswith("gazekit: error: ")
+    assert message in captured.err
+    assert not out.exists()
+
+
+def test_console_script_success(tmp_path):
+    table().to_csv(tmp_path / "in.csv", index=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gazekit.cli", "analyze", str(tmp_path / "in.csv"), "--out",
+         str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].split()[0] == "a"
+    assert (tmp_path / "out" / "report.md").exists()
+
+
+def test_default_output_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    table().to_csv("in.csv", index=False)
+    assert main(["analyze", "in.csv", "--no-progress"]) == 0
+    assert (tmp_path / "out" / "summary.csv").exists()
+    assert "wrote out/" in capsys.readouterr().out

@@ -1,0 +1,237 @@
+"""Tests of gazekit.io: reading whole files, streaming chunks, errors, atomic outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from gazekit.io import (
+    atomic_output_dir,
+    find_inputs,
+    iter_scanpath_chunks,
+    read_scanpaths,
+    write_parquet_atomic,
+)
+from gazekit.schema import ScanpathError
+
+
+def scanpaths(lengths: list[int], model: str = "m", seed: int = 0) -> pd.DataFrame:
+    """Scanpaths of the given lengths, keyed by (model, image_id), steps in order."""
+    rng = np.random.default_rng(seed)
+    n = sum(lengths)
+    return pd.DataFrame({
+        "model": model,
+        "image_id": np.repeat(np.arange(len(lengths)), lengths),
+        "step": np.concatenate([np.arange(k) for k in lengths]),
+        "x": rng.uniform(0, 28, n).round(3),
+        "y": rng.uniform(0, 28, n).round(3),
+    })
+
+
+def write_parquet(df: pd.DataFrame, path, row_group_size: int | None = None):
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path,
+                   row_group_size=row_group_size)
+    return path
+
+
+def expected(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Independent expectation: rows as written, with a scanpath number per (file, key) run."""
+    parts, offset = [], 0
+    for df in frames:
+        codes = (df[["model", "image_id"]].ne(df[["model", "image_id"]].shift())).any(axis=1)
+        out = df.reset_index(drop=True).copy()
+        out["_scanpath"] = (codes.cumsum() - 1 + offset).to_numpy(np.int64)
+        offset = int(out["_scanpath"].iloc[-1]) + 1
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_read_single_parquet(tmp_path):
+    df = scanpaths([3, 1, 4])
+    got = read_scanpaths(write_parquet(df, tmp_path / "a.parquet"))
+    pd.testing.assert_frame_equal(got, expected([df]))
+    assert got["_scanpath"].tolist() == [0, 0, 0, 1, 2, 2, 2, 2]
+
+
+def test_read_several_files_and_directory(tmp_path):
+    a, b = scanpaths([2, 3], model="a"), scanpaths([4], model="b", seed=1)
+    write_parquet(a, tmp_path / "1.parquet")
+    b.to_csv(tmp_path / "2.csv", index=False)
+    (tmp_path / "notes.txt").write_text("ignored: not a scanpath file")
+    want = expected([a, b])
+    pd.testing.assert_frame_equal(
+        read_scanpaths([tmp_path / "1.parquet", tmp_path / "2.csv"]), want)
+    pd.testing.assert_frame_equal(read_scanpaths(tmp_path), want)
+    assert find_inputs(tmp_path) == [tmp_path / "1.parquet", tmp_path / "2.csv"]
+
+
+def test_read_csv_and_tsv_sort_steps(tmp_path):
+    df = scanpaths([3, 2])
+    shuffled = df.iloc[[2, 0, 1, 4, 3]]  # steps out of order inside contiguous scanpaths
+    shuffled.to_csv(tmp_path / "s.csv", index=False)
+    shuffled.to_csv(tmp_path / "s.tsv", index=False, sep="\t")
+    want = expected([df])
+    pd.testing.assert_frame_equal(read_scanpaths(tmp_path / "s.csv"), want)
+    pd.testing.assert_frame_equal(read_scanpaths(tmp_path / "s.tsv"), want)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
+def test_chunks_match_whole_read(tmp_path, chunk_rows):
+    lengths = [5, 1, 7, 2, 6, 3]
+    a, b = scanpaths(lengths, model="a"), scanpaths([4, 4], model="b", seed=2)
+    write_parquet(a, tmp_path / "a.parquet", row_group_size=4)  # scanpaths span row groups
+    b.to_csv(tmp_path / "b.csv", index=False)
+    paths = [tmp_path / "a.parquet", tmp_path / "b.csv"]
+    chunks = list(iter_scanpath_chunks(paths, chunk_rows=chunk_rows))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), read_scanpaths(paths))
+    for chunk in chunks:  # every chunk holds whole scanpaths
+        sizes = chunk.groupby("_scanpath").size()
+        whole = expected([a, b]).groupby("_scanpath").size()
+        pd.testing.assert_series_equal(sizes, whole.loc[sizes.index])
+    assert [c.attrs["source"] for c in chunks][-1] == str(tmp_path / "b.csv")
+
+
+def test_progress_bar_counts_rows(tmp_path, capsys):
+    df = scanpaths([3, 3, 3])
+    write_parquet(df, tmp_path / "a.parquet")
+    assert sum(len(c) for c in iter_scanpath_chunks(tmp_path, chunk_rows=2, progress=True)) == 9
+    assert "/9.00 " in capsys.readouterr().err  # total rows from the Parquet metadata
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 100])
+def test_non_contiguous_scanpath(tmp_path, chunk_rows):
+    df = scanpaths([3, 3])
+    broken = pd.concat([df.iloc[:2], df.iloc[3:], df.iloc[2:3]])  # scanpath 0 comes back
+    path = write_parquet(broken, tmp_path / "broken.parquet")
+    with pytest.raises(ScanpathError, match=r"broken\.parquet: row 5: scanpath "
+                                            r"\(model='m', image_id=0\) appears again"):
+        list(iter_scanpath_chunks(path, chunk_rows=chunk_rows))
+
+
+def test_same_scanpath_in_two_files(tmp_path):
+    df = scanpaths([2, 2])
+    write_parquet(df, tmp_path / "a.parquet")
+    write_parquet(df.iloc[2:], tmp_path / "b.parquet")
+    with pytest.raises(ScanpathError, match=r"b\.parquet: .*image_id=1\) also appears in .*"
+                                            r"a\.parquet"):
+        read_scanpaths(tmp_path)
+
+
+def test_bad_chunk_rows(tmp_path):
+    with pytest.raises(ValueError, match="chunk_rows"):
+        next(iter_scanpath_chunks(tmp_path, chunk_rows=0))
+
+
+def _missing_column(df):
+    return df.drop(columns="y")
+
+
+def _nan_coordinate(df):
+    return df.assign(x=df["x"].where(df.index != 4))
+
+
+def _duplicate_step(df):
+    return df.assign(step=df["step"].where(df.index != 2, 1))
+
+
+def _missing_key(df):
+    return df.assign(model=df["model"].where(df.index != 3))
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (_missing_column, "missing column 'y'"),
+    (_nan_coordinate, r"column 'x' row 4: expected a finite number \(pixels\), got nan"),
+    (_duplicate_step, "row 2: step 1 appears twice in one scanpath"),
+    (_missing_key, "column 'model' row 3: missing value"),
+])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_schema_errors_name_the_file(tmp_path, break_it, message, suffix):
+    df = break_it(scanpaths([3, 4]))
+    path = tmp_path / f"bad{suffix}"
+    if suffix == ".csv":
+        df.to_csv(path, index=False)
+    else:
+        write_parquet(df, path)
+    for read in (read_scanpaths, lambda p: list(iter_scanpath_chunks(p, chunk_rows=2))):
+        with pytest.raises(ScanpathError, match=f"^{path}: .*{message}"):
+            read(path)
+
+
+def test_file_errors(tmp_path):
+    (tmp_path / "empty.parquet").touch()
+    (tmp_path / "text.parquet").write_text("model,step,x,y\nm,0,1,2\n")
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x81garbage\n\x00\x9f")
+    (tmp_path / "header.csv").write_text("model,step,x,y\n")
+    (tmp_path / "data.json").write_text("{}")
+    (tmp_path / "nothing").mkdir()
+    write_parquet(scanpaths([1]).iloc[:0], tmp_path / "norows.parquet")
+    cases = {
+        "missing.parquet": "file not found",
+        "empty.parquet": r"empty file \(0 bytes\)",
+        "text.parquet": r"cannot read as Parquet \(.*\)",
+        "binary.csv": r"cannot read as CSV \(.*\)",
+        "header.csv": r"no rows \(expected at least one glimpse\)",
+        "norows.parquet": r"no rows",
+        "data.json": r"unsupported file type '\.json'",
+        "nothing": r"directory holds no scanpath file",
+    }
+    for name, message in cases.items():
+        path = tmp_path / name
+        with pytest.raises(ScanpathError, match=f"^{path}: {message}") as info:
+            read_scanpaths(path)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ScanpathError, match="no input path"):
+        read_scanpaths([])
+
+
+def test_atomic_output_dir_success_and_failure(tmp_path):
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(RuntimeError), atomic_output_dir(out) as tmp:
+        (tmp / "partial.txt").write_text("x")
+        raise RuntimeError("analysis failed")
+    assert list(tmp_path.iterdir()) == []  # neither the directory nor its new parent remain
+
+    with atomic_output_dir(out) as tmp:
+        (tmp / "result.txt").write_text("1")
+        assert not out.exists()  # only renamed at the end
+    assert [p.name for p in out.iterdir()] == ["result.txt"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no temporary left
+
+    with pytest.raises(FileExistsError, match="not empty"), atomic_output_dir(out):
+        pass
+    with atomic_output_dir(out, overwrite=True) as tmp:
+        (tmp / "new.txt").write_text("2")
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]
+    (tmp_path / "plain").mkdir()  # made with the umask, as the output should be
+    assert out.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def test_write_parquet_atomic(tmp_path):
+    df = scanpaths([2])
+    path = write_parquet_atomic(df, tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(path), df)
+    with pytest.raises(FileExistsError):
+        write_parquet_atomic(df, path)
+    write_parquet_atomic(df.iloc[:1], path, overwrite=True)
+    assert len(pd.read_parquet(path)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
+    df.to_parquet(tmp_path / "plain.parquet")
+    assert path.stat().st_mode == (tmp_path / "plain.parquet").stat().st_mode
+
+
+def test_hash_set_matches_python_set():
+    from gazekit.io import _HashSet
+
+    rng = np.random.default_rng(0)
+    hashes, reference = _HashSet(), set()
+    for size in [0, 5, 1, 17, 3, 64, 2, 0, 40]:
+        batch = rng.integers(0, 300, size, dtype=np.uint64)
+        probe = rng.integers(0, 300, 50, dtype=np.uint64)
+        np.testing.assert_array_equal(hashes.contains(probe), [p in reference for p in probe])
+        hashes.add(batch)
+        reference.update(batch.tolist())
+    assert len(hashes._levels) <= 8  # merged: about log2(n) sorted arrays
