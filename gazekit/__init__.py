@@ -14,6 +14,9 @@ from gazekit.analyze import AnalysisResult, analyze
 from gazekit.compare import compare_groups, compare_samples, compare_with_reference, normalize
 from gazekit.demo import demo_path, synthetic_scanpaths
 from gazekit.density import Density, distance_density, duration_density, fit_density
+from gazekit.events import idt, ivt
+from gazekit.geometry import ScreenGeometry
+from gazekit.human import load_recordings, read_bids_events, read_fixation_list, read_samples
 from gazekit.io import (
     atomic_output_dir,
     iter_scanpath_chunks,
@@ -33,6 +36,7 @@ __all__ = [
     "AnalysisResult",
     "Density",
     "ScanpathError",
+    "ScreenGeometry",
     "Segmentation",
     "__version__",
     "analyze",
@@ -45,9 +49,15 @@ __all__ = [
     "duration_density",
     "fit_density",
     "human_reference",
+    "idt",
+    "ivt",
+    "load_recordings",
     "iter_scanpath_chunks",
     "normalize",
     "plot_densities",
+    "read_bids_events",
+    "read_fixation_list",
+    "read_samples",
     "read_scanpaths",
     "segment",
     "summarize",

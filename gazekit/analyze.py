@@ -19,8 +19,27 @@ Outputs (in ``out_dir``, written atomically: the directory appears only when all
 ``densities.png``, ``densities.svg``
     Fixation-duration and saccade-distance densities per group
     (:func:`gazekit.plot.plot_densities`).
+``human_comparison.csv``
+    Only with human recordings: each model group against the human group by KS,
+    Wasserstein-1 and Jensen-Shannon, with bootstrap intervals (:func:`human_comparison`).
 ``report.md``
-    Inputs, parameters, the three tables and links to the figures.
+    Inputs, parameters, the tables and links to the figures.
+
+Human recordings
+----------------
+``human=`` adds eye-tracking recordings (:func:`gazekit.human.load_recordings`) as one more
+group, labelled ``human_label``: their fixations and saccades are appended to the same tables
+(``_scanpath`` numbered after the model scanpaths) and appear in every table and figure. Their
+rows are fixations, not glimpses, so the step-based summary columns (``fixation_steps_*``,
+``fixational_share``) are NaN for that group. Model and human units differ, so the comparison
+must bridge them explicitly (``units="native"`` is refused):
+
+- ``"physical"``: model durations are glimpse steps times ``ms_per_step`` (or measured ms) and
+  model distances ``px / px_per_degree``; human durations are measured in ms and human saccade
+  sizes are exact visual angles from the recordings' screen geometry;
+- ``"relative"``: every group's durations over its median duration and distances over the
+  stimulus width (``image_width``: the model image, the human screen or stimulus), since
+  amplitudes scale with the size of the image.
 """
 
 from __future__ import annotations
@@ -34,6 +53,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from scipy import sparse
+from scipy.signal import fftconvolve
+from scipy.spatial.distance import jensenshannon
 
 from gazekit.compare import (
     UNITS,
@@ -42,7 +64,15 @@ from gazekit.compare import (
     group_durations,  # same conversion as the comparison
     normalize,
 )
-from gazekit.density import Density, distance_density, duration_density
+from gazekit.density import (
+    Density,
+    check_values,
+    distance_density,
+    duration_density,
+    select_bandwidth,
+)
+from gazekit.geometry import ScreenGeometry
+from gazekit.human import HumanRecordings, load_recordings
 from gazekit.io import Paths, atomic_output_dir, find_inputs, iter_scanpath_chunks
 from gazekit.plot import plot_densities
 from gazekit.reference import human_reference
@@ -50,13 +80,18 @@ from gazekit.schema import ScanpathError
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
 
-__all__ = ["UNITS", "AnalysisResult", "analyze", "markdown_table"]
+__all__ = ["UNITS", "AnalysisResult", "analyze", "closest_summary", "distance_bootstrap",
+           "human_comparison", "markdown_table"]
 
 #: Bootstrap settings of the summary and comparison confidence intervals.
 CONFIDENCE = 0.95
 N_RESAMPLES = 1000
 MAX_BOOTSTRAP = 50_000
 FIGURE_STEM = "densities"
+#: Metrics of the model-versus-human comparison, as named in ``comparison.csv``.
+HUMAN_METRICS = {"ks": "ks_statistic", "wasserstein": "wasserstein", "jsd": "jsd"}
+#: Array elements one bootstrap batch of :func:`distance_bootstrap` holds per array.
+_BOOT_ELEMENTS = 2_000_000
 
 
 @dataclass
@@ -81,7 +116,11 @@ class AnalysisResult:
     report_path : pathlib.Path
         ``report.md``.
     rows, scanpaths : int
-        Input rows (glimpses) and scanpaths read.
+        Input rows (glimpses) and scanpaths read from the model files.
+    human : HumanRecordings or None
+        The human recordings compared, if any.
+    human_comparison : pandas.DataFrame or None
+        Each model group against the human group (also ``human_comparison.csv``), if any.
     """
 
     fixations_path: Path
@@ -94,10 +133,12 @@ class AnalysisResult:
     report_path: Path
     rows: int
     scanpaths: int
+    human: HumanRecordings | None = None
+    human_comparison: pd.DataFrame | None = None
 
 
 def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float | None,
-                     px_per_degree: float | None, chunk_rows: int) -> None:
+                     px_per_degree: float | None, chunk_rows: int, with_human: bool) -> None:
     """Reject bad arguments before any file is read or written."""
     if not float(threshold) >= 0:
         raise ValueError(f"threshold must be a non-negative distance in pixels, got {threshold}")
@@ -113,20 +154,36 @@ def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float
                          "angle) to express saccade distances in degrees")
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+    if with_human and units == "native":
+        raise ValueError("comparing with human recordings needs units='physical' (ms and "
+                         "degrees: give ms_per_step and px_per_degree for the model image) or "
+                         "units='relative' (durations over the group median, distances over "
+                         "the stimulus width); glimpse steps and image pixels have no human "
+                         "counterpart")
 
 
 class _ParquetAppender:
-    """Append DataFrames to one Parquet file; the first one fixes the schema."""
+    """Append DataFrames to one Parquet file.
 
-    def __init__(self, path: Path):
+    The first one fixes the schema, extended by the columns of ``extra`` that it lacks (the
+    schema of a table appended last, such as the human recordings'); later tables are cast to
+    it, so a column both have keeps the first table's type.
+    """
+
+    def __init__(self, path: Path, extra: pa.Schema | None = None):
         self.path = path
+        self.extra = extra
         self.writer: pq.ParquetWriter | None = None
 
     def append(self, df: pd.DataFrame, source: str | None) -> None:
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        elif not table.schema.equals(self.writer.schema):
+            schema = table.schema
+            if self.extra is not None:
+                added = [f for f in self.extra if f.name not in schema.names]
+                schema = pa.schema([*schema, *added], metadata=schema.metadata)
+            self.writer = pq.ParquetWriter(self.path, schema)
+        if not table.schema.equals(self.writer.schema):
             table = self._conform(table, self.writer.schema, source)
         self.writer.write_table(table)
 
@@ -182,25 +239,56 @@ def _group_values(table: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series("all", index=table.index, name=column)
 
 
+def _schema(df: pd.DataFrame) -> pa.Schema:
+    return pa.Schema.from_pandas(df, preserve_index=False)
+
+
 def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
-                 group_col: str, keep_width: bool, chunk_rows: int,
-                 progress: bool) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+                 group_col: str, keep_width: bool, chunk_rows: int, progress: bool,
+                 human: HumanRecordings | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
     """Segment the input chunk by chunk, write the full tables, return the compact columns.
+
+    With ``human``, its fixations and saccades are appended last (``_scanpath`` shifted past
+    the model scanpaths), its rows get the group label ``human.label``, and the compact
+    saccades get ``distance_deg`` (exact degrees for human saccades, NaN for the model's).
 
     Returns
     -------
     fixations : DataFrame
         ``group_col`` (categorical), ``_scanpath``, ``n_glimpses`` (steps), ``duration_ms``.
     saccades : DataFrame
-        ``group_col``, ``_scanpath``, ``distance_px`` and, if ``keep_width``, ``image_width``.
+        ``group_col``, ``_scanpath``, ``distance_px``, if ``keep_width`` ``image_width``, and
+        with ``human`` ``distance_deg``.
     rows, scanpaths : int
+        Model rows and scanpaths read.
     """
     groups = _GroupCodes()
     fix_parts: dict[str, list[np.ndarray]] = {"g": [], "sp": [], "n": [], "ms": []}
-    sac_parts: dict[str, list[np.ndarray]] = {"g": [], "sp": [], "px": [], "w": []}
-    fix_out = _ParquetAppender(tmp / "fixations.parquet")
-    sac_out = _ParquetAppender(tmp / "saccades.parquet")
+    sac_parts: dict[str, list[np.ndarray]] = {"g": [], "sp": [], "px": [], "w": [], "deg": []}
+    human_seg = human.segmentation if human is not None else None
+    fix_out = _ParquetAppender(tmp / "fixations.parquet",
+                               _schema(human_seg.fixations) if human_seg else None)
+    sac_out = _ParquetAppender(tmp / "saccades.parquet",
+                               _schema(human_seg.saccades) if human_seg else None)
     rows = scanpaths = 0
+
+    def add(fix: pd.DataFrame, sac: pd.DataFrame, source: str | None,
+            fix_group: np.ndarray, sac_group: np.ndarray, sac_deg: np.ndarray) -> None:
+        fix_parts["g"].append(fix_group)
+        fix_parts["sp"].append(fix["_scanpath"].to_numpy(np.int64))
+        fix_parts["n"].append(fix["n_glimpses"].to_numpy(np.int32))
+        fix_parts["ms"].append(fix["duration_ms"].to_numpy(np.float64))
+        sac_parts["g"].append(sac_group)
+        sac_parts["sp"].append(sac["_scanpath"].to_numpy(np.int64))
+        sac_parts["px"].append(sac["distance_px"].to_numpy(np.float64))
+        sac_parts["deg"].append(sac_deg)
+        if keep_width:
+            if "image_width" not in sac.columns:
+                raise ScanpathError("units='relative' needs the column 'image_width' "
+                                    "(pixels)", source)
+            sac_parts["w"].append(sac["image_width"].to_numpy(np.float64))
+
     try:
         for chunk in iter_scanpath_chunks(files, chunk_rows=chunk_rows, progress=progress):
             source = chunk.attrs.get("source")
@@ -214,22 +302,25 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
             rows += len(chunk)
             scanpaths = int(chunk["_scanpath"].iloc[-1]) + 1
             fix, sac = seg.fixations, seg.saccades
-            fix_parts["g"].append(groups.encode(_group_values(fix, group_col), source))
-            fix_parts["sp"].append(fix["_scanpath"].to_numpy(np.int64))
-            fix_parts["n"].append(fix["n_glimpses"].to_numpy(np.int32))
-            fix_parts["ms"].append(fix["duration_ms"].to_numpy(np.float64))
-            sac_parts["g"].append(groups.encode(_group_values(sac, group_col), source))
-            sac_parts["sp"].append(sac["_scanpath"].to_numpy(np.int64))
-            sac_parts["px"].append(sac["distance_px"].to_numpy(np.float64))
-            if keep_width:
-                if "image_width" not in sac.columns:
-                    raise ScanpathError("units='relative' needs the column 'image_width' "
-                                        "(pixels)", source)
-                sac_parts["w"].append(sac["image_width"].to_numpy(np.float64))
+            add(fix, sac, source, groups.encode(_group_values(fix, group_col), source),
+                groups.encode(_group_values(sac, group_col), source),
+                np.full(len(sac), np.nan))
             del chunk, seg, fix, sac  # free this chunk before the next one is read
             # Hand the Arrow pool's freed buffers back, so that they do not add up to the
             # compact columns kept in memory.
             pa.default_memory_pool().release_unused()
+        if human_seg is not None:
+            if human.label in groups.labels:
+                raise ValueError(f"the human group label {human.label!r} is also a model group "
+                                 f"(column {group_col!r}); choose another human label")
+            source = "human recordings"
+            fix = human_seg.fixations.assign(_scanpath=human_seg.fixations["_scanpath"] + scanpaths)
+            sac = human_seg.saccades.assign(_scanpath=human_seg.saccades["_scanpath"] + scanpaths)
+            fix_out.append(fix, source)
+            sac_out.append(sac, source)
+            label = pd.Series(human.label, name=group_col)
+            add(fix, sac, source, groups.encode(label.repeat(len(fix)), source),
+                groups.encode(label.repeat(len(sac)), source), human.saccade_deg)
     finally:
         fix_out.close()
         sac_out.close()
@@ -246,52 +337,274 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
     })
     if keep_width:
         saccades["image_width"] = np.concatenate(sac_parts["w"])
+    if human is not None:
+        saccades["distance_deg"] = np.concatenate(sac_parts["deg"])
     return fixations, saccades, rows, scanpaths
 
 
-def _densities(fixations: pd.DataFrame, saccades: pd.DataFrame, group_col: str, units: str,
-               ms_per_step: float | None, px_per_degree: float | None,
-               bw_method: str | float) -> dict[str, dict[str, Density]]:
-    """Per-group densities of fixation duration and saccade distance, in the analysis units.
+#: Units of fixation durations and saccade distances in each analysis unit system.
+_DURATION_UNIT = {"native": "steps", "physical": "ms", "relative": "relative"}
+_DISTANCE_UNIT = {"native": "px", "physical": "deg", "relative": "relative"}
 
-    The conversions are those of :func:`gazekit.compare.compare_groups`: native glimpse steps
-    and px; physical ms (measured ``duration_ms`` when a group has it, else
-    ``n_glimpses * ms_per_step``) and degrees (``distance_px / px_per_degree``); relative
-    durations over the group median and distances over ``image_width``.
+
+def _distances(saccades: pd.DataFrame, units: str, px_per_degree: float | None) -> np.ndarray:
+    """Saccade distances in the analysis units.
+
+    Native: ``distance_px``. Physical: ``distance_px / px_per_degree``, except where
+    ``distance_deg`` holds a value (human saccades: exact degrees from their screen).
+    Relative: ``distance_px / image_width`` (the width of each scanpath's own image).
+    """
+    px = saccades["distance_px"].to_numpy(np.float64)
+    if units == "native" or px.size == 0:
+        return px
+    if units == "relative":
+        return normalize(px, "width", scale=saccades["image_width"].to_numpy(np.float64))
+    if "distance_deg" not in saccades.columns:
+        return normalize(px, "physical", scale=1 / px_per_degree)
+    deg = saccades["distance_deg"].to_numpy(np.float64)
+    return np.where(np.isfinite(deg), deg, normalize(px, "physical", scale=1 / px_per_degree))
+
+
+def _group_samples(fixations: pd.DataFrame, saccades: pd.DataFrame, group_col: str,
+                   units: str, ms_per_step: float | None,
+                   distances: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Per-group fixation durations and saccade distances in the analysis units.
+
+    Durations are converted as in :func:`gazekit.compare.compare_groups` (native glimpse
+    steps; physical ms, measured ``duration_ms`` when a group has it, else
+    ``n_glimpses * ms_per_step``; relative, over the group median); ``distances`` come from
+    :func:`_distances`. A group without saccades has an empty distance sample.
     """
     steps = fixations["n_glimpses"].to_numpy(np.float64)
     ms = fixations["duration_ms"].to_numpy(np.float64)
-    px = saccades["distance_px"].to_numpy(np.float64)
-    if units == "physical":
-        distances = normalize(px, "physical", scale=1 / px_per_degree)
-    elif units == "relative":
-        distances = normalize(px, "width", scale=saccades["image_width"].to_numpy(np.float64))
-    else:
-        distances = px
-    dur_unit = {"native": "steps", "physical": "ms", "relative": "relative"}[units]
-    dist_unit = {"native": "px", "physical": "deg", "relative": "relative"}[units]
-    out: dict[str, dict[str, Density]] = {"fixation_duration": {}, "saccade_distance": {}}
+    out: dict[str, dict[str, np.ndarray]] = {"fixation_duration": {}, "saccade_distance": {}}
     # Both tables share one categorical dtype (see _GroupCodes), so the codes match.
     fix_group = fixations[group_col].cat.codes.to_numpy()
     sac_group = saccades[group_col].cat.codes.to_numpy()
-    # A loop over groups; each density works on its whole sample at once.
-    for code, label in enumerate(fixations[group_col].cat.categories):
+    for code, label in enumerate(fixations[group_col].cat.categories):  # a loop over groups
         in_group = fix_group == code
-        durations = group_durations(steps[in_group], ms[in_group], units, ms_per_step, label)
-        out["fixation_duration"][str(label)] = duration_density(
-            durations, unit=dur_unit, bw_method=bw_method)
-        group_distances = distances[sac_group == code]
-        if group_distances.size:
-            out["saccade_distance"][str(label)] = distance_density(
-                group_distances, unit=dist_unit, bw_method=bw_method)
+        out["fixation_duration"][str(label)] = group_durations(
+            steps[in_group], ms[in_group], units, ms_per_step, label)
+        out["saccade_distance"][str(label)] = distances[sac_group == code]
     return out
+
+
+def _densities(samples: dict[str, dict[str, np.ndarray]], units: str,
+               bw_method: str | float) -> dict[str, dict[str, Density]]:
+    """Per-group densities of the samples of :func:`_group_samples` (none for an empty one)."""
+    return {
+        "fixation_duration": {
+            g: duration_density(v, unit=_DURATION_UNIT[units], bw_method=bw_method)
+            for g, v in samples["fixation_duration"].items()},
+        "saccade_distance": {
+            g: distance_density(v, unit=_DISTANCE_UNIT[units], bw_method=bw_method)
+            for g, v in samples["saccade_distance"].items() if v.size},
+    }
+
+
+def _resample_counts(codes: np.ndarray, size: int, n_rows: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``n_rows`` bootstrap resamples of a sample given by its support codes, as counts over
+    the ``size`` support values (float64, shape ``(n_rows, size)``)."""
+    drawn = codes[rng.integers(0, codes.size, size=(n_rows, codes.size))]
+    drawn += (np.arange(n_rows) * size)[:, None]
+    return np.bincount(drawn.ravel(), minlength=n_rows * size).reshape(n_rows, size).astype(
+        np.float64)
+
+
+def _binned_kde(counts: np.ndarray, binning: sparse.csr_matrix, bandwidth: float,
+                spacing: float) -> np.ndarray:
+    """Unnormalised Gaussian KDEs (one per row of ``counts``) on an even grid that starts at
+    the reflection point, by linear binning and an FFT convolution, reflected there."""
+    on_grid = (binning.T @ counts.T).T  # (rows, grid points)
+    reach = int(np.ceil(5 * bandwidth / spacing))
+    offsets = np.arange(-reach, reach + 1) * (spacing / bandwidth)
+    full = fftconvolve(on_grid, np.exp(-0.5 * offsets ** 2)[None, :], axes=1)
+    points = on_grid.shape[1]
+    density = full[:, reach:reach + points].copy()
+    # The kernel mass that falls below the first grid point, folded back (reflection).
+    fold = min(reach, points - 1)
+    density[:, :fold + 1] += full[:, reach - np.arange(fold + 1)]
+    return np.maximum(density, 0.0)  # FFT round-off can dip below 0
+
+
+def distance_bootstrap(a, b, *, unit: str, bw_method: str | float = "scott",
+                       n_resamples: int = 1000, confidence: float = 0.95,
+                       max_bootstrap: int = 50_000,
+                       seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals of the KS statistic, Wasserstein-1 and JSD of two samples.
+
+    Each sample is resampled with replacement on its own (a sample longer than
+    ``max_bootstrap`` is first replaced by a seeded random subsample of that size, as in
+    :mod:`gazekit.stats`, which widens the interval). All resamples are handled as arrays of
+    counts over the merged sorted support ``u_1 < ... < u_m`` of both samples, so with the
+    resamples' empirical distribution functions ``F`` and ``G``:
+
+    - KS ``= max_k |F(u_k) - G(u_k)|`` (:func:`scipy.stats.ks_2samp`'s statistic);
+    - W1 ``= sum_k |F(u_k) - G(u_k)| (u_(k+1) - u_k)`` (:func:`scipy.stats.wasserstein_distance`);
+    - JSD: as in :func:`gazekit.compare.compare_samples`: Gaussian KDEs reflected at 0 with each
+      sample's bandwidth (from the full sample, kept fixed over resamples), on the same grid with
+      trapezoid weights, squared :func:`scipy.spatial.distance.jensenshannon` in bits; each
+      resample's KDE is computed by linear binning onto the grid (spacing at most a fifth of
+      the smaller bandwidth) and an FFT convolution with the kernel cut at 5 bandwidths.
+
+    Parameters
+    ----------
+    a, b : array-like
+        1-D finite values >= 0 in ``unit`` (continuous: ms, degrees or relative units).
+    unit : str
+        Unit of the values; sets the bandwidth floor (:data:`gazekit.density.MIN_BANDWIDTH`).
+    bw_method : {"scott", "silverman"} or float, default "scott"
+    n_resamples, confidence, max_bootstrap, seed
+        Bootstrap settings.
+
+    Returns
+    -------
+    dict
+        ``{"ks": (low, high), "wasserstein": (low, high), "jsd": (low, high)}``; NaN bounds
+        if a sample has fewer than 2 values.
+    """
+    a = check_values(a, name="sample a", lower=0.0)
+    b = check_values(b, name="sample b", lower=0.0)
+    if min(a.size, b.size) < 2:
+        return dict.fromkeys(HUMAN_METRICS, (np.nan, np.nan))
+    h_a, h_b = (select_bandwidth(s, bw_method, unit=unit) for s in (a, b))
+    upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
+    # The grid of compare_samples.
+    points = int(np.clip(np.ceil(upper / (min(h_a, h_b) / 5)) + 1, 512, 65_536))
+    spacing = upper / (points - 1)
+    weights = np.full(points, 1.0)
+    weights[[0, -1]] = 0.5
+    rng = np.random.default_rng(seed)
+    a, b = (s if s.size <= max_bootstrap else rng.choice(s, max_bootstrap, replace=False)
+            for s in (a, b))
+    support = np.unique(np.concatenate([a, b]))
+    code_a, code_b = np.searchsorted(support, a), np.searchsorted(support, b)
+    # Linear binning of the support onto the grid: each value splits between two grid points.
+    position = support / spacing
+    left = np.minimum(position.astype(np.int64), points - 2)
+    right_share = position - left
+    m = support.size
+    binning = sparse.csr_matrix(
+        (np.concatenate([1 - right_share, right_share]),
+         (np.tile(np.arange(m), 2), np.concatenate([left, left + 1]))), shape=(m, points))
+    gaps = np.diff(support)
+    tiny = np.finfo(np.float64).tiny
+    out = {k: np.empty(n_resamples) for k in HUMAN_METRICS}
+    batch = max(1, _BOOT_ELEMENTS // max(a.size, b.size, m, 2 * points))
+    for first in range(0, n_resamples, batch):  # batches of resamples, each one array job
+        rows = min(batch, n_resamples - first)
+        count_a = _resample_counts(code_a, m, rows, rng)
+        count_b = _resample_counts(code_b, m, rows, rng)
+        gap = np.abs(np.cumsum(count_a, axis=1) / a.size - np.cumsum(count_b, axis=1) / b.size)
+        done = slice(first, first + rows)
+        out["ks"][done] = gap.max(axis=1)
+        out["wasserstein"][done] = gap[:, :-1] @ gaps
+        p, q = (_binned_kde(c, binning, h, spacing) * weights
+                for c, h in ((count_a, h_a), (count_b, h_b)))
+        p, q = np.where(p < tiny, 0.0, p), np.where(q < tiny, 0.0, q)
+        out["jsd"][done] = jensenshannon(p, q, base=2, axis=1) ** 2
+    tail = 100 * (1 - confidence) / 2
+    return {k: tuple(float(v) for v in np.percentile(values, [tail, 100 - tail]))
+            for k, values in out.items()}
+
+
+def human_comparison(samples: dict[str, dict[str, np.ndarray]], comparison: pd.DataFrame,
+                     human_label: str, units: str, *, bw_method: str | float = "scott",
+                     n_resamples: int = 1000, confidence: float = 0.95,
+                     max_bootstrap: int = 50_000, seed: int = 0) -> pd.DataFrame:
+    """Each model group against the human group, with bootstrap intervals and the closest group.
+
+    Parameters
+    ----------
+    samples : dict
+        ``{"fixation_duration": {group: values}, "saccade_distance": {group: values}}`` in the
+        analysis units (physical or relative), including ``human_label``.
+    comparison : pandas.DataFrame
+        Pairwise comparisons of the same samples (:func:`gazekit.compare.compare_groups`): the
+        point estimates are taken from there, so they agree with ``comparison.csv``.
+    human_label : str
+        The human group.
+    units : {"physical", "relative"}
+    bw_method, n_resamples, confidence, max_bootstrap, seed
+        As in :func:`distance_bootstrap`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quantity and model group: ``quantity``, ``group``, ``human``, ``unit``,
+        ``n_group``, ``n_human``; for each metric ``ks``, ``wasserstein``, ``jsd`` its value
+        (smaller is closer), ``_ci_low``, ``_ci_high`` and ``closest_<metric>`` (True for the
+        group with the smallest value of that quantity; ties all True).
+    """
+    units_of = {"fixation_duration": _DURATION_UNIT[units],
+                "saccade_distance": _DISTANCE_UNIT[units]}
+    rows = []
+    for quantity, per_group in samples.items():  # two quantities x a few groups
+        human = per_group[human_label]
+        pairs = comparison[comparison["quantity"] == quantity]
+        for group, values in per_group.items():
+            if group == human_label:
+                continue
+            pair = pairs[((pairs["group_a"].astype(str) == group)
+                          & (pairs["group_b"].astype(str) == human_label))
+                         | ((pairs["group_a"].astype(str) == human_label)
+                            & (pairs["group_b"].astype(str) == group))].iloc[0]
+            row = {"quantity": quantity, "group": group, "human": human_label,
+                   "unit": units_of[quantity], "n_group": values.size, "n_human": human.size}
+            cis = (distance_bootstrap(values, human, unit=units_of[quantity], bw_method=bw_method,
+                                      n_resamples=n_resamples, confidence=confidence,
+                                      max_bootstrap=max_bootstrap, seed=seed)
+                   if values.size and human.size else dict.fromkeys(HUMAN_METRICS, (np.nan,) * 2))
+            for metric, column in HUMAN_METRICS.items():
+                row[metric] = pair[column]
+                row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = cis[metric]
+            rows.append(row)
+    columns = ["quantity", "group", "human", "unit", "n_group", "n_human",
+               *(f"{m}{s}" for m in HUMAN_METRICS for s in ("", "_ci_low", "_ci_high"))]
+    table = pd.DataFrame(rows, columns=columns)
+    for metric in HUMAN_METRICS:
+        best = table.groupby("quantity")[metric].transform("min")
+        table[f"closest_{metric}"] = table[metric] == best
+    return table
+
+
+def _human_summary(summary: pd.DataFrame, reference: pd.DataFrame,
+                   human: HumanRecordings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fix the human group's rows of the summary and the reference comparison.
+
+    Its rows are fixations, so step-based statistics do not apply (NaN); its mean saccade size
+    in degrees is that of its exact visual angles, not ``px / px_per_degree``.
+    """
+    summary = summary.copy()
+    rows = summary["group"].astype(str) == human.label
+    steps = [c for c in summary.columns if c.startswith("fixation_steps")] + ["fixational_share"]
+    summary.loc[rows, steps] = np.nan
+    reference = reference.copy()
+    rows = reference["group"].astype(str) == human.label
+    deg = float(np.mean(human.saccade_deg)) if human.saccade_deg.size else np.nan
+    reference.loc[rows, "model_saccade_deg"] = deg
+    reference.loc[rows, "saccade_ratio"] = deg / reference.loc[rows, "reference_saccade_deg"]
+    reference.loc[rows, "note"] = "human recordings: measured ms, exact degrees"
+    return summary, reference
+
+
+def _load_human(human, human_format: str, geometry: ScreenGeometry | None, human_label: str,
+                human_method: str, human_params: dict | None) -> HumanRecordings | None:
+    if human is None or isinstance(human, HumanRecordings):
+        return human
+    return load_recordings(human, human_format, geometry=geometry, label=human_label,
+                           method=human_method, **(human_params or {}))
 
 
 def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
             mode: str = "consecutive", group_by: str | None = "model", units: str = "native",
             ms_per_step: float | None = None, px_per_degree: float | None = None,
             bw_method: str | float = "scott", chunk_rows: int = 1_000_000,
-            overwrite: bool = False, progress: bool = True, seed: int = 0) -> AnalysisResult:
+            overwrite: bool = False, progress: bool = True, seed: int = 0,
+            human: Paths | HumanRecordings | None = None, human_format: str = "tobii",
+            geometry: ScreenGeometry | None = None, human_label: str = "human",
+            human_method: str = "idt", human_params: dict | None = None) -> AnalysisResult:
     """Segment scanpath files into fixations and saccades and describe them per group.
 
     Parameters
@@ -314,12 +627,13 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         ``"physical"`` ms and degrees of visual angle (needs ``px_per_degree``, and
         ``ms_per_step`` unless the input has time columns); ``"relative"`` durations over the
         group median and distances over the image width (needs column ``image_width``).
-        The summary always reports steps, ms (when known) and px.
+        The summary always reports steps, ms (when known) and px. With ``human``, only
+        ``"physical"`` and ``"relative"`` (module docstring).
     ms_per_step : float, optional
         Milliseconds per glimpse step, for ``"physical"`` units and the reference comparison.
     px_per_degree : float, optional
-        Pixels per degree of visual angle, for ``"physical"`` units and the reference
-        comparison.
+        Pixels per degree of visual angle of the **model image**, for ``"physical"`` units and
+        the reference comparison.
     bw_method : {"scott", "silverman"} or float, default "scott"
         KDE bandwidth rule, or the bandwidth in the analysis units
         (see :mod:`gazekit.density`).
@@ -331,6 +645,20 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         Show a progress bar over the input rows (on stderr).
     seed : int, default 0
         Seed of the bootstrap confidence intervals.
+    human : path, sequence of paths or HumanRecordings, optional
+        Human eye-tracking recordings (files or directories, read with
+        :func:`gazekit.human.load_recordings`), or recordings already loaded.
+    human_format : {"tobii", "bids-events", "fixations", "csv"}, default "tobii"
+        Format of ``human`` files.
+    geometry : ScreenGeometry, optional
+        Screen of the human recordings; default that of the shipped data of
+        ``human_format`` (:func:`gazekit.human.default_geometry`; none for ``"csv"``).
+    human_label : str, default "human"
+        Group label of the human recordings.
+    human_method : {"idt", "ivt"}, default "idt"
+        Fixation detector for raw samples (:mod:`gazekit.events`).
+    human_params : dict, optional
+        Detector parameters (degrees, deg/s, ms); literature defaults otherwise.
 
     Returns
     -------
@@ -345,43 +673,61 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     FileExistsError
         If ``out_dir`` exists and is not empty, unless ``overwrite``.
     """
-    _check_arguments(threshold, mode, units, ms_per_step, px_per_degree, chunk_rows)
+    _check_arguments(threshold, mode, units, ms_per_step, px_per_degree, chunk_rows,
+                     with_human=human is not None)
     files = find_inputs(paths)
+    recordings = _load_human(human, human_format, geometry, human_label, human_method,
+                             human_params)
     group_col = group_by or "_group"  # a name no input column has
     out_dir = Path(out_dir)
     with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
         fixations, saccades, rows, scanpaths = _segment_all(
             files, tmp, threshold=threshold, mode=mode, group_col=group_col,
-            keep_width=units == "relative", chunk_rows=chunk_rows, progress=progress)
+            keep_width=units == "relative", chunk_rows=chunk_rows, progress=progress,
+            human=recordings)
         boot = {"confidence": CONFIDENCE, "n_resamples": N_RESAMPLES,
                 "max_bootstrap": MAX_BOOTSTRAP, "seed": seed}
         summary = summarize(fixations, saccades, group_by=group_col, **boot)
-        comparison = compare_groups(fixations, saccades, group_by=group_col, units=units,
-                                    ms_per_step=ms_per_step, px_per_degree=px_per_degree,
-                                    bw_method=bw_method, **boot)
+        distances = _distances(saccades, units, px_per_degree)
+        # compare_groups divides distance_px by px_per_degree; with human saccades the
+        # distances are already in degrees (per-saccade conversions), hence the factor 1.
+        converted = units == "physical" and recordings is not None
+        comparison = compare_groups(
+            fixations, saccades.assign(distance_px=distances) if converted else saccades,
+            group_by=group_col, units=units, ms_per_step=ms_per_step,
+            px_per_degree=1.0 if converted else px_per_degree, bw_method=bw_method, **boot)
         reference = compare_with_reference(summary, ms_per_step=ms_per_step,
                                            px_per_degree=px_per_degree)
-        densities = _densities(fixations, saccades, group_col, units, ms_per_step,
-                               px_per_degree, bw_method)
-        del fixations, saccades
+        samples = _group_samples(fixations, saccades, group_col, units, ms_per_step, distances)
+        del fixations, saccades, distances
+        densities = _densities(samples, units, bw_method)
+        versus_human = None
+        if recordings is not None:
+            summary, reference = _human_summary(summary, reference, recordings)
+            versus_human = human_comparison(samples, comparison, recordings.label, units,
+                                            bw_method=bw_method, **boot)
+            versus_human.to_csv(tmp / "human_comparison.csv", index=False)
         summary.to_csv(tmp / "summary.csv", index=False)
         comparison.to_csv(tmp / "comparison.csv", index=False)
         reference.to_csv(tmp / "reference_comparison.csv", index=False)
         figures = plot_densities(
             densities["fixation_duration"], densities["saccade_distance"], tmp / FIGURE_STEM,
-            title=f"Fixation durations and saccade distances ({mode} rule, {threshold:g} px)")
+            title=f"Fixation durations and saccade distances ({mode} rule, {threshold:g} px)",
+            reference=None if recordings is None else recordings.label)
         report = _report(
             files=files, rows=rows, scanpaths=scanpaths, group_by=group_by,
             group_col=group_col, threshold=threshold, mode=mode, units=units,
             ms_per_step=ms_per_step, px_per_degree=px_per_degree, bw_method=bw_method,
             seed=seed, densities=densities, summary=summary, comparison=comparison,
-            reference=reference, figures=[f.name for f in figures])
+            reference=reference, figures=[f.name for f in figures], human=recordings,
+            versus_human=versus_human)
         (tmp / "report.md").write_text(report, encoding="utf-8")
     return AnalysisResult(
         fixations_path=out_dir / "fixations.parquet", saccades_path=out_dir / "saccades.parquet",
         summary=summary, comparison=comparison, reference_comparison=reference,
         densities=densities, figures=[out_dir / f.name for f in figures],
-        report_path=out_dir / "report.md", rows=rows, scanpaths=scanpaths)
+        report_path=out_dir / "report.md", rows=rows, scanpaths=scanpaths, human=recordings,
+        human_comparison=versus_human)
 
 
 def _cell(value: object) -> str:
@@ -427,18 +773,72 @@ def _summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def _bridging(units: str, ms_per_step: float | None, px_per_degree: float | None,
+              human: HumanRecordings) -> str:
+    """How model and human units are made comparable, in words (for the report)."""
+    if units == "physical":
+        step = (f"glimpse steps x {ms_per_step:g} ms per step" if ms_per_step is not None
+                else "measured ms (the scanpaths' time columns)")
+        return (f"physical. Model fixation durations: {step} (measured ms where the input has "
+                f"time columns); model saccade distances: px / {px_per_degree:g} px per degree "
+                "of the model image. Human fixation durations: measured ms; human saccade "
+                "distances: the exact (arctangent) visual angle between consecutive fixations "
+                f"on the recorded screen, {human.geometry.describe()}.")
+    return ("relative. Every group's fixation durations are divided by that group's median "
+            "duration (model: glimpse steps, human: ms), and saccade distances by the width of "
+            "the stimulus (model: the `image_width` of each scanpath's image; human: "
+            f"{human.geometry.resolution_px[0]} px, the width of the recorded screen or "
+            "stimulus), since amplitudes scale with the image size.")
+
+
+def closest_summary(table: pd.DataFrame) -> list[str]:
+    """One sentence per quantity naming the model group closest to the human distribution by
+    each metric of a :func:`human_comparison` table, with its bootstrap interval; notes when
+    that interval overlaps the runner-up's (no clear winner)."""
+    names = {"ks": "KS", "wasserstein": "W1", "jsd": "JSD"}
+    out = []
+    for quantity, rows in table.groupby("quantity", sort=False):
+        rows = rows.dropna(subset=list(HUMAN_METRICS))
+        if rows.empty:
+            continue
+        parts = []
+        for metric in HUMAN_METRICS:
+            ranked = rows.sort_values(metric, kind="stable")
+            best = ranked.iloc[0]
+            text = (f"by {names[metric]} `{best['group']}` ({_cell(best[metric])} "
+                    f"[{_cell(best[f'{metric}_ci_low'])}, {_cell(best[f'{metric}_ci_high'])}])")
+            if len(ranked) > 1 and ranked.iloc[1][f"{metric}_ci_low"] <= best[f"{metric}_ci_high"]:
+                text += f", interval overlapping `{ranked.iloc[1]['group']}`'s"
+            parts.append(text)
+        human = rows["human"].iloc[0]
+        out.append(f"{quantity.replace('_', ' ').capitalize()} ({rows['unit'].iloc[0]}): closest "
+                   f"to `{human}` " + "; ".join(parts) + ".")
+    return out
+
+
+def _human_view(table: pd.DataFrame) -> pd.DataFrame:
+    view = table[["quantity", "group", "unit", "n_group", "n_human"]].copy()
+    for metric, name in (("ks", "KS"), ("wasserstein", "W1"), ("jsd", "JSD (bits)")):
+        view[f"{name} [95% CI]"] = _with_ci(table, metric)
+        view[f"closest by {name.split()[0]}"] = np.where(table[f"closest_{metric}"], "yes", "")
+    return view
+
+
 def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str | None,
             group_col: str, threshold: float, mode: str, units: str,
             ms_per_step: float | None, px_per_degree: float | None,
             bw_method: str | float, seed: int, densities: dict[str, dict[str, Density]],
             summary: pd.DataFrame, comparison: pd.DataFrame, reference: pd.DataFrame,
-            figures: list[str]) -> str:
+            figures: list[str], human: HumanRecordings | None = None,
+            versus_human: pd.DataFrame | None = None) -> str:
     """The Markdown report of one analysis."""
     from gazekit import __version__  # here: the package imports this module first
 
     unit_names = {"native": "glimpse steps and pixels", "physical": "milliseconds and degrees",
                   "relative": "durations over the group median, distances over image width"}
-    grouping = (f"column `{group_col}`" if len(summary) > 1 or summary["group"].iloc[0] != "all"
+    model_groups = (summary["group"] if human is None
+                    else summary["group"][summary["group"].astype(str) != human.label])
+    grouping = (f"column `{group_col}`" if len(model_groups) > 1 or model_groups.iloc[0] != "all"
                 else f"a single group `all` (no column `{group_by}` in the input)"
                 if group_by else "a single group `all`")
     bandwidths = ", ".join(f"{kind.replace('_', ' ')} `{g}` {d.bandwidth:.4g} {d.unit}"
@@ -446,12 +846,36 @@ def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str |
                            for g, d in per_group.items())
     no_saccades = [g for g in densities["fixation_duration"]
                    if g not in densities["saccade_distance"]]
+    human_inputs, human_parameters, human_notes, human_section = [], [], [], []
+    if human is not None:
+        shown = human.files[:10]
+        human_inputs = [
+            f"Human recordings (group `{human.label}`): {human.describe()}", "",
+            *[f"- `{f}`" for f in shown],
+            *([f"- ... and {len(human.files) - len(shown)} more"]
+              if len(human.files) > len(shown) else []), ""]
+        human_parameters = [f"- Unit bridging between model and human: "
+                            f"{_bridging(units, ms_per_step, px_per_degree, human)}"]
+        human_notes = [f"The rows of `{human.label}` are fixations, not glimpses: its step "
+                       "statistics and fixational share do not apply (empty), its glimpse count "
+                       "is its number of fixations, and its saccade distances in px are on "
+                       "its own screen.", ""]
+        human_section = [
+            "## Model vs human (`human_comparison.csv`)", "",
+            *closest_summary(versus_human), "",
+            markdown_table(_human_view(versus_human)), "",
+            "Smaller is closer for every metric. KS: two-sample Kolmogorov-Smirnov statistic; "
+            "W1: Wasserstein-1 distance (in the unit shown); JSD: Jensen-Shannon divergence of "
+            f"the reflected KDEs in bits. {CONFIDENCE:.0%} percentile bootstrap intervals, "
+            f"{N_RESAMPLES} resamples of each sample (KDE bandwidths fixed at the full "
+            "samples').", ""]
     lines = [
         "# gazekit analysis", "",
         f"gazekit {__version__}.", "",
         "## Inputs", "",
         *[f"- `{f}`" for f in files], "",
         f"{rows:,} rows (glimpses) in {scanpaths:,} scanpaths; groups by {grouping}.", "",
+        *human_inputs,
         "## Parameters", "",
         f"- Fixation threshold: {threshold:g} px, rule `{mode}` (a glimpse joins the current "
         "fixation when its distance to the "
@@ -461,6 +885,7 @@ def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str |
         f"- Units of comparisons and figures: `{units}` ({unit_names[units]}); "
         f"ms per glimpse step: {ms_per_step if ms_per_step is not None else 'not given'}; "
         f"px per degree: {px_per_degree if px_per_degree is not None else 'not given'}.",
+        *human_parameters,
         f"- Densities: Gaussian KDE reflected at the lower bound of the support, bandwidth "
         f"rule `{bw_method}` ({bandwidths}).",
         f"- Confidence intervals: {CONFIDENCE:.0%} percentile bootstrap, {N_RESAMPLES} "
@@ -471,9 +896,11 @@ def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str |
         markdown_table(_summary_view(summary)), "",
         "Fixational share: the fraction of glimpse-to-glimpse transitions that stay within a "
         "fixation.", "",
+        *human_notes,
         "## Group comparison (`comparison.csv`)", "",
         markdown_table(comparison) if len(comparison) else "Only one group: nothing to compare.",
         "",
+        *human_section,
         "## Human reference (`reference_comparison.csv`)", "",
         markdown_table(reference), "",
         "Reference values: " + "; ".join(human_reference()["source"].unique()) + ".", "",
@@ -481,6 +908,8 @@ def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str |
         f"![Fixation-duration and saccade-distance densities]({figures[0]})", "",
         "Files: " + ", ".join(f"[{name}]({name})" for name in figures) + ".",
     ]
+    if human is not None:
+        lines += ["", f"The human recordings are the curve `{human.label}` in both panels."]
     if no_saccades:
         lines += ["", "No saccades (so no distance density) in: "
                   + ", ".join(f"`{g}`" for g in no_saccades) + "."]

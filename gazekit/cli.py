@@ -1,5 +1,10 @@
 """Command line interface: ``gazekit analyze`` and ``gazekit demo`` (a thin layer over analyze).
 
+``gazekit analyze MODEL... --human RECORDING... --human-format tobii|bids-events|fixations|csv
+--units physical|relative`` adds human eye-tracking recordings as one more group (see
+:mod:`gazekit.human`); the screen geometry defaults to that of the shipped data of the format
+and can be set with ``--screen-px``, ``--screen-cm`` and ``--distance-cm``.
+
 Bad input (invalid or unreadable files, bad argument values, an existing output directory)
 ends with one line ``gazekit: error: ...`` on stderr and exit status 2; no output directory is
 left behind.
@@ -14,9 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from gazekit.analyze import AnalysisResult, analyze
+from gazekit.analyze import AnalysisResult, analyze, closest_summary
 from gazekit.compare import UNITS
 from gazekit.demo import demo_path
+from gazekit.events import METHODS
+from gazekit.geometry import ScreenGeometry
+from gazekit.human import FORMATS, default_geometry
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES
 
@@ -102,6 +110,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--bw-method", default="scott", metavar="RULE",
                      help="KDE bandwidth: scott, silverman, or a number in the analysis units "
                      "(steps/px, ms/deg, or relative); default scott")
+    human = run.add_argument_group(
+        "human recordings", "Compare with human eye-tracking recordings (needs --units "
+        "physical or relative). Default geometry: tobii 1920x1080 px, 50.9x28.6 cm at 65 cm "
+        "(Tobii TX300 data); bids-events and fixations 1280x720 px, 26.5x14.9 cm at 63 cm "
+        "(studyforrest); csv has none.")
+    human.add_argument("--human", nargs="+", metavar="RECORDING",
+                       help="recording files or directories (searched recursively)")
+    human.add_argument("--human-format", choices=FORMATS, default="tobii",
+                       help="tobii: Tobii TX300/Titta raw samples; bids-events: REMoDNaV "
+                       "events.tsv; fixations: start_x, start_y (px), duration (s); csv: raw "
+                       "samples t (ms), x, y (px); default tobii")
+    human.add_argument("--human-detector", choices=METHODS, default="idt",
+                       help="fixation detector for raw samples: idt (1 deg, 100 ms) or ivt "
+                       "(30 deg/s, 60 ms, 20 ms Savitzky-Golay); default idt")
+    human.add_argument("--human-label", default="human", metavar="LABEL",
+                       help="group label of the recordings (default human)")
+    human.add_argument("--screen-px", nargs=2, type=_positive_float, metavar=("W", "H"),
+                       help="screen (or stimulus) resolution in pixels")
+    human.add_argument("--screen-cm", nargs=2, type=_positive_float, metavar=("W", "H"),
+                       help="screen (or stimulus) size in cm")
+    human.add_argument("--distance-cm", type=_positive_float, metavar="D",
+                       help="viewing distance in cm")
     _common_options(run, default_out="out")
 
     demo = commands.add_parser(
@@ -119,15 +149,35 @@ def _bandwidth(text: str) -> str | float:
         return text  # a rule name, checked by the density code
 
 
+def _geometry(args: argparse.Namespace) -> ScreenGeometry | None:
+    """The human recordings' screen: the format's default with the options given replacing
+    its values (all three options are needed where the format has no default)."""
+    given = {"resolution_px": args.screen_px, "size_cm": args.screen_cm,
+             "distance_cm": args.distance_cm}
+    default = default_geometry(args.human_format)
+    if all(v is None for v in given.values()):
+        return default
+    if default is None and any(v is None for v in given.values()):
+        raise ValueError(f"--human-format {args.human_format} has no default screen geometry; "
+                         "give all of --screen-px, --screen-cm and --distance-cm")
+    values = {k: v if v is not None else getattr(default, k) for k, v in given.items()}
+    return ScreenGeometry(**values)
+
+
 def _run(args: argparse.Namespace) -> AnalysisResult:
     # A progress bar only on a terminal: in pipes and logs it would be noise.
     progress = args.progress and sys.stderr.isatty()
     if args.command == "demo":
         return analyze(demo_path(), args.out, overwrite=args.overwrite, progress=progress)
+    human = {}
+    if args.human:
+        human = {"human": args.human, "human_format": args.human_format,
+                 "geometry": _geometry(args), "human_label": args.human_label,
+                 "human_method": args.human_detector}
     return analyze(args.paths, args.out, threshold=args.threshold, mode=args.mode,
                    group_by=args.group_by, units=args.units, ms_per_step=args.ms_per_step,
                    px_per_degree=args.px_per_degree, bw_method=_bandwidth(args.bw_method),
-                   overwrite=args.overwrite, progress=progress)
+                   overwrite=args.overwrite, progress=progress, **human)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,8 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
     print(summary_table(result.summary))
+    if result.human_comparison is not None:
+        print("", *closest_summary(result.human_comparison), sep="\n")
+    human_file = "human_comparison.csv, " if result.human_comparison is not None else ""
     print(f"\nwrote {Path(result.report_path).parent}/ (report.md, summary.csv, comparison.csv, "
-          "reference_comparison.csv, fixations.parquet, saccades.parquet, figures)")
+          f"{human_file}reference_comparison.csv, fixations.parquet, saccades.parquet, figures)")
     return 0
 
 

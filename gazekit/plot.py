@@ -48,7 +48,7 @@ def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -
 
 def plot_densities(duration_densities: Mapping[str, Density],
                    distance_densities: Mapping[str, Density], path_stem: str | Path,
-                   title: str | None = None) -> list[Path]:
+                   title: str | None = None, reference: str | None = None) -> list[Path]:
     """Draw the two-panel density figure and save it as PNG (150 dpi) and SVG.
 
     Panel (a) shows the fixation-duration density and panel (b) the saccade-distance
@@ -67,13 +67,18 @@ def plot_densities(duration_densities: Mapping[str, Density],
         Output path without suffix; ``.png`` and ``.svg`` are appended.
     title : str, optional
         Figure title.
+    reference : str, optional
+        A group drawn as the reference distribution (e.g. human data): a dashed black curve
+        overlaid on the others and left out of the colour assignment.
 
     Returns
     -------
     list of pathlib.Path
         The PNG and SVG files written.
     """
-    colors = group_colors([*duration_densities, *distance_densities])
+    colors = group_colors([g for g in (*duration_densities, *distance_densities)
+                           if str(g) != reference])
+    colors[str(reference)] = (0.0, 0.0, 0.0)
     fig = Figure(figsize=(10, 4), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself to fig
     axes = fig.subplots(1, 2)
@@ -86,7 +91,9 @@ def plot_densities(duration_densities: Mapping[str, Density],
         for name in sorted(densities, key=str):
             d = densities[name]
             color = colors[str(name)]
-            ax.plot(d.grid, d.density, color=color, label=f"{name} (n={d.n:,})")
+            style = "--" if str(name) == reference else "-"
+            ax.plot(d.grid, d.density, style, color=color, label=f"{name} (n={d.n:,})",
+                    zorder=3 if style == "--" else 2)
             if d.pmf is not None:
                 ax.plot(d.pmf.index.to_numpy(float), d.pmf.to_numpy(float), "o", ms=4,
                         color=color)

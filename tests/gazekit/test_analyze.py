@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from scipy import sparse, stats
 
-from gazekit.analyze import analyze, markdown_table
-from gazekit.density import distance_density, duration_density
+from gazekit.analyze import _binned_kde, analyze, distance_bootstrap, markdown_table
+from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
 from gazekit.io import read_scanpaths
 from gazekit.schema import ScanpathError
 from gazekit.segment import segment
@@ -189,3 +192,144 @@ def test_markdown_table():
     df = pd.DataFrame({"a": ["x|y", "z"], "b": [1.234567, np.nan], "c": [3, 4]})
     assert markdown_table(df) == (
         "| a | b | c |\n|---|---|---|\n| x\\|y | 1.235 | 3 |\n| z |  | 4 |")
+
+
+# --- human recordings ---------------------------------------------------------------------------
+
+HUMAN = Path(__file__).resolve().parents[1] / "data" / "human"
+
+
+def test_human_group_in_every_table(hand_file, tmp_path):
+    result = run(hand_file, tmp_path / "out", units="relative",
+                 human=HUMAN / "studyforrest-fixvectors", human_format="fixations")
+    rec = result.human
+    fixations = pd.read_parquet(result.fixations_path)
+    saccades = pd.read_parquet(result.saccades_path)
+    seg = segment(read_scanpaths(hand_file))
+    model = fixations["model"] != "human"
+    pd.testing.assert_frame_equal(
+        fixations.loc[model, seg.fixations.columns].reset_index(drop=True), seg.fixations,
+        check_dtype=False)
+    human_fix = fixations.loc[~model].reset_index(drop=True)
+    assert len(human_fix) == len(rec.segmentation.fixations)
+    np.testing.assert_array_equal(human_fix["_scanpath"],
+                                  rec.segmentation.fixations["_scanpath"] + 5)  # after the model's
+    assert human_fix["subject"].notna().all() and fixations.loc[model, "subject"].isna().all()
+    assert (saccades["model"] == "human").sum() == len(rec.segmentation.saccades)
+
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert summary["group"].tolist() == ["a", "b", "human"]
+    human_row = summary.iloc[2]
+    assert np.isnan(human_row["fixation_steps_mean"]) and np.isnan(human_row["fixational_share"])
+    assert human_row["fixation_ms_mean"] == pytest.approx(
+        rec.segmentation.fixations["duration_ms"].mean())
+    assert human_row["fixations"] == len(rec.segmentation.fixations)
+
+    # Relative units, computed here independently: durations over each group's median (model:
+    # steps, human: ms), distances over the stimulus width (28 px images, 1280 px screen).
+    human_ms = rec.segmentation.fixations["duration_ms"].to_numpy()
+    human_dist = rec.segmentation.saccades["distance_px"].to_numpy() / 1280
+    a_steps = np.array([2, 2, 1, 2, 1.0])
+    table = pd.read_csv(tmp_path / "out" / "human_comparison.csv")
+    assert table[["quantity", "group"]].values.tolist() == [
+        ["fixation_duration", "a"], ["fixation_duration", "b"],
+        ["saccade_distance", "a"], ["saccade_distance", "b"]]
+    row = table.iloc[0]
+    want = stats.ks_2samp(a_steps / np.median(a_steps), human_ms / np.median(human_ms))
+    assert row["ks"] == pytest.approx(want.statistic)
+    row = table.iloc[2]
+    assert row["wasserstein"] == pytest.approx(stats.wasserstein_distance(
+        np.array([9.0, 15.0]) / 28, human_dist))
+    assert row["ks_ci_low"] <= row["ks_ci_high"]
+    for metric in ("ks", "wasserstein", "jsd"):
+        for _, rows in table.groupby("quantity"):
+            closest = rows.loc[rows[f"closest_{metric}"], "group"].tolist()
+            assert closest == rows.loc[rows[metric] == rows[metric].min(), "group"].tolist()
+    np.testing.assert_allclose(result.densities["saccade_distance"]["human"].density,
+                               distance_density(human_dist, unit="relative").density)
+
+    report = result.report_path.read_text()
+    assert "Unit bridging between model and human: relative" in report
+    assert "1280 px, the width of the recorded screen" in report
+    assert "closest to `human` by KS" in report
+    assert "## Model vs human (`human_comparison.csv`)" in report
+
+
+def test_human_in_physical_units(hand_file, tmp_path):
+    result = run(hand_file, tmp_path / "out", units="physical", ms_per_step=25.0,
+                 px_per_degree=3.0, human=HUMAN / "studyforrest-events",
+                 human_format="bids-events")
+    deg = result.human.saccade_deg
+    # Human distances are the exact visual angles; model distances px / px_per_degree.
+    np.testing.assert_allclose(result.densities["saccade_distance"]["human"].density,
+                               distance_density(deg, unit="deg").density)
+    np.testing.assert_allclose(result.densities["saccade_distance"]["a"].density,
+                               distance_density(np.array([9.0, 15.0]) / 3, unit="deg").density)
+    comparison = result.comparison
+    pair = comparison[(comparison["quantity"] == "saccade_distance")
+                      & (comparison["group_a"] == "a") & (comparison["group_b"] == "human")]
+    assert pair["ks_statistic"].item() == pytest.approx(
+        stats.ks_2samp([3.0, 5.0], deg).statistic)
+    assert pair["unit"].item() == "deg"
+    durations = result.human.segmentation.fixations["duration_ms"].to_numpy()
+    pair = comparison[(comparison["quantity"] == "fixation_duration")
+                      & (comparison["group_a"] == "b") & (comparison["group_b"] == "human")]
+    assert pair["wasserstein"].item() == pytest.approx(
+        stats.wasserstein_distance(np.array([4, 1, 1, 1, 1, 1]) * 25.0, durations))
+    ref = result.reference_comparison
+    human_ref = ref[ref["group"] == "human"]
+    np.testing.assert_allclose(human_ref["model_saccade_deg"], deg.mean())
+    np.testing.assert_allclose(human_ref["model_fixation_ms"], durations.mean())
+    assert "px / 3 px per degree of the model image" in result.report_path.read_text()
+
+
+def test_human_needs_bridged_units(hand_file, tmp_path):
+    with pytest.raises(ValueError, match="needs units='physical'"):
+        run(hand_file, tmp_path / "out", human=HUMAN / "studyforrest-events",
+            human_format="bids-events")
+    with pytest.raises(ValueError, match="human group label 'a' is also a model group"):
+        run(hand_file, tmp_path / "out", units="relative", human_label="a",
+            human=HUMAN / "studyforrest-fixvectors", human_format="fixations")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_distance_bootstrap_matches_scipy_bootstrap():
+    rng = np.random.default_rng(5)
+    a, b = rng.gamma(2.0, 1.0, 40), rng.gamma(3.0, 1.0, 30)
+    ours = distance_bootstrap(a, b, unit="relative", n_resamples=4000, seed=1)
+    for metric, statistic, tol in (
+            ("ks", lambda x, y: stats.ks_2samp(x, y).statistic, 0.04),
+            ("wasserstein", stats.wasserstein_distance, 0.1)):
+        ref = stats.bootstrap((a, b), statistic, vectorized=False, n_resamples=4000,
+                              method="percentile", rng=np.random.default_rng(2))
+        want = (ref.confidence_interval.low, ref.confidence_interval.high)
+        np.testing.assert_allclose(ours[metric], want, atol=tol * max(abs(want[1]), 1e-9),
+                                   err_msg=metric)
+    assert ours["jsd"][0] < ours["jsd"][1]
+
+
+def test_binned_kde_matches_fit_density():
+    rng = np.random.default_rng(6)
+    values = rng.gamma(2.0, 1.0, 300)
+    h = select_bandwidth(values, "scott", unit="relative")
+    grid = np.linspace(0, values.max() + 3 * h, 2000)
+    support, counts = np.unique(values, return_counts=True)
+    spacing = grid[1] - grid[0]
+    left = np.minimum((support / spacing).astype(np.int64), len(grid) - 2)
+    share = support / spacing - left
+    binning = sparse.csr_matrix((np.r_[1 - share, share], (np.tile(np.arange(support.size), 2),
+                                                          np.r_[left, left + 1])),
+                                shape=(support.size, len(grid)))
+    got = _binned_kde(counts[None, :].astype(float), binning, h, spacing)[0]
+    want = fit_density(values, unit="relative", bw_method=h, grid=grid).density
+    got *= want.sum() / got.sum()
+    assert np.abs(got - want).max() < 2e-3 * want.max()
+
+
+def test_human_columns_must_fit_the_scanpaths(tmp_path):
+    path = tmp_path / "subjects.csv"
+    hand_table().assign(subject=7).to_csv(path, index=False)  # integer subjects
+    with pytest.raises(ScanpathError, match="human recordings: column 'subject': cannot store"):
+        run(path, tmp_path / "out", units="relative", human=HUMAN / "studyforrest-fixvectors",
+            human_format="fixations")
+    assert not (tmp_path / "out").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -127,3 +128,73 @@ def test_default_output_directory(tmp_path, monkeypatch, capsys):
     assert main(["analyze", "in.csv", "--no-progress"]) == 0
     assert (tmp_path / "out" / "summary.csv").exists()
     assert "wrote out/" in capsys.readouterr().out
+
+
+HUMAN = Path(__file__).resolve().parents[1] / "data" / "human"
+
+
+def test_human_recordings(tmp_path, capsys):
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(out), "--no-progress",
+                 "--human", str(HUMAN / "studyforrest-events"), "--human-format", "bids-events",
+                 "--units", "physical", "--ms-per-step", "50", "--px-per-degree", "10"]) == 0
+    stdout = capsys.readouterr().out
+    assert "human" in stdout.splitlines()[3].split()[0]  # summary row after a and b
+    assert "Fixation duration (ms): closest to `human` by KS `" in stdout
+    assert "human_comparison.csv" in stdout
+    table_ = pd.read_csv(out / "human_comparison.csv")
+    assert set(table_["group"]) == {"a", "b"}
+    report = (out / "report.md").read_text()
+    assert "1280 x 720 px, 26.5 x 14.9062 cm at 63 cm" in report  # the format's default screen
+
+
+def _samples_csv(path):
+    # 500 Hz: 200 ms at (100, 100) px, a jump, 200 ms at (400, 300) px.
+    t = np.arange(200) * 2.0
+    x = np.where(t < 200, 100.0, 400.0)
+    y = np.where(t < 200, 100.0, 300.0)
+    pd.DataFrame({"t": t, "x": x, "y": y}).to_csv(path, index=False)
+    return path
+
+
+def test_human_csv_needs_a_geometry(tmp_path, capsys):
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    samples = _samples_csv(tmp_path / "rec.csv")
+    base = ["analyze", str(tmp_path / "in.parquet"), "--no-progress", "--human", str(samples),
+            "--human-format", "csv", "--units", "physical", "--ms-per-step", "50",
+            "--px-per-degree", "10"]
+    assert main([*base, "--out", str(tmp_path / "o1")]) == 2
+    assert "needs the screen geometry" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "o2"), "--distance-cm", "60"]) == 2
+    assert "give all of --screen-px, --screen-cm and --distance-cm" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "o3"), "--screen-px", "800", "600",
+                 "--screen-cm", "40", "30", "--distance-cm", "60",
+                 "--human-detector", "ivt"]) == 0
+    summary = pd.read_csv(tmp_path / "o3" / "summary.csv")
+    human = summary[summary["group"] == "human"].iloc[0]
+    assert human["fixations"] == 2 and human["saccades"] == 1
+    report = (tmp_path / "o3" / "report.md").read_text()
+    assert "800 x 600 px, 40 x 30 cm at 60 cm" in report and "IVT" in report
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "needs units='physical'"),
+    (["--units", "relative", "--human-format", "fixations"], "missing column 'start_x'"),
+])
+def test_human_errors(tmp_path, capsys, argv, message):
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"),
+                 "--no-progress", "--human", str(HUMAN / "i2mc-tobii-tx300"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_tobii_geometry_override(tmp_path):
+    frame = table().assign(image_width=28.0)
+    frame.to_parquet(tmp_path / "in.parquet", index=False)
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"),
+                 "--no-progress", "--human", str(HUMAN / "i2mc-tobii-tx300"), "--units", "relative",
+                 "--distance-cm", "80"]) == 0
+    assert "1920 x 1080 px, 50.9 x 28.6 cm at 80 cm" in (tmp_path / "out" / "report.md").read_text()
