@@ -6,6 +6,7 @@
 # Each run lives in RUNS_DIR/NAME. A run with final.json is finished and skipped; one with
 # last.pt is resumed (--resume, its stored options); any other starts fresh. Kill the script
 # at any time: the next call continues where it stopped (checkpoints are written every epoch).
+# Several queues may share runs: a run another queue is training (its lock is held) is skipped.
 # Threads per run: ZOO_THREADS (default 1; two queues side by side on a 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ for spec in "$@"; do
     name=${spec%%:*}; args=${spec#*:}
     dir=$runs/$name
     if [[ -f $dir/final.json ]]; then echo "[$name] finished, skipped"; continue; fi
+    mkdir -p "$runs"
+    exec 9>"$runs/.$name.lock"
+    if ! flock -n 9; then echo "[$name] trained by another queue, skipped"; continue; fi
     echo "[$name] $(date -u +%FT%TZ) start"
     if [[ -f $dir/last.pt ]]; then
         $python -m zoo.train --resume --out "$dir" --num-threads "$threads"
@@ -24,4 +28,5 @@ for spec in "$@"; do
         $python -m zoo.train $args --out "$dir" --num-threads "$threads"
     fi
     echo "[$name] $(date -u +%FT%TZ) done"
+    exec 9>&-
 done

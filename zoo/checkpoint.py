@@ -71,7 +71,8 @@ def load_model(
     ----------
     path : path-like
         Checkpoint written by :func:`save_checkpoint` (keys ``model``, ``model_kwargs``,
-        ``state_dict`` at least).
+        ``state_dict`` at least), or a spec ``pretrained:<dataset>/<name>`` of shipped weights
+        (:func:`zoo.pretrained.load_spec`).
     device : str or torch.device, default "cpu"
         Where the model's parameters are placed.
 
@@ -86,10 +87,15 @@ def load_model(
     ------
     CheckpointError
         If the file is missing or unreadable, names an unknown model or arguments it does not
-        accept, or holds weights that do not fit that model.
+        accept, or holds weights that do not fit that model; for a spec, if those weights are
+        not shipped (:class:`zoo.pretrained.PretrainedError`).
     """
-    from zoo.registry import create_model  # local: checkpoint I/O above needs no model code
+    from zoo.pretrained import is_spec, load_spec  # local: they need the model code
+    from zoo.registry import create_model
 
+    if is_spec(path):
+        model, state = load_spec(str(path))
+        return model.to(device).eval(), state
     state = load_checkpoint(path)
     name, kwargs = state["model"], state["model_kwargs"]
     try:

@@ -2,10 +2,11 @@
 
 ::
 
-    zoo list
+    zoo list [--pretrained]
     zoo train --model mram --glimpses 12 --dataset fashion-mnist --out runs/mram12
     zoo evaluate runs/mram12/best.pt [--split test] [--repeats 5] [--json eval.json]
     zoo export runs/mram12/best.pt --out mram12.parquet [--stochastic --seed 0] [--limit N]
+    zoo export pretrained:fashion-mnist/mram-12 --out mram12.parquet   (shipped weights)
     zoo plot mram12.parquet dram12.parquet ram12.parquet --out fig2
 
 Bad input (a missing or corrupt checkpoint, missing data, an unreadable export) ends with one
@@ -28,22 +29,26 @@ from zoo.checkpoint import CheckpointError
 from zoo.evaluate import evaluate, format_result
 from zoo.export import export_scanpaths, export_source
 from zoo.plot import plot_exports
+from zoo.pretrained import available
 from zoo.registry import list_models
 
 # Errors that mean bad input rather than a bug: reported in one line, exit status 2.
 INPUT_ERRORS = (CheckpointError, zdata.DatasetError, ScanpathError, OSError, ValueError)
+CHECKPOINT_HELP = "checkpoint file (.pt), or pretrained:DATASET/NAME for shipped weights"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoo", description="List, train, evaluate, export and plot hard-attention models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("list", help="print the registered model names")
+    ls = sub.add_parser("list", help="print the registered model names")
+    ls.add_argument("--pretrained", action="store_true",
+                    help="print the shipped weights (DATASET/NAME) instead")
     sub.add_parser("train", add_help=False,
                    help="train a model (all arguments go to python -m zoo.train; see --help)")
 
     ev = sub.add_parser("evaluate", help="accuracy, parameters, latency and throughput")
-    ev.add_argument("checkpoint", help="checkpoint file (.pt)")
+    ev.add_argument("checkpoint", help=CHECKPOINT_HELP)
     ev.add_argument("--split", default="test", help="dataset split (default: test)")
     ev.add_argument("--data-dir", help="dataset folder (default: the dataset's own)")
     ev.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
@@ -56,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", metavar="OUT", help="also write the result as JSON to OUT")
 
     ex = sub.add_parser("export", help="write one row per glimpse (gazekit scanpath schema)")
-    ex.add_argument("checkpoint", help="checkpoint file (.pt)")
+    ex.add_argument("checkpoint", help=CHECKPOINT_HELP)
     ex.add_argument("--out", required=True, help="output Parquet file")
     ex.add_argument("--split", default="test", help="dataset split (default: test)")
     ex.add_argument("--data-dir", help="dataset folder (default: the dataset's own)")
@@ -106,7 +111,7 @@ def _plot(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "list":
-        print("\n".join(list_models()))
+        print("\n".join(available() if args.pretrained else list_models()))
     elif args.command == "evaluate":
         result = evaluate(args.checkpoint, split=args.split, data_dir=args.data_dir,
                           device=args.device, batch_size=args.batch_size, repeats=args.repeats,

@@ -6,6 +6,7 @@ is the registry name. Importing :mod:`zoo` imports :mod:`zoo.models`, which regi
 >>> import zoo
 >>> model = zoo.create_model("mram", glimpses=7)
 >>> same = zoo.create_model(model.name, **model.config)
+>>> trained = zoo.create_model("mram", glimpses=12, pretrained="fashion-mnist")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ def create_model(name: str, pretrained: str | None = None, **kwargs: Any) -> nn.
     ----------
     name : str
         Registry name, see :func:`list_models`.
-    pretrained : None
-        Reserved for shipped weights; anything but ``None`` raises ``ValueError`` for now.
+    pretrained : str, optional
+        Dataset whose shipped weights to load (e.g. ``"fashion-mnist"``); see
+        :func:`zoo.pretrained.load_pretrained`. The weights are chosen by ``glimpses`` and
+        ``scales``; other arguments come from the model card (``model.card``), and any given
+        must match it. Default: random initialisation.
     **kwargs
         Constructor arguments (``num_classes``, ``glimpses``, ``scales``, ...).
 
@@ -61,12 +65,19 @@ def create_model(name: str, pretrained: str | None = None, **kwargs: Any) -> nn.
     -------
     nn.Module
         With ``model.name == name`` and ``model.config`` holding the full constructor kwargs.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; :class:`zoo.pretrained.PretrainedError` (a ``ValueError``) when
+        the requested weights are not shipped (the message lists those that are).
     """
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
     if pretrained is not None:
-        raise ValueError(f"no pretrained weights for {name!r} yet (pretrained={pretrained!r}); "
-                         "use pretrained=None and train or load a checkpoint")
+        from zoo.pretrained import load_pretrained  # local: it builds models through here
+
+        return load_pretrained(name, pretrained, **kwargs)[0]
     model = _REGISTRY[name](**kwargs)
     model.name = name
     return model

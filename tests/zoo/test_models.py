@@ -243,10 +243,11 @@ def test_list_and_create_every_model():
     assert zoo.create_model("mram_single").config["baseline"] == "single"
 
 
-def test_registry_errors():
+def test_registry_errors(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unknown model 'vit'; known models: cnn, dram, "):
         zoo.create_model("vit")
-    with pytest.raises(ValueError, match="no pretrained weights for 'mram' yet"):
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path))  # an empty weights folder
+    with pytest.raises(ValueError, match="no shipped weights fashion-mnist/mram-12"):
         zoo.create_model("mram", pretrained="fashion-mnist")
     with pytest.raises(ValueError, match="'dram_nocontext' fixes context=False"):
         zoo.create_model("dram_nocontext", context=True)

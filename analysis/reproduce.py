@@ -1,0 +1,633 @@
+"""Reproduce one of the paper's tables end to end: train, evaluate, export, analyse.
+
+::
+
+    python analysis/reproduce.py --table 2 --runs /work/runs/fashion-mnist [--stage all]
+        [--limit N] [--launch]
+
+Stages (``--stage``, default ``all``; each can be re-run at any time and skips work whose
+output is newer than its input, so the whole pipeline is resumable):
+
+``train``
+    Print the ``analysis/train_queue.sh`` commands that train every run of the table that has
+    not finished (``--queues`` queues side by side, the Fig. 2-3 models first; runs that are
+    still being written are left out); ``--launch`` starts them in the background. Training
+    itself resumes from ``last.pt``.
+``evaluate``
+    :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached):
+    test accuracy, parameters, ms/image at batch 1, throughput. JSON in ``WORK/eval/``.
+``export``
+    :func:`zoo.export.export_scanpaths` of each run's test-set glimpses (the policy mean; the
+    CNN's gradient-saliency scanpath) to ``WORK/exports/``; ``--limit N`` exports only the
+    first N test images.
+``analyze``
+    :func:`gazekit.analyze` on all exports together (fixation threshold 6 px, consecutive rule:
+    the paper's Fig. 3), the paper's qualitative claims measured (:func:`measure_claims`),
+    and the figures: glimpses of MRAM, DRAM and RAM (Fig. 2; Fig. 4-style on FER data) and
+    the densities (Fig. 3).
+
+Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (stem e.g.
+``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
+epochs run, the early-stopping state, wall time and hardware of each run, whatever state the
+runs are in. ``WORK`` defaults to ``RUNS/_reproduce`` and ``RESULTS`` to ``analysis/results``.
+
+Timing caveat: the paper's ms/image is from an RTX 3070; ours is measured on the device given
+(CPU by default here), usually while training jobs share the machine; the load average at
+evaluation time is recorded next to each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+
+from analysis.experiments import (
+    CLASS_NAMES,
+    Experiment,
+    experiments,
+    figure_roles,
+    is_synthetic_fer,
+    paper_table,
+    run_status,
+    training_order,
+    write_synthetic_fer2013,
+)
+from gazekit.analyze import analyze, markdown_table
+from zoo import data as zdata
+from zoo.evaluate import evaluate
+from zoo.export import export_scanpaths
+from zoo.plot import plot_exports
+from zoo.train import _cpu_name
+
+__all__ = ["STAGES", "Settings", "main", "measure_claims", "results_table", "run"]
+
+STAGES = ("train", "evaluate", "export", "analyze")
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO / "analysis" / "results"
+THRESHOLD_PX = 6.0  # the paper's fixation threshold between consecutive glimpses
+#: Our criteria for the paper's qualitative words (point estimates of gazekit's summary).
+SACCADIC_MAX_FIXATION_STEPS = 1.5  # "mostly saccadic": mean fixation lasts < 1.5 glimpses
+FIXATIONAL_MIN_SHARE = 0.5  # "mostly fixational": most glimpse-to-glimpse steps stay < 6 px
+#: (glimpse figure, density figure) file suffixes per table, named after the paper's figures.
+FIGURE_NAMES = {1: ("glimpses", "densities"), 2: ("fig2_glimpses", "fig3_densities"),
+                3: ("fig4_glimpses", "densities")}
+DATASET_NOTES = {
+    "mnist-t10k": "REDUCED: seeded 8,000/2,000 split of MNIST's 10,000 test images; not "
+                  "comparable with the paper's MNIST numbers",
+    "synthetic": "synthetic Gabor patches (tests and demos only)",
+}
+SYNTHETIC_FER_NOTE = "SYNTHETIC CSV in FER2013's format (cartoon faces), NOT FER2013"
+
+
+@dataclass
+class Settings:
+    """Where the runs are and how to evaluate them (see :func:`main` for the options)."""
+
+    table: int
+    runs: Path
+    work: Path
+    results: Path = RESULTS_DIR
+    limit: int | None = None
+    data_dir: Path | None = None
+    full_mnist: bool = False
+    device: str = "auto"
+    repeats: int = 5
+    latency_images: int = 200
+    batch_size: int = 1000
+    threads: int | None = None
+    force: bool = False
+    queues: int = 2
+    launch: bool = False
+
+    @property
+    def experiments(self) -> list[Experiment]:
+        return experiments(self.table, self.full_mnist)
+
+    def best(self, exp: Experiment) -> Path:
+        return self.runs / exp.run / "best.pt"
+
+    def eval_path(self, exp: Experiment) -> Path:
+        return self.work / "eval" / f"{exp.run}.json"
+
+    def export_path(self, exp: Experiment) -> Path:
+        suffix = f"-limit{self.limit}" if self.limit else ""
+        return self.work / "exports" / f"{exp.run}{suffix}.parquet"
+
+    def run_data_dir(self, exp: Experiment) -> Path | None:
+        """The data folder the run trained on (its config), else ``--data-dir``."""
+        config = self.runs / exp.run / "config.json"
+        stored = json.loads(config.read_text())["data_dir"] if config.is_file() else None
+        return Path(stored) if stored else self.data_dir
+
+    @property
+    def synthetic_fer(self) -> bool:
+        return self.table == 3 and (is_synthetic_fer(self.data_dir) or any(
+            is_synthetic_fer(self.run_data_dir(e)) for e in self.experiments))
+
+    @property
+    def stem(self) -> str:
+        """Results file stem, e.g. ``table2_fashion_mnist``, ``table1_mnist_t10k``."""
+        dataset = self.experiments[0].dataset.replace("-", "_")
+        return f"table{self.table}_{dataset}" + ("_synthetic" if self.synthetic_fer else "")
+
+
+def _fresh(out: Path, source: Path) -> bool:
+    """Whether ``out`` exists and is at least as new as ``source``."""
+    return out.is_file() and out.stat().st_mtime >= source.stat().st_mtime
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- train ---------------------------------------------------------------------------------
+
+def running_queues(runs: Path, proc: Path = Path("/proc")) -> dict[str, int]:
+    """Runs of ``runs`` that a live ``train_queue.sh`` process has in its list, with its pid.
+
+    Reads ``/proc/<pid>/cmdline`` (Linux; elsewhere nothing is found). A relative runs folder
+    is resolved against the process's working directory, as the script does.
+    """
+    found: dict[str, int] = {}
+    target = runs.resolve()
+    for cmdline in proc.glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode(errors="replace").split("\0")
+            cwd = (cmdline.parent / "cwd").resolve()
+        except OSError:  # the process ended, or is not ours to read
+            continue
+        script = [i for i, a in enumerate(args) if a.endswith("train_queue.sh")]
+        if not script or len(args) < script[0] + 2:
+            continue
+        i = script[0]
+        if (cwd / args[i + 1]).resolve() == target:
+            for spec in args[i + 2:]:
+                if spec:
+                    found.setdefault(spec.split(":", 1)[0], int(cmdline.parent.name))
+    return found
+
+
+def train_commands(settings: Settings) -> tuple[list[list[str]], list[str]]:
+    """The ``train_queue.sh`` command lines for the table's unfinished runs.
+
+    Runs are dealt round-robin over ``settings.queues`` queues in :func:`training_order`.
+    Left out: finished runs, runs still being written by a job (status ``"training"``), and
+    runs that a running ``train_queue.sh`` will reach (:func:`running_queues`), so that no
+    two jobs ever write the same run.
+
+    Returns
+    -------
+    commands : list of list of str
+        One argv per non-empty queue.
+    skipped : list of str
+        Why each unfinished run was left out, one line per run.
+    """
+    data_dir = settings.data_dir
+    if settings.table == 3 and data_dir is None:
+        raise ValueError("table 3 needs --data-dir (the folder of fer2013.csv) or "
+                         "--synthetic-fer")
+    queues: list[list[str]] = [[] for _ in range(settings.queues)]
+    running = running_queues(settings.runs)
+    skipped = []
+    todo = []
+    for exp in training_order(settings.experiments):
+        status = run_status(settings.runs / exp.run)
+        if status.finished:
+            continue
+        if exp.run in running:
+            skipped.append(f"{exp.run}: {status.state}; in the running queue of pid "
+                           f"{running[exp.run]}")
+        elif status.status == "training":
+            skipped.append(f"{exp.run}: {status.state}; a job is writing it")
+        else:
+            todo.append(exp)
+    for i, exp in enumerate(todo):
+        queues[i % settings.queues].append(f"{exp.run}:{shlex.join(exp.train_args(data_dir))}")
+    script = str(REPO / "analysis" / "train_queue.sh")
+    return [["bash", script, str(settings.runs), *q] for q in queues if q], skipped
+
+
+def stage_train(settings: Settings) -> None:
+    """Print (and with ``launch`` start, detached, logging to ``RUNS/queue-N.log``) the
+    training queues of :func:`train_commands`."""
+    commands, skipped = train_commands(settings)
+    for line in skipped:
+        _log(f"[train] not queued: {line}")
+    if not commands:
+        _log("[train] nothing to queue")
+    for i, argv in enumerate(commands):
+        _log(shlex.join(argv))
+        if settings.launch:
+            settings.runs.mkdir(parents=True, exist_ok=True)
+            log = settings.runs / f"queue-{i}.log"
+            with log.open("a") as f:
+                proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, cwd=REPO,
+                                        start_new_session=True)
+            _log(f"[train] started queue {i} (pid {proc.pid}), log {log}")
+
+
+# --- evaluate, export ----------------------------------------------------------------------
+
+def stage_evaluate(settings: Settings) -> None:
+    """Evaluate every run that has a ``best.pt`` newer than its evaluation."""
+    for exp in settings.experiments:
+        best, out = settings.best(exp), settings.eval_path(exp)
+        if not best.is_file():
+            continue
+        if _fresh(out, best) and not settings.force:
+            _log(f"[evaluate] {exp.run}: up to date")
+            continue
+        result = evaluate(best, split="test", data_dir=settings.run_data_dir(exp),
+                          device=settings.device, batch_size=settings.batch_size,
+                          repeats=settings.repeats, latency_images=settings.latency_images)
+        result.update(cpu=_cpu_name(), load_1min=os.getloadavg()[0],
+                      evaluated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        _write_text_atomic(out, json.dumps(result, indent=2) + "\n")
+        _log(f"[evaluate] {exp.run}: epoch {result['epoch']}, {result['accuracy_pct']:.2f} %, "
+             f"{result['latency_ms_mean']:.2f} ms/image")
+
+
+def stage_export(settings: Settings) -> None:
+    """Export the test-set scanpaths of every run whose ``best.pt`` is newer than its export."""
+    for exp in settings.experiments:
+        best, out = settings.best(exp), settings.export_path(exp)
+        if not best.is_file():
+            continue
+        if _fresh(out, best) and not settings.force:
+            _log(f"[export] {exp.run}: up to date")
+            continue
+        export_scanpaths(best, split="test", out=out, data_dir=settings.run_data_dir(exp),
+                         limit=settings.limit, device=settings.device,
+                         batch_size=settings.batch_size)
+        _log(f"[export] {exp.run}: {out}")
+
+
+# --- analyze -------------------------------------------------------------------------------
+
+def _figure_models(exps: list[Experiment]) -> dict[str, Experiment]:
+    """The Fig. 2-3 models among ``exps`` (:func:`figure_roles`), keyed by role."""
+    by_label = {e.label: e for e in exps}
+    return {role: by_label[label] for role, label in figure_roles(by_label).items()}
+
+
+def _verdict(holds: bool | None, missing: str | None = None) -> str:
+    if missing:
+        return f"cannot assess: {missing}"
+    return "reproduced" if holds else "not reproduced"
+
+
+def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The paper's qualitative claims about the gaze of RAM, DRAM and MRAM, measured.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`gazekit.stats.summarize` output (one row per ``group``), fixation threshold
+        6 px between consecutive glimpses.
+    labels : dict
+        Group label of each role: ``{"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}``;
+        missing roles or groups make the claims that need them "cannot assess".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim: ``claim``, ``criterion`` (our reading of the paper's words),
+        ``measured`` (the numbers), ``verdict`` (``reproduced``, ``not reproduced``,
+        ``direction only (95% CIs overlap)`` or ``cannot assess: ...``).
+
+    Notes
+    -----
+    Fixation durations are in glimpse steps, saccade distances in pixels and the fixational
+    share is the fraction of glimpse-to-glimpse transitions shorter than the threshold.
+    """
+    groups = summary.assign(group=summary["group"].astype(str)).set_index("group")
+    stats = {role: groups.loc[label] for role, label in labels.items() if label in groups.index}
+
+    def need(*roles: str) -> str | None:
+        absent = [labels.get(r, r.upper()) for r in roles if r not in stats]
+        return f"no scanpaths of {', '.join(absent)}" if absent else None
+
+    def share(role: str) -> str:
+        return f"{labels[role]} fixational share {stats[role]['fixational_share']:.3f}"
+
+    rows = []
+    missing = need("ram")
+    rows.append({
+        "claim": "RAM is mostly saccadic (fixations last about one glimpse)",
+        "criterion": f"RAM mean fixation < {SACCADIC_MAX_FIXATION_STEPS} glimpses and "
+                     f"fixational share < {FIXATIONAL_MIN_SHARE}",
+        "measured": "" if missing else (
+            f"{labels['ram']} mean fixation {stats['ram']['fixation_steps_mean']:.3f} "
+            f"glimpses; {share('ram')}"),
+        "verdict": _verdict(not missing and bool(
+            stats["ram"]["fixation_steps_mean"] < SACCADIC_MAX_FIXATION_STEPS
+            and stats["ram"]["fixational_share"] < FIXATIONAL_MIN_SHARE), missing),
+    })
+    missing = need("dram")
+    rows.append({
+        "claim": "DRAM is mostly fixational",
+        "criterion": f"DRAM fixational share > {FIXATIONAL_MIN_SHARE}",
+        "measured": "" if missing else (
+            f"{share('dram')}; mean fixation {stats['dram']['fixation_steps_mean']:.3f} "
+            "glimpses"),
+        "verdict": _verdict(not missing and bool(
+            stats["dram"]["fixational_share"] > FIXATIONAL_MIN_SHARE), missing),
+    })
+    missing = need("ram", "mram", "dram")
+    rows.append({
+        "claim": "MRAM mixes fixations and saccades",
+        "criterion": "fixational share of RAM < MRAM < DRAM",
+        "measured": "" if missing else "; ".join(share(r) for r in ("ram", "mram", "dram")),
+        "verdict": _verdict(not missing and bool(
+            stats["ram"]["fixational_share"] < stats["mram"]["fixational_share"]
+            < stats["dram"]["fixational_share"]), missing),
+    })
+    missing = need("mram", "dram")
+    if not missing and not (np.isfinite(stats["mram"]["saccade_px_mean"])
+                            and np.isfinite(stats["dram"]["saccade_px_mean"])):
+        missing = "a model made no saccade"
+    row = {"claim": "MRAM's saccades are longer than DRAM's",
+           "criterion": "mean saccade distance (px) of MRAM > DRAM; 'reproduced' needs "
+                        "disjoint 95% bootstrap CIs",
+           "measured": "", "verdict": _verdict(None, missing)}
+    if not missing:
+        m, d = stats["mram"], stats["dram"]
+        row["measured"] = "; ".join(
+            f"{labels[r]} {s['saccade_px_mean']:.2f} px [{s['saccade_px_mean_ci_low']:.2f}, "
+            f"{s['saccade_px_mean_ci_high']:.2f}]" for r, s in (("mram", m), ("dram", d)))
+        if m["saccade_px_mean"] <= d["saccade_px_mean"]:
+            row["verdict"] = "not reproduced"
+        elif m["saccade_px_mean_ci_low"] > d["saccade_px_mean_ci_high"]:
+            row["verdict"] = "reproduced"
+        else:
+            row["verdict"] = "direction only (95% CIs overlap)"
+    rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def stage_analyze(settings: Settings) -> None:
+    """gazekit on all exports, the claims, and the glimpse and density figures."""
+    exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
+    if not exps:
+        _log("[analyze] no exports yet (run the export stage)")
+        return
+    suffix = f"-limit{settings.limit}" if settings.limit else ""
+    out = settings.work / f"analysis{suffix}"
+    result = analyze([settings.export_path(e) for e in exps], out, threshold=THRESHOLD_PX,
+                     mode="consecutive", group_by="model", overwrite=True, progress=False)
+    glimpse_name, density_name = FIGURE_NAMES[settings.table]
+    results = settings.results
+    results.mkdir(parents=True, exist_ok=True)
+    images = int(pd.read_parquet(settings.export_path(exps[0]), columns=["image_id"])
+                 ["image_id"].nunique())
+    summary = result.summary.assign(test_images=images)
+    summary.to_csv(results / f"{settings.stem}_gaze_summary.csv", index=False)
+    for figure in result.figures:
+        shutil.copyfile(figure, results / f"{settings.stem}_{density_name}{figure.suffix}")
+    figure_models = _figure_models(exps)
+    claims = measure_claims(result.summary, {r: e.label for r, e in figure_models.items()})
+    claims.assign(test_images=images).to_csv(results / f"{settings.stem}_claims.csv",
+                                             index=False)
+    _log(f"[analyze] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths -> {out}")
+    rows = list(figure_models.values())
+    if settings.table == 3:  # the Fig. 4-style panel shows both glimpse scales
+        rows += [e for e in exps if e.scales > 1 and e.model in ("mram", "dram", "ram")]
+    if rows:
+        first = rows[0]
+        data = _load_test_images(settings, first)
+        names = CLASS_NAMES.get(str(pd.read_parquet(settings.export_path(first),
+                                                    columns=["dataset"])["dataset"].iloc[0]))
+        paths = plot_exports([settings.export_path(e) for e in rows], data,
+                             results / f"{settings.stem}_{glimpse_name}",
+                             n_images=len(names) if names else 10, class_names=names)
+        _log(f"[analyze] {paths[0]}")
+
+
+def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:
+    dataset = pd.read_parquet(settings.export_path(exp), columns=["dataset"])["dataset"].iloc[0]
+    images, _ = zdata.load_dataset(str(dataset), "test", data_dir=settings.run_data_dir(exp))
+    return images.numpy()
+
+
+# --- results table -------------------------------------------------------------------------
+
+def _dataset_label(dataset: str, synthetic_fer: bool) -> str:
+    if dataset == "fer2013" and synthetic_fer:
+        return f"fer2013 ({SYNTHETIC_FER_NOTE})"
+    note = DATASET_NOTES.get(dataset)
+    return f"{dataset} ({note})" if note else dataset
+
+
+def results_table(settings: Settings) -> pd.DataFrame:
+    """Ours next to the paper's, one row per experiment of the table (see :func:`main`).
+
+    Columns: ``run``, ``model`` (display name), ``arch`` (registry name), ``glimpses``,
+    ``scales``, ``variant``, ``paper_dataset``, ``dataset`` (ours, with a note where reduced
+    or synthetic), ``params_m_paper``, ``params_m_ours`` (millions), ``ms_per_image_paper``,
+    ``ms_sd_paper``, ``ms_per_image_ours``, ``ms_sd_ours`` (ms/image; ours at batch 1 on
+    ``eval_hardware``), ``images_per_s_ours`` (batch ``settings.batch_size``),
+    ``accuracy_pct_paper``, ``accuracy_pct_ours``, ``accuracy_diff_pct`` (ours - paper, %
+    points), ``val_accuracy_pct_ours`` (best validation accuracy), ``status``, ``state``,
+    ``epochs_run``, ``max_epochs``, ``best_epoch``, ``evaluated_epoch`` (epoch of the
+    evaluated ``best.pt``), ``wall_time_h`` (training, hours), ``train_hardware``,
+    ``eval_hardware``, ``eval_load_1min`` (load average during evaluation), ``paper_note``.
+    Values we do not have yet are empty.
+    """
+    paper = paper_table(settings.table)
+    synthetic = settings.synthetic_fer
+    rows = []
+    for exp, ref in zip(settings.experiments, paper.itertuples(index=False), strict=True):
+        status = run_status(settings.runs / exp.run)
+        path = settings.eval_path(exp)
+        ev = json.loads(path.read_text()) if path.is_file() else {}
+        acc = ev.get("accuracy_pct", np.nan)
+        rows.append({
+            "run": exp.run, "model": exp.label, "arch": exp.model, "glimpses": exp.glimpses,
+            "scales": exp.scales, "variant": exp.variant or "", "paper_dataset": exp.paper_dataset,
+            "dataset": _dataset_label(ev.get("dataset", exp.dataset), synthetic),
+            "params_m_paper": ref.params_m, "params_m_ours": ev.get("params_m", np.nan),
+            "ms_per_image_paper": ref.infer_ms_mean, "ms_sd_paper": ref.infer_ms_sd,
+            "ms_per_image_ours": ev.get("latency_ms_mean", np.nan),
+            "ms_sd_ours": ev.get("latency_ms_sd", np.nan),
+            "images_per_s_ours": ev.get("throughput_ips", np.nan),
+            "accuracy_pct_paper": ref.accuracy_pct, "accuracy_pct_ours": acc,
+            "accuracy_diff_pct": acc - ref.accuracy_pct,
+            "val_accuracy_pct_ours": (100 * status.best_val_acc
+                                      if status.best_val_acc is not None else np.nan),
+            "status": status.status, "state": status.state, "epochs_run": status.epochs_run,
+            "max_epochs": status.max_epochs, "best_epoch": status.best_epoch,
+            "evaluated_epoch": ev.get("epoch"), "wall_time_h": status.wall_time_s / 3600,
+            "train_hardware": status.hardware,
+            "eval_hardware": (f"{ev['cpu'] if ev['device'] == 'cpu' else ev['device_name']} "
+                              f"({ev['device']}), {ev['torch_threads']} torch thread(s), batch 1"
+                              if ev else ""),
+            "eval_load_1min": ev.get("load_1min", np.nan), "paper_note": ref.note,
+        })
+    table = pd.DataFrame(rows)
+    for col in ("glimpses", "max_epochs", "best_epoch", "evaluated_epoch"):
+        table[col] = table[col].astype("Int64")
+    return table
+
+
+MD_COLUMNS = {
+    "model": "model", "params_m_paper": "params M (paper)", "params_m_ours": "params M (ours)",
+    "ms_per_image_paper": "ms/image (paper)", "ms_per_image_ours": "ms/image (ours)",
+    "accuracy_pct_paper": "acc % (paper)", "accuracy_pct_ours": "acc % (ours)",
+    "accuracy_diff_pct": "diff", "epochs_run": "epochs", "state": "state",
+    "wall_time_h": "train h",
+}
+
+
+def _markdown(settings: Settings, table: pd.DataFrame) -> str:
+    stem = settings.stem
+    view = table[list(MD_COLUMNS)].rename(columns=MD_COLUMNS)
+    for col in ("ms/image (paper)", "ms/image (ours)"):
+        sd = table["ms_sd_paper" if "paper" in col else "ms_sd_ours"]
+        view[col] = [f"{m:.2f} ± {s:.2f}" if np.isfinite(m) else ""
+                     for m, s in zip(view[col], sd, strict=True)]
+    datasets = sorted(set(table["dataset"]))
+    hardware = sorted(set(table["eval_hardware"]) - {""})
+    lines = [
+        f"# Table {settings.table}: ours next to the paper's", "",
+        f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by "
+        f"`python analysis/reproduce.py --table {settings.table} --runs {settings.runs}` from "
+        "whatever the runs held then; re-run it to update. All columns are in "
+        f"[`{stem}.csv`]({stem}.csv).", "",
+        "- Data: " + "; ".join(datasets) + ".",
+        "- Paper: Pan, Yonekura & Kuniyoshi, Table " + str(settings.table)
+        + " (`analysis/paper_tables.csv`); its ms/image was measured on an RTX 3070 GPU.",
+        "- Ours: test accuracy of each run's `best.pt` (highest validation accuracy so far) "
+        "with the policy mean; ms/image at batch 1 (mean ± sd over runs) on "
+        + ("; ".join(hardware) if hardware else "(nothing evaluated yet)")
+        + ", measured while other jobs may share the machine (load average in the CSV).",
+        "- State: `finished` ran all epochs; `stopped early` met the 50-epoch patience; "
+        "`still training` and `interrupted` runs are reported at their current best epoch, "
+        "not at the end of the paper's protocol.", "",
+        markdown_table(view), "",
+    ]
+    claims = settings.results / f"{stem}_claims.csv"
+    if claims.is_file():
+        df = pd.read_csv(claims, keep_default_na=False)
+        glimpse_name, density_name = FIGURE_NAMES[settings.table]
+        lines += [
+            "## Gaze: the paper's qualitative claims, measured", "",
+            f"gazekit on the exported test-set scanpaths ({df['test_images'].iloc[0]} images "
+            f"per model, policy mean), fixation threshold {THRESHOLD_PX:g} px between "
+            "consecutive glimpses; durations in glimpse steps, distances in pixels. Per-model "
+            f"statistics: [`{stem}_gaze_summary.csv`]({stem}_gaze_summary.csv).", "",
+            markdown_table(df.drop(columns="test_images")), "",
+            f"![glimpses]({stem}_{glimpse_name}.png)", "",
+            f"![densities]({stem}_{density_name}.png)", "",
+        ]
+    return "\n".join(lines)
+
+
+def write_results(settings: Settings) -> pd.DataFrame:
+    """Write ``RESULTS/<stem>.csv`` and ``.md`` (see :func:`results_table`); return the table."""
+    table = results_table(settings)
+    settings.results.mkdir(parents=True, exist_ok=True)
+    csv = settings.results / f"{settings.stem}.csv"
+    tmp = csv.with_name(f".{csv.name}.tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, csv)
+    _write_text_atomic(csv.with_suffix(".md"), _markdown(settings, table))
+    _log(f"[results] {csv} and {csv.with_suffix('.md').name}")
+    return table
+
+
+def run(settings: Settings, stages: tuple[str, ...] = STAGES) -> pd.DataFrame | None:
+    """Run ``stages`` in order; then write the results table unless only training was asked.
+
+    Returns the results table, or None for ``("train",)``.
+    """
+    if settings.threads is not None:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    steps = {"train": stage_train, "evaluate": stage_evaluate, "export": stage_export,
+             "analyze": stage_analyze}
+    for stage in stages:
+        steps[stage](settings)
+    return None if stages == ("train",) else write_results(settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python analysis/reproduce.py",
+        description="Reproduce a paper table: train, evaluate, export, analyse (resumable).")
+    p.add_argument("--table", type=int, choices=(1, 2, 3), required=True)
+    p.add_argument("--runs", type=Path, required=True,
+                   help="folder of the run folders (e.g. /work/runs/fashion-mnist)")
+    p.add_argument("--stage", choices=(*STAGES, "all"), default="all")
+    p.add_argument("--limit", type=int, help="export and analyse only the first N test images")
+    p.add_argument("--work", type=Path, help="evaluations, exports, analysis (default "
+                   "RUNS/_reproduce)")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR,
+                   help="tables and figures (default analysis/results)")
+    p.add_argument("--data-dir", type=Path, help="data folder for runs that did not record one")
+    p.add_argument("--synthetic-fer", action="store_true",
+                   help="table 3 on a synthetic FER2013-format CSV (RUNS/synthetic-fer2013, "
+                   "written if missing)")
+    p.add_argument("--full-mnist", action="store_true",
+                   help="table 1 on the full MNIST (downloaded) instead of mnist-t10k")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
+    p.add_argument("--repeats", type=int, default=5, help="timed latency runs (default 5)")
+    p.add_argument("--latency-images", type=int, default=200,
+                   help="single-image passes per timed run (default 200)")
+    p.add_argument("--batch-size", type=int, default=1000, help="evaluation/export batch")
+    p.add_argument("--threads", type=int, help="torch CPU threads for evaluation and export")
+    p.add_argument("--force", action="store_true", help="redo evaluations and exports")
+    p.add_argument("--queues", type=int, default=2, help="training queues (default 2)")
+    p.add_argument("--launch", action="store_true",
+                   help="start the training queues in the background (train stage)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 with one line on bad input)."""
+    args = _parser().parse_args(argv)
+    data_dir = args.data_dir
+    if args.synthetic_fer:
+        if args.table != 3:
+            print("reproduce: error: --synthetic-fer is for table 3", file=sys.stderr)
+            return 2
+        data_dir = args.runs / "synthetic-fer2013"
+        if not (data_dir / "fer2013.csv").is_file():
+            write_synthetic_fer2013(data_dir)
+    settings = Settings(
+        table=args.table, runs=args.runs, work=args.work or args.runs / "_reproduce",
+        results=args.results, limit=args.limit, data_dir=data_dir, full_mnist=args.full_mnist,
+        device=args.device, repeats=args.repeats, latency_images=args.latency_images,
+        batch_size=args.batch_size, threads=args.threads, force=args.force,
+        queues=args.queues, launch=args.launch)
+    try:
+        run(settings, STAGES if args.stage == "all" else (args.stage,))
+    except (ValueError, OSError) as exc:  # bad input: data, checkpoints, exports, options
+        print(f"reproduce: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

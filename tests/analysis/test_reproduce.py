@@ -1,0 +1,397 @@
+"""The reproduction pipeline end to end on tiny fake runs (1 epoch on the synthetic data set):
+run states, results table next to the paper, claims, figures, resumption, the synthetic FER
+path, shipping weights and the demo. Checked against independent computations."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+import zoo
+from analysis import demo_models, reproduce, ship_weights
+from analysis.experiments import (
+    experiments,
+    figure_roles,
+    paper_table,
+    read_metrics,
+    run_status,
+    training_order,
+    write_synthetic_fer2013,
+)
+from zoo import data as zdata
+from zoo.checkpoint import load_checkpoint
+from zoo.train import TrainConfig, train
+
+LIMIT = 20  # test images exported
+COLUMNS = [
+    "run", "model", "arch", "glimpses", "scales", "variant", "paper_dataset", "dataset",
+    "params_m_paper", "params_m_ours", "ms_per_image_paper", "ms_sd_paper", "ms_per_image_ours",
+    "ms_sd_ours", "images_per_s_ours", "accuracy_pct_paper", "accuracy_pct_ours",
+    "accuracy_diff_pct", "val_accuracy_pct_ours", "status", "state", "epochs_run",
+    "max_epochs", "best_epoch", "evaluated_epoch", "wall_time_h", "train_hardware",
+    "eval_hardware", "eval_load_1min", "paper_note",
+]
+
+
+def tiny_run(runs: Path, name: str, model: str, kwargs: dict, **overrides) -> Path:
+    settings = dict(model=model, model_kwargs=kwargs, dataset="synthetic",
+                    out_dir=str(runs / name), epochs=1, batch_size=32, limit=64,
+                    num_threads=1)
+    train(TrainConfig(**{**settings, **overrides}))
+    return runs / name
+
+
+def age(path: Path, seconds: float) -> None:
+    """Make every file in ``path`` look ``seconds`` old."""
+    stamp = time.time() - seconds
+    for f in path.iterdir():
+        os.utime(f, (stamp, stamp))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """Four table-2 runs in four states, then the whole pipeline (--stage all)."""
+    root = tmp_path_factory.mktemp("reproduce")
+    runs = root / "runs"
+    tiny_run(runs, "mram-12", "mram", {"glimpses": 12})                       # finished
+    tiny_run(runs, "cnn", "cnn", {})                                          # finished
+    tiny_run(runs, "dram-12", "dram", {"glimpses": 12}, epochs=3, lr=0.0,     # stopped early
+             patience=1)
+    tiny_run(runs, "ram-12", "ram", {"glimpses": 12}, epochs=2)               # interrupted
+    (runs / "ram-12" / "final.json").unlink()
+    age(runs / "ram-12", 7200)
+    results = root / "results"
+    argv = ["--table", "2", "--runs", str(runs), "--results", str(results), "--limit",
+            str(LIMIT), "--repeats", "2", "--latency-images", "3", "--threads", "1",
+            "--device", "cpu"]
+    assert reproduce.main(argv) == 0
+    table = pd.read_csv(results / "table2_fashion_mnist.csv", keep_default_na=False,
+                        na_values=[""])
+    return {"root": root, "runs": runs, "results": results, "argv": argv, "table": table}
+
+
+def independent_accuracy_and_params(best: Path) -> tuple[float, int]:
+    """Test accuracy (%) on the full synthetic test split and parameter count, from scratch."""
+    state = load_checkpoint(best)
+    model = zoo.create_model(state["model"], **state["model_kwargs"])
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    images, labels = zdata.load_dataset(state["dataset"], "test")
+    norm = state["normalization"]
+    x = ((images.double() / 255 - norm["mean"]) / norm["std"]).float().unsqueeze(1)
+    with torch.no_grad():
+        logits = model(x, sample=False).logits if model.has_glimpses else model(x)
+    accuracy = 100 * (logits.argmax(1) == labels).double().mean().item()
+    return accuracy, sum(p.numel() for p in model.parameters())
+
+
+def naive_segmentation(export: Path, threshold: float = 6.0) -> dict[str, float]:
+    """Fixational share and mean fixation length (glimpses) by a plain loop over scanpaths."""
+    df = pd.read_parquet(export).sort_values(["image_id", "step"])
+    short = transitions = 0
+    fixation_lengths = []
+    for _, path in df.groupby("image_id"):
+        xy = path[["x", "y"]].to_numpy()
+        length = 1
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            transitions += 1
+            if math.dist(a, b) < threshold:
+                short += 1
+                length += 1
+            else:
+                fixation_lengths.append(length)
+                length = 1
+        fixation_lengths.append(length)
+    return {"fixational_share": short / transitions,
+            "fixation_steps_mean": float(np.mean(fixation_lengths))}
+
+
+def test_paper_tables_hold_the_papers_numbers():
+    table = paper_table()
+    assert table.groupby("table").size().to_dict() == {1: 11, 2: 9, 3: 9}
+    mram = table[(table["table"] == 2) & (table["model"] == "mram") & (table["glimpses"] == 12)]
+    assert mram[["params_m", "infer_ms_mean", "infer_ms_sd", "accuracy_pct"]].iloc[0].tolist() \
+        == [1.163, 1.80, 0.02, 91.79]
+    fer = table[(table["table"] == 3) & (table["model"] == "ram") & (table["scales"] == 2)]
+    assert fer[["params_m", "infer_ms_mean", "infer_ms_sd", "accuracy_pct"]].iloc[0].tolist() \
+        == [0.637, 5.50, 1.71, 46.27]
+    assert table["source"].str.contains("Pan, Yonekura & Kuniyoshi").all()
+
+
+def test_experiments_map_rows_to_models_and_runs():
+    runs = [e.run for e in experiments(2)]
+    assert runs == ["cnn", "ram-7", "ram-12", "dram-7", "dram-12", "dram_nocontext-7",
+                    "dram_nocontext-12", "mram-7", "mram-12"]
+    assert [e.run for e in training_order(experiments(2))][:4] == ["cnn", "ram-12", "dram-12",
+                                                                   "mram-12"]
+    table1 = experiments(1)
+    assert {e.dataset for e in table1} == {"mnist-t10k"}
+    assert {e.dataset for e in experiments(1, full_mnist=True)} == {"mnist"}
+    assert {e.run for e in table1 if not e.main} == {"dram_nocontext-7", "dram_nocontext-10",
+                                                     "dram_hybrid-10", "mram_single-10"}
+    fer = [e for e in experiments(3) if e.scales == 2]
+    assert [e.train_args() for e in fer][0] == ["--model", "ram", "--dataset", "fer2013",
+                                               "--glimpses", "12", "--scales", "2"]
+    assert figure_roles(["RAM-7", "RAM-12", "DRAM-nocontext-12", "MRAM-12-2scales",
+                         "MRAM-10", "DRAM-12 (untrained)"]) == {
+        "mram": "MRAM-10", "dram": "DRAM-12 (untrained)", "ram": "RAM-12"}
+
+
+def test_run_status_reads_logs_of_running_jobs(tmp_path):
+    run = tmp_path / "mram-12"
+    run.mkdir()
+    assert run_status(run).status == "not started"
+    (run / "config.json").write_text(json.dumps({"epochs": 300, "patience": 50,
+                                                 "device": "cpu", "num_threads": 1}))
+    lines = [{"epoch": 1, "val_acc": 0.5, "epoch_time_s": 100.0},
+             {"epoch": 2, "val_acc": 0.7, "epoch_time_s": 110.0},
+             {"epoch": 3, "val_acc": 0.7, "epoch_time_s": 120.0}]
+    # The last line is still being written: no newline yet, so it is not read.
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines)
+                                       + '{"epoch": 4, "val')
+    assert len(read_metrics(run / "metrics.jsonl")) == 3
+    now = (run / "metrics.jsonl").stat().st_mtime
+    status = run_status(run, now=now + 60)
+    assert (status.status, status.epochs_run, status.best_epoch) == ("training", 3, 2)
+    assert status.best_val_acc == 0.7 and status.wall_time_s == 330.0
+    assert status.state == "still training: epoch 3 of 300 (best 2)"
+    assert "assumed this host" in status.hardware
+    assert run_status(run, now=now + 3600).state == \
+        "interrupted at epoch 3 of 300 (best 2); resumable"
+
+
+def test_results_table_columns_and_paper_numbers(pipeline):
+    table = pipeline["table"]
+    assert list(table.columns) == COLUMNS
+    assert table["run"].tolist() == [e.run for e in experiments(2)]
+    row = table.set_index("run").loc["mram-12"]
+    assert [row["params_m_paper"], row["ms_per_image_paper"], row["ms_sd_paper"],
+            row["accuracy_pct_paper"]] == [1.163, 1.80, 0.02, 91.79]
+    cnn = table.set_index("run").loc["cnn"]
+    assert [cnn["params_m_paper"], cnn["ms_per_image_paper"], cnn["accuracy_pct_paper"]] \
+        == [0.061, 1.22, 89.02]
+    assert (pipeline["results"] / "table2_fashion_mnist.md").read_text().count("| MRAM-12 |") == 1
+
+
+def test_state_column(pipeline):
+    table = pipeline["table"].set_index("run")
+    expected = {
+        "mram-12": ("finished", "finished after 1 epochs (best 1)", 1),
+        "cnn": ("finished", "finished after 1 epochs (best 1)", 1),
+        "dram-12": ("stopped early", "stopped early at epoch 2 (best 1, patience 1)", 2),
+        "ram-12": ("interrupted", "interrupted at epoch 2 of 2 (best ", 2),
+        "mram-7": ("not started", "not started", 0),
+    }
+    for run, (status, state, epochs) in expected.items():
+        assert table.loc[run, "status"] == status
+        assert table.loc[run, "state"].startswith(state)
+        assert table.loc[run, "epochs_run"] == epochs
+    for run in ("mram-12", "ram-12"):
+        times = [json.loads(line)["epoch_time_s"] for line in
+                 (pipeline["runs"] / run / "metrics.jsonl").read_text().splitlines()]
+        assert table.loc[run, "wall_time_h"] == pytest.approx(sum(times) / 3600)
+    assert table.loc["mram-12", "train_hardware"].endswith("torch " + torch.__version__)
+    assert math.isnan(table.loc["mram-7", "accuracy_pct_ours"])
+
+
+def test_our_numbers_match_an_independent_evaluation(pipeline):
+    table = pipeline["table"].set_index("run")
+    for run in ("mram-12", "ram-12", "dram-12", "cnn"):
+        accuracy, params = independent_accuracy_and_params(pipeline["runs"] / run / "best.pt")
+        assert table.loc[run, "accuracy_pct_ours"] == pytest.approx(accuracy, abs=1e-9)
+        assert table.loc[run, "params_m_ours"] == pytest.approx(params / 1e6, abs=1e-12)
+        assert table.loc[run, "accuracy_diff_pct"] == pytest.approx(
+            accuracy - table.loc[run, "accuracy_pct_paper"])
+        assert table.loc[run, "ms_per_image_ours"] > 0
+        assert table.loc[run, "dataset"].startswith("synthetic")
+
+
+def test_claims_match_a_naive_segmentation(pipeline):
+    summary = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_gaze_summary.csv")
+    exports = pipeline["runs"] / "_reproduce" / "exports"
+    for run, label in (("mram-12", "MRAM-12"), ("dram-12", "DRAM-12"), ("ram-12", "RAM-12")):
+        naive = naive_segmentation(exports / f"{run}-limit{LIMIT}.parquet")
+        row = summary.set_index("group").loc[label]
+        assert row["fixational_share"] == pytest.approx(naive["fixational_share"])
+        assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
+        assert row["test_images"] == LIMIT
+    claims = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_claims.csv")
+    ram = summary.set_index("group").loc["RAM-12"]
+    saccadic = ram["fixation_steps_mean"] < 1.5 and ram["fixational_share"] < 0.5
+    assert claims["verdict"].iloc[0] == ("reproduced" if saccadic else "not reproduced")
+    assert f"{ram['fixational_share']:.3f}" in claims["measured"].iloc[0]
+
+
+def test_measure_claims_on_a_hand_made_summary():
+    def group(name, steps, share, px, low, high):
+        return {"group": name, "fixation_steps_mean": steps, "fixational_share": share,
+                "saccade_px_mean": px, "saccade_px_mean_ci_low": low,
+                "saccade_px_mean_ci_high": high}
+
+    labels = {"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}
+    summary = pd.DataFrame([group("RAM-12", 1.1, 0.05, 9.0, 8.0, 10.0),
+                            group("DRAM-12", 4.0, 0.8, 3.0, 2.5, 3.5),
+                            group("MRAM-12", 2.0, 0.5, 7.0, 6.0, 8.0)])
+    claims = reproduce.measure_claims(summary, labels)
+    assert claims["verdict"].tolist() == ["reproduced"] * 4
+    summary.loc[2, ["saccade_px_mean_ci_low"]] = 3.2  # overlaps DRAM's CI
+    summary.loc[0, "fixation_steps_mean"] = 1.6
+    claims = reproduce.measure_claims(summary, labels)
+    assert claims["verdict"].tolist() == ["not reproduced", "reproduced", "reproduced",
+                                          "direction only (95% CIs overlap)"]
+    claims = reproduce.measure_claims(summary.iloc[:2], labels)
+    assert claims["verdict"].tolist()[2:] == ["cannot assess: no scanpaths of MRAM-12"] * 2
+
+
+def test_figures_are_written(pipeline):
+    results = pipeline["results"]
+    # Fig. 2: rows MRAM, DRAM, RAM; one column per class among the 20 images (4 classes);
+    # each panel 1.4 in at 200 dpi.
+    labels = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
+                             f"mram-12-limit{LIMIT}.parquet")["label"].nunique()
+    with Image.open(results / "table2_fashion_mnist_fig2_glimpses.png") as png:
+        assert png.size == (280 * labels, 280 * 3)
+    for name in ("fig2_glimpses.svg", "fig3_densities.png", "fig3_densities.svg"):
+        assert (results / f"table2_fashion_mnist_{name}").stat().st_size > 0
+    assert "![densities](table2_fashion_mnist_fig3_densities.png)" in \
+        (results / "table2_fashion_mnist.md").read_text()
+
+
+def test_stages_resume_without_redoing_work(pipeline, capsys):
+    evaluation = pipeline["runs"] / "_reproduce" / "eval" / "mram-12.json"
+    before = evaluation.stat().st_mtime_ns
+    capsys.readouterr()
+    assert reproduce.main([*pipeline["argv"], "--stage", "evaluate"]) == 0
+    out = capsys.readouterr().out
+    assert "[evaluate] mram-12: up to date" in out
+    assert evaluation.stat().st_mtime_ns == before
+    best = pipeline["runs"] / "mram-12" / "best.pt"
+    os.utime(best, (time.time() + 5, time.time() + 5))  # a newer best epoch arrived
+    assert reproduce.main([*pipeline["argv"], "--stage", "evaluate"]) == 0
+    assert "[evaluate] mram-12: epoch 1" in capsys.readouterr().out
+
+
+def test_train_stage_queues_unfinished_runs(pipeline, tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for run in ("mram-12", "dram-12", "cnn", "ram-12"):
+        (runs / run).symlink_to(pipeline["runs"] / run)
+    busy = runs / "mram-7"  # a job is writing this one right now
+    busy.mkdir()
+    (busy / "config.json").write_text(json.dumps({"epochs": 300, "patience": 50}))
+    (busy / "metrics.jsonl").write_text(json.dumps({"epoch": 1, "val_acc": 0.1,
+                                                    "epoch_time_s": 5.0}) + "\n")
+    settings = reproduce.Settings(table=2, runs=runs, work=tmp_path / "work")
+    commands, skipped = reproduce.train_commands(settings)
+    assert len(skipped) == 1 and skipped[0].startswith("mram-7: still training: epoch 1 of")
+    queued = [[spec.split(":")[0] for spec in argv[3:]] for argv in commands]
+    assert queued == [["ram-12", "dram-7", "dram_nocontext-7"],
+                      ["ram-7", "dram_nocontext-12"]]
+    assert commands[0][:3] == ["bash", str(reproduce.REPO / "analysis" / "train_queue.sh"),
+                               str(runs)]
+    assert commands[1][3] == "ram-7:--model ram --dataset fashion-mnist --glimpses 7"
+
+
+def test_running_queues_are_found_in_proc(tmp_path):
+    runs = tmp_path / "work" / "runs"
+    runs.mkdir(parents=True)
+    proc = tmp_path / "proc"
+    for pid, cwd, argv in [
+        ("41", tmp_path / "work", ["bash", "analysis/train_queue.sh", "runs", "ram-7:--model ram",
+                                   "cnn:--model cnn"]),
+        ("42", tmp_path, ["bash", "train_queue.sh", str(tmp_path / "other"), "mram-7:x"]),
+        ("43", tmp_path, ["python", "-m", "zoo.train", "--out", str(runs / "dram-7")]),
+    ]:
+        (proc / pid).mkdir(parents=True)
+        (proc / pid / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
+        (proc / pid / "cwd").symlink_to(cwd)
+    assert reproduce.running_queues(runs, proc) == {"ram-7": 41, "cnn": 41}
+
+
+def test_synthetic_fer_csv(tmp_path):
+    path = write_synthetic_fer2013(tmp_path / "a", 30, 10, 12, seed=3)
+    again = write_synthetic_fer2013(tmp_path / "b", 30, 10, 12, seed=3)
+    assert path.read_bytes() == again.read_bytes()
+    images, labels, usage = zdata.read_fer2013(path)
+    assert images.shape == (52, 48, 48) and images.dtype == np.uint8
+    assert (pd.Series(usage).value_counts().to_dict()
+            == {"Training": 30, "PrivateTest": 12, "PublicTest": 10})
+    assert labels.min() >= 0 and labels.max() <= 6
+    raw = pd.read_csv(path)
+    first = np.array(raw["pixels"].iloc[0].split(), dtype=np.uint8).reshape(48, 48)
+    assert np.array_equal(first, images[0])
+    # Smiles (class 0) and frowns (class 6) differ where the mouth bends: below the mouth's
+    # ends at the centre for a smile, above for a frown.
+    smile, frown = images[labels == 0].mean(0), images[labels == 6].mean(0)
+    assert smile[36, 24] < frown[36, 24] and smile[31, 24] > frown[31, 24]
+
+
+def test_table3_runs_on_a_synthetic_fer_csv(tmp_path):
+    data = tmp_path / "fer"
+    write_synthetic_fer2013(data, 60, 20, 20)
+    runs = tmp_path / "runs"
+    tiny_run(runs, "mram-12", "mram", {"glimpses": 12}, dataset="fer2013",
+             data_dir=str(data), limit=40)
+    results = tmp_path / "results"
+    assert reproduce.main(["--table", "3", "--runs", str(runs), "--results", str(results),
+                           "--data-dir", str(data), "--repeats", "1", "--latency-images",
+                           "2", "--threads", "1", "--device", "cpu", "--stage", "evaluate"]) == 0
+    assert reproduce.main(["--table", "3", "--runs", str(runs), "--results", str(results),
+                           "--data-dir", str(data), "--device", "cpu", "--stage", "export"]) == 0
+    assert reproduce.main(["--table", "3", "--runs", str(runs), "--results", str(results),
+                           "--data-dir", str(data), "--stage", "analyze"]) == 0
+    table = pd.read_csv(results / "table3_fer2013_synthetic.csv").set_index("run")
+    assert "SYNTHETIC" in table.loc["mram-12", "dataset"]
+    assert table.loc["mram-12", "accuracy_pct_paper"] == 48.73
+    with Image.open(results / "table3_fer2013_synthetic_fig4_glimpses.png") as png:
+        assert png.size[1] == 280  # one row: MRAM-12
+    assert "SYNTHETIC" in (results / "table3_fer2013_synthetic.md").read_text()
+
+
+def test_ship_weights_then_demo(pipeline, tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "weights"
+    assert ship_weights.main(["--runs", str(pipeline["runs"]), "--dest", str(dest),
+                              "--examples", "12"]) == 0
+    monkeypatch.setenv("ZOO_WEIGHTS", str(dest))
+    best = load_checkpoint(pipeline["runs"] / "mram-12" / "best.pt")
+    model = zoo.create_model("mram", glimpses=12, pretrained="synthetic").eval()
+    for key, value in best["state_dict"].items():
+        assert torch.equal(model.state_dict()[key], value)
+    accuracy, params = independent_accuracy_and_params(pipeline["runs"] / "mram-12" / "best.pt")
+    card = model.card
+    assert card["test_acc"] == pytest.approx(accuracy / 100) and card["params"] == params
+    assert (card["status"], card["finished"], card["epochs_run"]) == ("finished", True, 1)
+    ram = json.loads((dest / "synthetic" / "ram-12.json").read_text())
+    assert (ram["status"], ram["finished"]) == ("interrupted", False)
+    examples, _ = zdata.load_dataset("synthetic", "test")
+    stored = zdata.read_idx(dest / "examples" / "synthetic" / "t10k-images-idx3-ubyte.gz",
+                            zdata.IDX_IMAGES_MAGIC)
+    assert np.array_equal(stored, examples[:12].numpy())
+
+    capsys.readouterr()
+    out = tmp_path / "demo"
+    summary = demo_models.run_demo(out, dataset="synthetic", limit=10)
+    printed = capsys.readouterr().out
+    assert set(summary["group"].astype(str)) == {"MRAM-12", "DRAM-12", "RAM-12",
+                                                 "CNN-saliency-12"}
+    assert "MRAM-12" in printed and "The paper's claims" in printed
+    assert (out / "analysis" / "report.md").is_file() and (out / "fig2_glimpses.png").is_file()
+    assert len(list((out / "exports").glob("*.parquet"))) == 4
+
+
+def test_demo_without_weights_explains_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path / "none"))
+    assert demo_models.main(["--out", str(tmp_path / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert "no trained weights are shipped for fashion-mnist" in err
+    assert "analysis/ship_weights.py" in err
+    assert not (tmp_path / "demo").exists()
