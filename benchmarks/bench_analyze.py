@@ -3,30 +3,39 @@
 Usage::
 
     python benchmarks/bench_analyze.py [--rows 12000000] [--repeats 3] [--subsample 20000]
+    python benchmarks/bench_analyze.py --quick    # 1.2M rows, a smoke run of about a minute
 
-The input (``gazekit.demo.synthetic_scanpaths``, three models) is written to a temporary
-Parquet file with row groups of 1M rows; generating it is not timed. Each repeat runs
-``analyze`` (progress off) in a fresh subprocess, which reports its wall time and its peak
-resident memory (``VmHWM``, or ``ru_maxrss``; tracemalloc would miss Arrow's allocations).
-The script prints the median wall time, rows per second and the largest peak memory.
+The input (``gazekit.demo.synthetic_scanpaths``, three models; ``model``, ``dataset`` and
+``policy`` categorical) is written to a temporary Parquet file with row groups of 1M rows;
+generating it is not timed. Each repeat runs ``analyze`` (progress off) in a fresh subprocess,
+which reports its wall and CPU time, its peak resident memory (``VmHWM``, or ``ru_maxrss``;
+tracemalloc would miss Arrow's allocations) and the time spent in each phase (measured by
+wrapping the functions that :mod:`gazekit.analyze` calls; what no wrapper covers is "other").
+The script prints the median over repeats of each figure and the largest peak memory.
 
 It also times a plain per-scanpath pandas ``groupby().apply`` implementation of the
 consecutive 6 px rule against :func:`gazekit.segment.segment` on a subsample, after checking
-that both give the same fixation durations and saccade distances.
+that both give the same fixation durations and saccade distances, and reports the ratio of the
+whole ``analyze`` pipeline's rate to that of ``groupby().apply``.
+
+Shared CPUs drift: rows per CPU-second (user + system time of the analysis process, all its
+threads) moves less with the machine's load than rows per wall-clock second.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +45,16 @@ import pyarrow.parquet as pq
 
 STEPS = 12
 THRESHOLD_PX = 6.0
+#: Phases of an analysis: label -> function of :mod:`gazekit.analyze` (or ``Class.method``).
+PHASES: dict[str, tuple[str, ...]] = {
+    "read + validate (gazekit.io)": ("iter_scanpath_chunks",),
+    "segment": ("segment",),
+    "write fixations/saccades Parquet": ("_ParquetAppender.append", "_ParquetAppender.close"),
+    "summarize (bootstrap CIs)": ("summarize",),
+    "compare groups": ("compare_groups",),
+    "densities": ("_densities",),
+    "figure": ("plot_densities",),
+}
 
 
 def make_input(rows: int, path: Path) -> int:
@@ -49,14 +68,60 @@ def make_input(rows: int, path: Path) -> int:
     return len(df)
 
 
-def child(path: str, out: str) -> None:
-    """Run one analysis and print its wall time and peak memory as JSON (subprocess side)."""
-    from gazekit.analyze import analyze
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
-    start = time.perf_counter()
-    analyze(path, out, progress=False, overwrite=True)
-    wall = time.perf_counter() - start
-    print(json.dumps({"wall_s": wall, "peak_mib": peak_mib()}))
+
+def _timed(fn: Callable, totals: list[float]) -> Callable:
+    """``fn`` adding its wall and CPU seconds to ``totals``; for a generator function, those
+    spent in producing its items (not in the caller's work between them)."""
+    def measure(work: Callable, *args, **kwargs):
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            totals[0] += time.perf_counter() - wall
+            totals[1] += cpu_seconds() - cpu
+
+    def call(*args, **kwargs):
+        return measure(fn, *args, **kwargs)
+
+    def generate(*args, **kwargs) -> Iterator:
+        items = measure(fn, *args, **kwargs)
+        while True:
+            try:
+                item = measure(next, items)
+            except StopIteration:
+                return
+            yield item
+
+    return generate if inspect.isgeneratorfunction(fn) else call
+
+
+def instrument(module) -> dict[str, list[float]]:
+    """Wrap the functions of :data:`PHASES` present in ``module``; return the running totals."""
+    totals: dict[str, list[float]] = {}
+    for label, names in PHASES.items():
+        for name in names:
+            owner_name, _, attr = name.rpartition(".")
+            owner = getattr(module, owner_name) if owner_name else module
+            if hasattr(owner, attr):
+                setattr(owner, attr, _timed(getattr(owner, attr), totals.setdefault(label, [0, 0])))
+    return totals
+
+
+def child(path: str, out: str) -> None:
+    """Run one analysis and print its times and peak memory as JSON (subprocess side)."""
+    module = importlib.import_module("gazekit.analyze")  # the module, not gazekit.analyze()
+    phases = instrument(module)
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    module.analyze(path, out, progress=False, overwrite=True)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    phases["other"] = [wall - sum(w for w, _ in phases.values()),
+                       cpu - sum(c for _, c in phases.values())]
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_mib": peak_mib(), "phases": phases}))
 
 
 def peak_mib() -> float:
@@ -103,6 +168,10 @@ def compare_with_apply(path: Path, scanpaths: int) -> dict[str, float]:
     return {"rows": len(table), "apply_s": naive_s, "segment_s": fast_s}
 
 
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=12_000_000,
@@ -110,16 +179,26 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (default 3)")
     parser.add_argument("--subsample", type=int, default=20_000,
                         help="scanpaths for the groupby().apply comparison (default 20,000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1.2M rows, 5,000 scanpaths for groupby().apply")
     parser.add_argument("--child", nargs=2, metavar=("INPUT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    if args.quick:
+        args.rows, args.subsample = 1_200_000, 5_000
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
 
-    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
-          f"pandas {pd.__version__}, pyarrow {pa.__version__}")
+    from common import command, cpu_name  # here: it imports torch, which the child must not
+
+    print("# gazekit analyze\n")
+    print(f"command: {command()}")
+    print(f"cpu: {cpu_name()} ({os.cpu_count()} logical CPUs); load average (1, 5, 15 min) "
+          f"at start: {load()}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
+          f"pyarrow {pa.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scanpaths.parquet"
         start = time.perf_counter()
@@ -127,25 +206,37 @@ def main() -> None:
         print(f"input: {rows:,} rows, {rows // STEPS:,} scanpaths, "
               f"{pq.ParquetFile(path).num_row_groups} row groups, "
               f"{path.stat().st_size / 2**20:.0f} MiB (generated in "
-              f"{time.perf_counter() - start:.1f} s, not timed)")
+              f"{time.perf_counter() - start:.1f} s, not timed)\n")
         runs = []
         for i in range(args.repeats):
             proc = subprocess.run(
                 [sys.executable, __file__, "--child", str(path), str(Path(tmp) / "out")],
                 capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            print(f"run {i + 1}: {runs[-1]['wall_s']:.2f} s, peak {runs[-1]['peak_mib']:.0f} MiB")
+            r = runs[-1]
+            print(f"run {i + 1}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+                  f"peak {r['peak_mib']:.0f} MiB")
         wall = statistics.median(r["wall_s"] for r in runs)
-        print(f"analyze: median {wall:.2f} s over {len(runs)} runs = {rows / wall:,.0f} rows/s; "
-              f"peak memory {max(r['peak_mib'] for r in runs):,.0f} MiB")
+        cpu = statistics.median(r["cpu_s"] for r in runs)
+        print(f"\nanalyze: median {wall:.2f} s wall over {len(runs)} runs = {rows / wall:,.0f} "
+              f"rows/s; {cpu:.2f} s CPU = {rows / cpu:,.0f} rows per CPU-second; "
+              f"peak memory {max(r['peak_mib'] for r in runs):,.0f} MiB "
+              f"(load average at end: {load()})\n")
+        print("| phase | wall s (median) | share of wall | CPU s (median) |")
+        print("|---|---|---|---|")
+        for label in runs[0]["phases"]:
+            w = statistics.median(r["phases"][label][0] for r in runs)
+            c = statistics.median(r["phases"][label][1] for r in runs)
+            print(f"| {label} | {w:.2f} | {w / wall:.0%} | {c:.2f} |")
 
         cmp = compare_with_apply(path, args.subsample)
-        print(f"segmentation of {cmp['rows']:,} rows ({args.subsample:,} scanpaths): "
-              f"groupby().apply {cmp['apply_s']:.2f} s ({cmp['rows'] / cmp['apply_s']:,.0f} "
-              f"rows/s), gazekit.segment {cmp['segment_s']:.4f} s "
+        apply_rate = cmp["rows"] / cmp["apply_s"]
+        print(f"\nsegmentation of {cmp['rows']:,} rows ({args.subsample:,} scanpaths): "
+              f"groupby().apply {cmp['apply_s']:.2f} s ({apply_rate:,.0f} rows/s), "
+              f"gazekit.segment {cmp['segment_s']:.4f} s "
               f"({cmp['rows'] / cmp['segment_s']:,.0f} rows/s): "
               f"{cmp['apply_s'] / cmp['segment_s']:,.0f}x faster; whole analyze pipeline "
-              f"{rows / wall / (cmp['rows'] / cmp['apply_s']):,.0f}x the apply rate")
+              f"{rows / wall / apply_rate:,.0f}x the groupby().apply rate")
 
 
 if __name__ == "__main__":

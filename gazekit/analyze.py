@@ -73,7 +73,7 @@ from gazekit.density import (
 )
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import HumanRecordings, load_recordings
-from gazekit.io import Paths, atomic_output_dir, find_inputs, iter_scanpath_chunks
+from gazekit.io import Paths, atomic_output_dir, find_inputs, iter_scanpath_chunks, parquet_options
 from gazekit.plot import plot_densities
 from gazekit.reference import human_reference
 from gazekit.schema import ScanpathError
@@ -182,7 +182,7 @@ class _ParquetAppender:
             if self.extra is not None:
                 added = [f for f in self.extra if f.name not in schema.names]
                 schema = pa.schema([*schema, *added], metadata=schema.metadata)
-            self.writer = pq.ParquetWriter(self.path, schema)
+            self.writer = pq.ParquetWriter(self.path, schema, **parquet_options(schema))
         if not table.schema.equals(self.writer.schema):
             table = self._conform(table, self.writer.schema, source)
         self.writer.write_table(table)

@@ -33,10 +33,39 @@ RESULT_KEYS: tuple[str, ...] = (
 UNITS: tuple[str, ...] = ("native", "physical", "relative")
 #: Bounds on the size of the common grid used for the JSD.
 _GRID_MIN, _GRID_MAX = 512, 65_536
+#: Largest sample for which :func:`scipy.stats.ks_2samp` computes an exact p-value (its
+#: ``method="auto"`` threshold); above it both use Smirnov's asymptotic distribution.
+_KS_EXACT_MAX = 10_000
 
 
-def _median_diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.median(a, axis=axis) - np.median(b, axis=axis)
+def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Two-sided KS statistic and p-value and 1-Wasserstein distance of two *sorted* samples.
+
+    The same values as :func:`scipy.stats.ks_2samp` and
+    :func:`scipy.stats.wasserstein_distance`, from a single merge of the two samples (a stable
+    sort of two sorted runs is one linear merge) instead of the several sorts and binary
+    searches of the two scipy calls; large samples take a fraction of the time.
+    """
+    both = np.concatenate([a, b])
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    from_a = np.cumsum(order < a.size)  # values of a among the first i + 1 merged
+    # Both empirical CDFs at each distinct value: the last of each run of equal values.
+    ends = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
+    gap = from_a[ends] / a.size - (ends + 1 - from_a[ends]) / b.size
+    # W1 = integral of |F_a - F_b|, which is constant between consecutive distinct values.
+    wasserstein = float(np.abs(gap[:-1]) @ np.diff(merged[ends]))
+    if max(a.size, b.size) <= _KS_EXACT_MAX:
+        ks = stats.ks_2samp(a, b)
+        return float(ks.statistic), float(ks.pvalue), wasserstein
+    d = float(np.abs(gap).max())
+    en = np.round(a.size * b.size / (a.size + b.size))
+    return d, float(np.clip(stats.kstwo.sf(d, en), 0, 1)), wasserstein
+
+
+def _sorted_median(x: np.ndarray) -> float:
+    """Median of a sorted, non-empty sample (as :func:`numpy.median`)."""
+    return float((x[(x.size - 1) // 2] + x[x.size // 2]) / 2)
 
 
 def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discrete: bool = False,
@@ -83,7 +112,9 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     """
     a = check_values(a, name="sample a", lower=lower, discrete=discrete)
     b = check_values(b, name="sample b", lower=lower, discrete=discrete)
-    ks = stats.ks_2samp(a, b)
+    # Sorted once: for the KS and Wasserstein merge and the medians.
+    a_sorted, b_sorted = np.sort(a), np.sort(b)
+    ks_statistic, ks_pvalue, wasserstein = _ks_wasserstein(a_sorted, b_sorted)
     h_a, h_b = (select_bandwidth(s, bw_method, unit=unit, discrete=discrete) for s in (a, b))
     upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
     points = int(np.clip(np.ceil((upper - lower) / (min(h_a, h_b) / 5)) + 1, _GRID_MIN,
@@ -98,14 +129,13 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
                         ).density * weights for s, h in ((a, h_a), (b, h_b)))
     tiny = np.finfo(np.float64).tiny
     p, q = np.where(p < tiny, 0.0, p), np.where(q < tiny, 0.0, q)
-    low, high = bootstrap_ci((a, b), _median_diff, confidence=confidence,
+    low, high = bootstrap_ci((a, b), "median", confidence=confidence,
                              n_resamples=n_resamples, max_bootstrap=max_bootstrap, seed=seed)
     return {
         "n_a": int(a.size), "n_b": int(b.size),
-        "ks_statistic": float(ks.statistic), "ks_pvalue": float(ks.pvalue),
-        "wasserstein": float(stats.wasserstein_distance(a, b)),
+        "ks_statistic": ks_statistic, "ks_pvalue": ks_pvalue, "wasserstein": wasserstein,
         "jsd": float(jensenshannon(p, q, base=2) ** 2),
-        "median_diff": float(np.median(a) - np.median(b)),
+        "median_diff": _sorted_median(a_sorted) - _sorted_median(b_sorted),
         "median_diff_ci_low": low, "median_diff_ci_high": high,
     }
 

@@ -73,10 +73,13 @@ def _show(value: object) -> str:
 
 def scanpath_codes(df: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
     """Integer code per row, numbering scanpaths in order of first appearance (int64)."""
-    if len(keys) == 1:
-        codes, _ = pd.factorize(df[keys[0]], sort=False, use_na_sentinel=False)
-        return codes.astype(np.int64, copy=False)
-    return df.groupby(list(keys), sort=False, dropna=False).ngroup().to_numpy(np.int64)
+    codes = np.zeros(len(df), dtype=np.int64)
+    for key in keys:
+        # Combine the key columns one at a time and renumber, so that the combined code stays
+        # below n**2 (no int64 overflow) and numbering follows first appearance.
+        column, uniques = pd.factorize(df[key], sort=False, use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + column, sort=False)
+    return codes.astype(np.int64, copy=False)
 
 
 def validate(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:

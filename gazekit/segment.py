@@ -135,40 +135,42 @@ def segment(table: pd.DataFrame, threshold: float = 6.0, mode: str = "consecutiv
     fix_block = np.cumsum(fix_is_first) - 1
     fix_index = np.arange(len(fix_start)) - np.flatnonzero(fix_is_first)[fix_block]
     step = table["step"].to_numpy()
-    meta = _scanpath_meta(table, starts)
     row_ms = _row_durations(table, starts, lengths)
-
-    fixations = meta.take(fix_block).reset_index(drop=True)
-    fixations["_scanpath"] = sp[fix_start].astype(np.int64, copy=False)
-    fixations["fixation"] = fix_index
-    fixations["first_step"] = step[fix_start]
-    fixations["last_step"] = step[fix_start + n_glimpses - 1]
-    fixations["n_glimpses"] = n_glimpses
-    fixations["duration_ms"] = (np.add.reduceat(row_ms, fix_start) if row_ms is not None
-                                else np.nan)
-    fixations["onset_ms"] = table["t"].to_numpy(np.float64)[fix_start] if "t" in table else np.nan
-    fixations["x"] = np.add.reduceat(x, fix_start) / n_glimpses
-    fixations["y"] = np.add.reduceat(y, fix_start) / n_glimpses
+    n_fix = len(fix_start)
+    fixations = _frame(table, starts[fix_block], {
+        "_scanpath": sp[fix_start].astype(np.int64, copy=False),
+        "fixation": fix_index,
+        "first_step": step[fix_start],
+        "last_step": step[fix_start + n_glimpses - 1],
+        "n_glimpses": n_glimpses,
+        "duration_ms": (np.add.reduceat(row_ms, fix_start) if row_ms is not None
+                        else np.full(n_fix, np.nan)),
+        "onset_ms": (table["t"].to_numpy(np.float64)[fix_start] if "t" in table
+                     else np.full(n_fix, np.nan)),
+        "x": np.add.reduceat(x, fix_start) / n_glimpses,
+        "y": np.add.reduceat(y, fix_start) / n_glimpses,
+    })
 
     # A saccade ends at each fixation start that is not a scanpath start.
     to_fix = np.flatnonzero(~fix_is_first)
     to_row = fix_start[to_fix]
     from_row = to_row - 1
-    saccades = meta.take(fix_block[to_fix]).reset_index(drop=True)
-    saccades["_scanpath"] = sp[to_row].astype(np.int64, copy=False)
     to_index = fix_index[to_fix]
-    saccades["saccade"] = to_index - 1
-    saccades["from_fixation"] = to_index - 1
-    saccades["to_fixation"] = to_index
-    saccades["from_x"], saccades["from_y"] = x[from_row], y[from_row]
-    saccades["to_x"], saccades["to_y"] = x[to_row], y[to_row]
-    dx = x[to_row] - x[from_row]
+    from_x, from_y, to_x, to_y = x[from_row], y[from_row], x[to_row], y[to_row]
+    dx = to_x - from_x
     # Image y points down, so the upward component is from_y - to_y (+0.0 when level, which
     # keeps a leftward saccade at +180 rather than -180).
-    up = y[from_row] - y[to_row]
-    saccades["distance_px"] = np.hypot(dx, up)
+    up = from_y - to_y
     direction = np.degrees(np.arctan2(up, dx))
-    saccades["direction_deg"] = np.where(direction <= -180.0, direction + 360.0, direction)
+    saccades = _frame(table, starts[fix_block[to_fix]], {
+        "_scanpath": sp[to_row].astype(np.int64, copy=False),
+        "saccade": to_index - 1,
+        "from_fixation": to_index - 1,
+        "to_fixation": to_index,
+        "from_x": from_x, "from_y": from_y, "to_x": to_x, "to_y": to_y,
+        "distance_px": np.hypot(dx, up),
+        "direction_deg": np.where(direction <= -180.0, direction + 360.0, direction),
+    })
     return Segmentation(fixations=fixations, saccades=saccades)
 
 
@@ -224,11 +226,16 @@ def _history_starts(x: np.ndarray, y: np.ndarray, starts: np.ndarray, lengths: n
     return new
 
 
-def _scanpath_meta(table: pd.DataFrame, first_rows: np.ndarray) -> pd.DataFrame:
-    """Key and per-scanpath columns at the first row of each scanpath (fresh RangeIndex)."""
+def _frame(table: pd.DataFrame, first_rows: np.ndarray, computed: dict) -> pd.DataFrame:
+    """Key and per-scanpath columns of ``table`` at ``first_rows``, then ``computed``.
+
+    Built in one go from fresh arrays (no copies): adding columns one by one to a frame of
+    this size costs several times more.
+    """
     keys = key_columns(table.columns)
-    cols = keys + [c for c in SCANPATH_COLUMNS if c in table.columns and c not in keys]
-    return table[cols].take(first_rows).reset_index(drop=True)
+    meta = keys + [c for c in SCANPATH_COLUMNS if c in table.columns and c not in keys]
+    return pd.DataFrame({**{c: table[c].array.take(first_rows) for c in meta}, **computed},
+                        copy=False)
 
 
 def _row_durations(table: pd.DataFrame, starts: np.ndarray,

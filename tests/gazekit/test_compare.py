@@ -22,7 +22,7 @@ B = RNG.gamma(3.0, 5.0, 300)
 
 
 def test_metrics_equal_direct_scipy_calls():
-    res = compare_samples(A, B, unit="px", n_resamples=300, seed=3)
+    res = compare_samples(A, B, unit="px", n_resamples=20_000, seed=3)
     assert set(res) == set(RESULT_KEYS)
     assert (res["n_a"], res["n_b"]) == (400, 300)
     ks = stats.ks_2samp(A, B)
@@ -32,10 +32,28 @@ def test_metrics_equal_direct_scipy_calls():
     assert res["median_diff"] == pytest.approx(np.median(A) - np.median(B))
     assert res["median_diff_ci_low"] <= res["median_diff"] <= res["median_diff_ci_high"]
     ci = stats.bootstrap((A, B), lambda a, b, axis: np.median(a, axis) - np.median(b, axis),
-                         vectorized=True, n_resamples=300, method="percentile",
+                         vectorized=True, n_resamples=20_000, method="percentile",
                          rng=np.random.default_rng(3)).confidence_interval
-    assert (res["median_diff_ci_low"], res["median_diff_ci_high"]) == pytest.approx(
-        (ci.low, ci.high))
+    # Two Monte Carlo estimates of the same interval: equal within a few standard errors.
+    width = ci.high - ci.low
+    assert res["median_diff_ci_low"] == pytest.approx(ci.low, abs=0.05 * width)
+    assert res["median_diff_ci_high"] == pytest.approx(ci.high, abs=0.05 * width)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_large_samples_match_scipy(discrete):
+    """Above 10,000 values (asymptotic KS p-value), continuous and tied whole-number data."""
+    rng = np.random.default_rng(4)
+    if discrete:
+        a, b = rng.integers(1, 9, 20_000), rng.integers(1, 8, 12_001)
+    else:
+        a, b = rng.gamma(2.0, 5.0, 20_000), rng.gamma(2.05, 5.0, 15_000)
+    res = compare_samples(a, b, unit="steps" if discrete else "px", discrete=discrete,
+                          lower=0.5 if discrete else 0.0, n_resamples=10)
+    ks = stats.ks_2samp(a, b)
+    assert res["ks_statistic"] == pytest.approx(ks.statistic, rel=1e-12)
+    assert res["ks_pvalue"] == pytest.approx(ks.pvalue, rel=1e-9)
+    assert res["wasserstein"] == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
 
 
 def test_jsd_is_squared_jensen_shannon_distance_of_the_kdes():

@@ -94,6 +94,46 @@ def test_chunks_match_whole_read(tmp_path, chunk_rows):
     assert [c.attrs["source"] for c in chunks][-1] == str(tmp_path / "b.csv")
 
 
+def categorical(df: pd.DataFrame, categories: list[str]) -> pd.DataFrame:
+    return df.assign(model=pd.Categorical(df["model"], categories=categories))
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 3, 100])
+def test_dictionary_columns_become_categoricals_with_all_values(tmp_path, chunk_rows):
+    """Categorical columns written by pandas: one dtype in every chunk, categories of all files."""
+    a = categorical(scanpaths([3, 2, 4], model="b"), ["b", "unused"])
+    b = categorical(scanpaths([2, 3], model="a", seed=1), ["a"])
+    write_parquet(a, tmp_path / "1.parquet", row_group_size=2)  # a dictionary per row group
+    write_parquet(b, tmp_path / "2.parquet")
+    chunks = list(iter_scanpath_chunks(tmp_path, chunk_rows=chunk_rows))
+    kind = pd.CategoricalDtype(["b", "unused", "a"])
+    assert all(chunk["model"].dtype == kind for chunk in chunks)
+    got = read_scanpaths(tmp_path)
+    assert got["model"].dtype == kind
+    want = expected([a, b])
+    pd.testing.assert_frame_equal(got.astype({"model": str}), want.astype({"model": str}))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), got)
+
+
+def test_dictionary_column_plain_in_another_file_is_decoded(tmp_path):
+    a = categorical(scanpaths([2, 1], model="b"), ["b"])
+    b = scanpaths([2], model="a", seed=1)
+    write_parquet(a, tmp_path / "1.parquet")
+    write_parquet(b, tmp_path / "2.parquet")
+    got = read_scanpaths(tmp_path)
+    assert got["model"].dtype == b["model"].dtype  # plain strings, as in the second file
+    pd.testing.assert_frame_equal(got, expected([a.astype({"model": str}), b]))
+
+
+def test_same_categorical_scanpath_in_two_files(tmp_path):
+    df = categorical(scanpaths([2, 2]), ["m"])
+    write_parquet(df, tmp_path / "a.parquet")
+    write_parquet(df.iloc[2:], tmp_path / "b.parquet")
+    with pytest.raises(ScanpathError, match=r"b\.parquet: .*image_id=1\) also appears in .*"
+                                            r"a\.parquet"):
+        read_scanpaths(tmp_path)
+
+
 def test_progress_bar_counts_rows(tmp_path, capsys):
     df = scanpaths([3, 3, 3])
     write_parquet(df, tmp_path / "a.parquet")
@@ -221,6 +261,19 @@ def test_write_parquet_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
     df.to_parquet(tmp_path / "plain.parquet")
     assert path.stat().st_mode == (tmp_path / "plain.parquet").stat().st_mode
+
+
+def test_parquet_options_skip_dictionaries_for_floats(tmp_path):
+    df = categorical(scanpaths([40, 30]), ["m"])
+    path = write_parquet_atomic(df, tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(path), df)
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings
+                 for i in range(meta.num_columns)}
+    for name in ("model", "image_id", "step"):
+        assert "RLE_DICTIONARY" in encodings[name]
+    for name in ("x", "y"):
+        assert "RLE_DICTIONARY" not in encodings[name]
 
 
 def test_hash_set_matches_python_set():

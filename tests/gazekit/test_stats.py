@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gazekit.stats import bootstrap_ci, summarize
+from gazekit.stats import _resampled_means, _resampled_medians, bootstrap_ci, summarize
 
 
 def tables(categorical: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,14 +64,81 @@ def test_confidence_intervals_contain_the_estimates():
     assert a["fixations_per_scanpath_ci_low"] <= 2.0 <= a["fixations_per_scanpath_ci_high"]
 
 
-def test_interval_equals_direct_scipy_call():
+def test_interval_matches_direct_scipy_call():
     fixations, saccades = tables()
-    out = summarize(fixations, saccades, n_resamples=500, seed=7, confidence=0.9)
+    out = summarize(fixations, saccades, n_resamples=20_000, seed=7, confidence=0.9)
     expected = stats.bootstrap((np.array([7.0, 8.0, 9.0, 30.0]),), np.mean, vectorized=True,
-                               n_resamples=500, confidence_level=0.9, method="percentile",
+                               n_resamples=20_000, confidence_level=0.9, method="percentile",
                                rng=np.random.default_rng(7)).confidence_interval
-    assert out.iloc[1]["saccade_px_mean_ci_low"] == pytest.approx(expected.low)
-    assert out.iloc[1]["saccade_px_mean_ci_high"] == pytest.approx(expected.high)
+    # Independent Monte Carlo estimates of the same quantiles: within a few standard errors.
+    width = expected.high - expected.low
+    assert out.iloc[1]["saccade_px_mean_ci_low"] == pytest.approx(expected.low, abs=0.04 * width)
+    assert out.iloc[1]["saccade_px_mean_ci_high"] == pytest.approx(expected.high,
+                                                                   abs=0.04 * width)
+
+
+def exact_bootstrap_pmf(x: np.ndarray, fn) -> pd.Series:
+    """Probability of each value of fn over all n**n equally likely resamples (enumerated)."""
+    n = x.size
+    idx = np.stack(np.meshgrid(*[np.arange(n)] * n, indexing="ij"), -1).reshape(-1, n)
+    return pd.Series(fn(x[idx], axis=1).round(9)).value_counts(normalize=True)
+
+
+@pytest.mark.parametrize("statistic", ["mean", "median"])
+@pytest.mark.parametrize("x", [[3.0, 1.0, 7.0, 2.0, 11.0, 4.0],  # even n, continuous
+                               [1.0, 1.0, 2.0, 5.0, 2.0, 1.0, 3.0],  # odd n, few values
+                               [2.0, 2.0, 2.0, 2.0, 2.0]])  # no spread
+def test_resampled_statistics_have_the_exact_bootstrap_distribution(statistic, x):
+    """Order statistics / multinomial counts vs. all n**n resamples, enumerated."""
+    x = np.array(x)
+    exact = exact_bootstrap_pmf(x, getattr(np, statistic))
+    draws = 200_000
+    resample = _resampled_medians if statistic == "median" else _resampled_means
+    got = pd.Series(resample(x, draws, np.random.default_rng(1)).round(9)).value_counts(
+        normalize=True).reindex(exact.index, fill_value=0.0)
+    assert got.sum() == pytest.approx(1.0)  # no value outside the exact support
+    # Each frequency within 5 binomial standard errors of its exact probability.
+    tolerance = 5 * np.sqrt(exact * (1 - exact) / draws) + 1e-12
+    assert (np.abs(got - exact) <= tolerance).all()
+
+
+@pytest.mark.parametrize("n", [60, 100])  # explicit resamples / multinomial counts
+def test_resampled_means_of_zeros_and_ones_are_binomial(n):
+    """n * (resample mean) of a 0/1 sample with m ones is Binomial(n, m / n) (closed form)."""
+    x = np.zeros(n)
+    x[: n // 4] = 1.0
+    draws = 100_000
+    ones = np.rint(_resampled_means(x, draws, np.random.default_rng(2)) * n).astype(int)
+    got = np.bincount(ones, minlength=n + 1) / draws
+    exact = stats.binom.pmf(np.arange(n + 1), n, 0.25)
+    tolerance = 5 * np.sqrt(exact * (1 - exact) / draws) + 1e-12
+    assert np.all(np.abs(got - exact) <= tolerance)
+
+
+def test_resampled_median_difference_matches_explicit_resamples():
+    """Order statistics vs. drawing every resample (scipy), two samples of even/odd size."""
+    rng = np.random.default_rng(5)
+    a, b = rng.gamma(2.0, 5.0, 30), rng.normal(10.0, 3.0, 25)
+    low, high = bootstrap_ci((a, b), "median", n_resamples=20_000, seed=2)
+    ci = stats.bootstrap((a, b), lambda u, v, axis: np.median(u, axis) - np.median(v, axis),
+                         vectorized=True, n_resamples=20_000, method="percentile",
+                         rng=np.random.default_rng(3)).confidence_interval
+    width = ci.high - ci.low
+    assert low == pytest.approx(ci.low, abs=0.05 * width)
+    assert high == pytest.approx(ci.high, abs=0.05 * width)
+
+
+def test_bootstrap_is_seeded_and_rejects_bad_arguments():
+    x = np.random.default_rng(0).normal(size=50)
+    assert bootstrap_ci((x,), "mean", seed=4) == bootstrap_ci((x,), "mean", seed=4)
+    assert bootstrap_ci((x,), "mean", seed=4) != bootstrap_ci((x,), "mean", seed=5)
+    assert np.isnan(bootstrap_ci((x, x[:1]), "median")).all()
+    with pytest.raises(ValueError, match="unknown statistic 'mode'"):
+        bootstrap_ci((x,), "mode")
+    with pytest.raises(ValueError, match="one or two samples, got 3"):
+        bootstrap_ci((x, x, x), "mean")
+    with pytest.raises(ValueError, match="n_resamples >= 1"):
+        bootstrap_ci((x,), "mean", n_resamples=0)
 
 
 def test_single_group_when_no_group_column():
@@ -89,8 +156,9 @@ def test_single_group_when_no_group_column():
 
 def test_subsampling_widens_the_interval():
     x = np.random.default_rng(0).normal(size=20_000)
-    full = np.subtract(*bootstrap_ci((x,), np.mean, n_resamples=300)[::-1])
-    sub = np.subtract(*bootstrap_ci((x,), np.mean, n_resamples=300, max_bootstrap=500)[::-1])
+    full = np.subtract(*bootstrap_ci((x,), "mean", n_resamples=300)[::-1])
+    sub = np.subtract(*bootstrap_ci((x,), "mean", n_resamples=300,
+                                         max_bootstrap=500)[::-1])
     # Width scales as 1 / sqrt(sample size): about sqrt(40) = 6.3 times wider.
     assert 4 < sub / full < 9
 
