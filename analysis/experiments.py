@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from zoo.evaluate import display_name
+from zoo.machine import cpu_name
 from zoo.pretrained import weight_name
-from zoo.train import _cpu_name
 
 __all__ = [
     "CLASS_NAMES",
@@ -298,7 +298,7 @@ def _hardware(final: dict | None, config: dict) -> str:
     if final is not None:
         return (f"{final['device_name']} ({final['device']}), {final['torch_threads']} torch "
                 f"thread(s), {final['world_size']} process(es), torch {final['torch_version']}")
-    return (f"assumed this host ({socket.gethostname()}: {_cpu_name()}; recorded only when the "
+    return (f"assumed this host ({socket.gethostname()}: {cpu_name()}; recorded only when the "
             f"run finishes), device {config.get('device')}, "
             f"{config.get('num_threads') or 'default'} torch thread(s)")
 

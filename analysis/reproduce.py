@@ -46,6 +46,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,11 +68,12 @@ from analysis.experiments import (
     write_synthetic_fer2013,
 )
 from gazekit.analyze import analyze, markdown_table
+from gazekit.io import atomic_file
 from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
+from zoo.machine import cpu_name
 from zoo.plot import plot_exports
-from zoo.train import _cpu_name
 
 __all__ = ["STAGES", "Settings", "main", "measure_claims", "results_table", "run"]
 
@@ -151,10 +153,8 @@ def _fresh(out: Path, source: Path) -> bool:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _log(message: str) -> None:
@@ -249,19 +249,27 @@ def stage_train(settings: Settings) -> None:
 
 # --- evaluate, export ----------------------------------------------------------------------
 
-def stage_evaluate(settings: Settings) -> None:
-    """Evaluate every run that has a ``best.pt`` newer than its evaluation."""
+def _stale(settings: Settings, stage: str,
+           output: Callable[[Experiment], Path]) -> Iterator[tuple[Experiment, Path, Path]]:
+    """``(experiment, best.pt, output)`` of the runs whose ``best.pt`` is newer than their
+    ``output(experiment)`` (every run with a ``best.pt`` under ``force``); logs the others."""
     for exp in settings.experiments:
-        best, out = settings.best(exp), settings.eval_path(exp)
+        best, out = settings.best(exp), output(exp)
         if not best.is_file():
             continue
         if _fresh(out, best) and not settings.force:
-            _log(f"[evaluate] {exp.run}: up to date")
+            _log(f"[{stage}] {exp.run}: up to date")
             continue
+        yield exp, best, out
+
+
+def stage_evaluate(settings: Settings) -> None:
+    """Evaluate every run that has a ``best.pt`` newer than its evaluation."""
+    for exp, best, out in _stale(settings, "evaluate", settings.eval_path):
         result = evaluate(best, split="test", data_dir=settings.run_data_dir(exp),
                           device=settings.device, batch_size=settings.batch_size,
                           repeats=settings.repeats, latency_images=settings.latency_images)
-        result.update(cpu=_cpu_name(), load_1min=os.getloadavg()[0],
+        result.update(cpu=cpu_name(), load_1min=os.getloadavg()[0],
                       evaluated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
         _write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         _log(f"[evaluate] {exp.run}: epoch {result['epoch']}, {result['accuracy_pct']:.2f} %, "
@@ -270,13 +278,7 @@ def stage_evaluate(settings: Settings) -> None:
 
 def stage_export(settings: Settings) -> None:
     """Export the test-set scanpaths of every run whose ``best.pt`` is newer than its export."""
-    for exp in settings.experiments:
-        best, out = settings.best(exp), settings.export_path(exp)
-        if not best.is_file():
-            continue
-        if _fresh(out, best) and not settings.force:
-            _log(f"[export] {exp.run}: up to date")
-            continue
+    for exp, best, out in _stale(settings, "export", settings.export_path):
         export_scanpaths(best, split="test", out=out, data_dir=settings.run_data_dir(exp),
                          limit=settings.limit, device=settings.device,
                          batch_size=settings.batch_size)
@@ -546,11 +548,9 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
 def write_results(settings: Settings) -> pd.DataFrame:
     """Write ``RESULTS/<stem>.csv`` and ``.md`` (see :func:`results_table`); return the table."""
     table = results_table(settings)
-    settings.results.mkdir(parents=True, exist_ok=True)
     csv = settings.results / f"{settings.stem}.csv"
-    tmp = csv.with_name(f".{csv.name}.tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, csv)
+    with atomic_file(csv) as tmp:
+        table.to_csv(tmp, index=False)
     _write_text_atomic(csv.with_suffix(".md"), _markdown(settings, table))
     _log(f"[results] {csv} and {csv.with_suffix('.md').name}")
     return table

@@ -26,6 +26,8 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from zoo.machine import cpu_name
+
 
 def add_common_args(parser: argparse.ArgumentParser, repeats: int = 5) -> None:
     """Options every zoo benchmark takes: ``--threads``, ``--repeats``, ``--devices``,
@@ -55,16 +57,6 @@ def setup(args: argparse.Namespace) -> list[torch.device]:
         if device.type == "cuda" and not torch.cuda.is_available():
             raise SystemExit(f"--devices {device}: CUDA is not available here")
     return devices
-
-
-def cpu_name() -> str:
-    """CPU model from /proc/cpuinfo (Linux), else what :mod:`platform` knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def machine(devices: Sequence[torch.device] = ()) -> str:

@@ -34,6 +34,7 @@ from gazekit.schema import ScanpathError, key_columns, validate
 
 __all__ = [
     "SUFFIXES",
+    "atomic_file",
     "atomic_output_dir",
     "find_inputs",
     "iter_scanpath_chunks",
@@ -378,6 +379,51 @@ def _created_ancestor(path: Path) -> Path | None:
 
 
 @contextmanager
+def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
+    """Write a file atomically: yield a temporary sibling path, rename it to ``path`` on success.
+
+    Readers of ``path`` see either its old content or the complete new one, never a partly
+    written file, even if the writer is killed.
+
+    Parameters
+    ----------
+    path : path
+        Final file. Missing parent directories are created.
+    overwrite : bool, default True
+        Replace an existing ``path``; if False, an existing ``path`` raises before the body runs.
+
+    Yields
+    ------
+    pathlib.Path
+        A unique hidden path next to ``path`` that does not exist yet; the body must create the
+        file there (it gets the permissions the body gives it, e.g. the umask's for ``open``).
+        On success it is flushed to disk and renamed to ``path``; if the body raises, it is
+        removed and the exception propagates.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        If the body did not create the temporary file.
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(path, "tmp")
+    try:
+        yield tmp
+        # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
 def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Write a directory atomically: yield a temporary sibling, rename it to ``path`` on success.
 
@@ -448,14 +494,14 @@ def parquet_options(schema: pa.Schema) -> dict[str, list[str]]:
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: PathLike, overwrite: bool = False) -> Path:
-    """Write ``df`` (without its index) to a Parquet file via a temporary sibling and a rename.
+    """Write ``df`` (without its index) to a Parquet file atomically (:func:`atomic_file`).
 
     Parameters
     ----------
     df : pandas.DataFrame
         Table to write.
     path : path
-        Destination file; its parent directory must exist.
+        Destination file; missing parent directories are created.
     overwrite : bool, default False
         Replace an existing file.
 
@@ -469,15 +515,7 @@ def write_parquet_atomic(df: pd.DataFrame, path: PathLike, overwrite: bool = Fal
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
-    tmp = _sibling(path, "tmp")
-    try:
+    with atomic_file(path, overwrite) as tmp:
         table = pa.Table.from_pandas(df, preserve_index=False)
         pq.write_table(table, tmp, **parquet_options(table.schema))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)

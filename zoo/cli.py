@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
+from gazekit.io import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError
@@ -86,19 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_json_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _plot(args: argparse.Namespace) -> None:
     # The images come from the dataset and split recorded in the (first) export.
     dataset, split = export_source(args.exports[0])
@@ -118,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
                           latency_images=args.latency_images)
         print(format_result(result))
         if args.json:
-            _write_json_atomic(result, Path(args.json))
+            with atomic_file(args.json) as tmp:
+                tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     elif args.command == "export":
         out = export_scanpaths(args.checkpoint, split=args.split, out=args.out,
                                data_dir=args.data_dir, stochastic=args.stochastic,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from gazekit.io import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import sensor
 from zoo.checkpoint import load_model
@@ -145,11 +145,7 @@ def export_scanpaths(
                 "torch_version": torch.__version__, "device": str(dev)}
         schema = SCHEMA.with_metadata({"zoo": json.dumps(meta)})
 
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
-        try:
+        with atomic_file(out) as tmp:
             torch.manual_seed(seed)
             with pq.ParquetWriter(tmp, schema) as writer:
                 for start in range(0, n, batch_size):
@@ -165,13 +161,7 @@ def export_scanpaths(
                             model, x, steps=saliency_steps, radius=SALIENCY_GLIMPSE / 2)
                     writer.write_table(_batch_table(xy, logits, labels[start:stop], start,
                                                     constants))
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return out
+    return Path(out)
 
 
 def export_source(path: str | os.PathLike) -> tuple[str, str]:

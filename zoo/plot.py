@@ -13,7 +13,6 @@ state is touched); PNG is rendered by Agg.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from functools import reduce
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from gazekit.io import atomic_file
 from gazekit.schema import ScanpathError, validate
 
 FIRST_ALPHA = 0.25  # opacity of the first glimpse; the last one is opaque
@@ -103,19 +103,12 @@ def plot_glimpses(
     base = Path(path)
     if base.suffix in (".png", ".svg"):
         base = base.with_suffix("")
-    base.parent.mkdir(parents=True, exist_ok=True)
     return [_save_atomic(fig, base.with_name(f"{base.name}.{ext}"), dpi) for ext in ("png", "svg")]
 
 
 def _save_atomic(fig: Figure, path: Path, dpi: int) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         fig.savefig(tmp, format=path.suffix[1:], dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -221,16 +221,13 @@ def load_spec(spec: str) -> tuple[nn.Module, dict]:
     return _build(card, state_dict, spec), _state(card, state_dict)
 
 
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp)`` and move ``tmp`` to ``path`` atomically, readable by everyone."""
+    from gazekit.io import atomic_file  # local: gazekit's imports are not needed to load models
+
+    with atomic_file(path) as tmp:
         write(tmp)
-        os.chmod(tmp, 0o644)  # shipped files are read by everyone (mkstemp makes them private)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp.chmod(0o644)  # shipped files are read by everyone, whatever the umask
 
 
 def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
@@ -270,6 +267,6 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
     _write_atomic(pt_path, lambda tmp: torch.save(weights, tmp))
     full = {"card_version": CARD_VERSION, "name": name, **card, "dtype": "float32",
             "sha256": _sha256(pt_path)}
-    _write_atomic(card_path, lambda tmp: Path(tmp).write_text(
+    _write_atomic(card_path, lambda tmp: tmp.write_text(
         json.dumps(full, indent=2) + "\n", encoding="utf-8"))
     return pt_path, card_path

@@ -57,8 +57,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from gazekit.io import atomic_file
 from zoo.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
+from zoo.machine import cpu_name
 from zoo.registry import create_model, list_models
 from zoo.reinforce import hybrid_loss
 
@@ -227,18 +229,8 @@ def _init_context(device_name: str) -> _Context:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _adam(params: list[nn.Parameter], lr: float) -> torch.optim.Adam:
@@ -504,10 +496,10 @@ def _finish(config: TrainConfig, ctx: _Context, model: nn.Module, splits: Splits
         "normalization": splits.normalization, "wall_time_s": progress["wall_time_s"],
         "device": str(ctx.device),
         "device_name": (torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda"
-                        else _cpu_name()),
+                        else cpu_name()),
         "world_size": ctx.world_size, "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "python_version": platform.python_version(),
-        "hostname": socket.gethostname(), "cpu": _cpu_name(), "cpu_count": os.cpu_count(),
+        "hostname": socket.gethostname(), "cpu": cpu_name(), "cpu_count": os.cpu_count(),
         "config": dataclasses.asdict(config),
     }
     if ctx.main:

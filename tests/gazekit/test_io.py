@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gazekit.io import (
+    atomic_file,
     atomic_output_dir,
     find_inputs,
     iter_scanpath_chunks,
@@ -225,6 +226,33 @@ def test_file_errors(tmp_path):
         assert "\n" not in str(info.value)
     with pytest.raises(ScanpathError, match="no input path"):
         read_scanpaths([])
+
+
+def test_atomic_file_success_failure_and_overwrite(tmp_path):
+    path = tmp_path / "new" / "sub" / "f.txt"
+    with atomic_file(path) as tmp:
+        assert tmp.parent == path.parent and tmp.name.startswith(".f.txt.")
+        tmp.write_text("one")
+        assert not path.exists()  # only renamed at the end
+    assert path.read_text() == "one"
+    assert [p.name for p in path.parent.iterdir()] == ["f.txt"]  # no temporary left
+    (tmp_path / "plain").write_text("")  # made with the umask, as the output should be
+    assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+    with pytest.raises(RuntimeError, match="failed"), atomic_file(path) as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("failed")
+    assert path.read_text() == "one" and [p.name for p in path.parent.iterdir()] == ["f.txt"]
+
+    with pytest.raises(FileExistsError, match="f.txt"), atomic_file(path, overwrite=False):
+        raise AssertionError("the body must not run")
+    with atomic_file(path) as tmp:
+        tmp.write_text("two")
+    assert path.read_text() == "two"
+
+    with pytest.raises(FileNotFoundError), atomic_file(tmp_path / "never.txt"):
+        pass  # the body wrote nothing
+    assert not (tmp_path / "never.txt").exists()
 
 
 def test_atomic_output_dir_success_and_failure(tmp_path):

@@ -3,24 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-import zoo
-from zoo.checkpoint import save_checkpoint
 from zoo.cli import main
 from zoo.plot import glimpse_squares, pick_images, plot_glimpses, read_exports, scanpath_array
-
-
-def make_checkpoint(path, name, dataset="synthetic", **kwargs):
-    torch.manual_seed(0)
-    model = zoo.create_model(name, num_classes=4, **kwargs)
-    save_checkpoint({
-        "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
-        "dataset": dataset, "normalization": {"mean": 0.5, "std": 0.25},
-        "image_size": [28, 28], "num_classes": 4, "config": {}, "seed": 0, "epoch": 0,
-        "metrics": {},
-    }, path)
-    return path
 
 
 def one_line_error(capsys, rc, *fragments):
@@ -66,8 +51,8 @@ def test_corrupt_checkpoint(capsys, tmp_path, command):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pt"]
 
 
-def test_missing_data(capsys, tmp_path):
-    ckpt = make_checkpoint(tmp_path / "m.pt", "ram", dataset="fashion-mnist", glimpses=2)
+def test_missing_data(make_checkpoint, capsys, tmp_path):
+    ckpt, _ = make_checkpoint(tmp_path / "m.pt", "ram", dataset="fashion-mnist", glimpses=2)
     empty = tmp_path / "empty"
     empty.mkdir()
     out = tmp_path / "out.parquet"
@@ -76,10 +61,10 @@ def test_missing_data(capsys, tmp_path):
     assert not out.exists()
 
 
-def test_export_evaluate_and_plot_end_to_end(capsys, tmp_path):
+def test_export_evaluate_and_plot_end_to_end(make_checkpoint, capsys, tmp_path):
     exports = []
     for name in ("mram", "ram"):
-        ckpt = make_checkpoint(tmp_path / f"{name}.pt", name, glimpses=3)
+        ckpt, _ = make_checkpoint(tmp_path / f"{name}.pt", name, glimpses=3)
         out = tmp_path / f"{name}.parquet"
         assert main(["export", str(ckpt), "--out", str(out), "--limit", "20",
                      "--device", "cpu"]) == 0

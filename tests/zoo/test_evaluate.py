@@ -1,23 +1,11 @@
 import pytest
 import torch
 
-import zoo
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError, load_model, save_checkpoint
 from zoo.evaluate import display_name, evaluate, format_result, resolve_device
 
 NORM = {"mean": 0.45, "std": 0.2}
-
-
-def make_checkpoint(path, name, **kwargs):
-    torch.manual_seed(0)
-    model = zoo.create_model(name, num_classes=4, **kwargs)
-    save_checkpoint({
-        "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
-        "dataset": "synthetic", "normalization": NORM, "image_size": [28, 28],
-        "num_classes": 4, "config": {}, "seed": 0, "epoch": 3, "metrics": {},
-    }, path)
-    return path, model.eval()
 
 
 def direct_accuracy(model, glimpses):
@@ -31,8 +19,9 @@ def direct_accuracy(model, glimpses):
 
 @pytest.mark.parametrize(("name", "kwargs", "label"),
                          [("ram", {"glimpses": 2}, "RAM-2"), ("cnn", {}, "CNN")])
-def test_evaluate_accuracy_and_parameters(tmp_path, name, kwargs, label):
-    path, model = make_checkpoint(tmp_path / "m.pt", name, **kwargs)
+def test_evaluate_accuracy_and_parameters(make_checkpoint, tmp_path, name, kwargs, label):
+    path, model = make_checkpoint(tmp_path / "m.pt", name, normalization=NORM, epoch=3,
+                                  **kwargs)
     result = evaluate(path, device="cpu", batch_size=128, repeats=3, latency_images=4)
     expected_acc, n = direct_accuracy(model, bool(kwargs))
     assert result["images"] == n
@@ -48,13 +37,13 @@ def test_evaluate_accuracy_and_parameters(tmp_path, name, kwargs, label):
         assert unit in text
 
 
-def test_single_latency_run_has_zero_sd(tmp_path):
+def test_single_latency_run_has_zero_sd(make_checkpoint, tmp_path):
     path, _ = make_checkpoint(tmp_path / "m.pt", "cnn")
     result = evaluate(path, device="cpu", repeats=1, latency_images=2)
     assert result["latency_ms_sd"] == 0.0 and result["latency_repeats"] == 1
 
 
-def test_load_model_restores_weights_in_eval_mode(tmp_path):
+def test_load_model_restores_weights_in_eval_mode(make_checkpoint, tmp_path):
     path, model = make_checkpoint(tmp_path / "m.pt", "mram_single", glimpses=3)
     loaded, state = load_model(path)
     assert not loaded.training and loaded.name == "mram_single"
@@ -63,7 +52,7 @@ def test_load_model_restores_weights_in_eval_mode(tmp_path):
     assert state["dataset"] == "synthetic"
 
 
-def test_load_model_rejects_unknown_model_and_wrong_weights(tmp_path):
+def test_load_model_rejects_unknown_model_and_wrong_weights(make_checkpoint, tmp_path):
     path, model = make_checkpoint(tmp_path / "m.pt", "ram", glimpses=2)
     state = torch.load(path, weights_only=True)
     save_checkpoint({**state, "model": "nonexistent"}, tmp_path / "unknown.pt")
@@ -74,7 +63,7 @@ def test_load_model_rejects_unknown_model_and_wrong_weights(tmp_path):
         load_model(tmp_path / "wrong.pt")
 
 
-def test_evaluate_rejects_bad_arguments_and_checkpoints(tmp_path):
+def test_evaluate_rejects_bad_arguments_and_checkpoints(make_checkpoint, tmp_path):
     path, _ = make_checkpoint(tmp_path / "m.pt", "cnn")
     with pytest.raises(ValueError, match="repeats"):
         evaluate(path, device="cpu", repeats=0)

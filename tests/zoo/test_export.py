@@ -7,11 +7,10 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-import zoo
 from gazekit.schema import ScanpathError, validate
 from zoo import data as zdata
 from zoo import export as zexport
-from zoo.checkpoint import CheckpointError, save_checkpoint
+from zoo.checkpoint import CheckpointError
 from zoo.export import export_scanpaths, export_source
 from zoo.saliency import gradient_saliency
 
@@ -22,17 +21,6 @@ COLUMNS = ["model", "dataset", "image_id", "label", "pred", "correct", "step", "
            "image_width", "image_height", "glimpse_size", "scales", "policy"]
 
 
-def make_checkpoint(path, name, **kwargs):
-    torch.manual_seed(0)
-    model = zoo.create_model(name, num_classes=4, **kwargs)
-    save_checkpoint({
-        "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
-        "dataset": "synthetic", "normalization": NORM, "image_size": [28, 28],
-        "num_classes": 4, "config": {}, "seed": 0, "epoch": 0, "metrics": {},
-    }, path)
-    return path, model.eval()
-
-
 def by_hand_inputs(n):
     """The first n synthetic test images normalised with plain float64 arithmetic."""
     images, labels = zdata.load_dataset("synthetic", "test")
@@ -41,8 +29,9 @@ def by_hand_inputs(n):
 
 
 @pytest.fixture(scope="module")
-def mram(tmp_path_factory):
-    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "mram.pt", "mram", glimpses=T)
+def mram(make_checkpoint, tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "mram.pt", "mram",
+                           normalization=NORM, glimpses=T)
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +136,8 @@ def test_bad_input_raises_before_writing(mram, tmp_path):
         export_source(not_parquet)
 
 
-def test_cnn_export_is_a_saliency_scanpath(tmp_path):
-    path, model = make_checkpoint(tmp_path / "cnn.pt", "cnn")
+def test_cnn_export_is_a_saliency_scanpath(make_checkpoint, tmp_path):
+    path, model = make_checkpoint(tmp_path / "cnn.pt", "cnn", normalization=NORM)
     out = export_scanpaths(path, out=tmp_path / "cnn.parquet", limit=4, device="cpu")
     df = validate(pd.read_parquet(out))
     assert set(df["policy"]) == {"saliency"} and set(df["model"]) == {"CNN-saliency-12"}
