@@ -7,12 +7,15 @@
 # last.pt is resumed (--resume, its stored options); any other starts fresh. Kill the script
 # at any time: the next call continues where it stopped (checkpoints are written every epoch).
 # Several queues may share runs: a run another queue is training (its lock is held) is skipped.
-# Threads per run: ZOO_THREADS (default 1; two queues side by side on a 2-core machine).
+# Threads per run: ZOO_THREADS (default 1; queues side by side on a 2-core machine).
+# ZOO_COMPILE=1 trains with torch.compile (about +17% images/s for RAM/MRAM on the CPU, see
+# benchmarks/README.md; 30-60 s of compilation per start; same random draws as eager).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=$1; shift
 python=${PYTHON:-.venv/bin/python}
 threads=${ZOO_THREADS:-1}
+compile=$([[ ${ZOO_COMPILE:-0} == 1 ]] && echo --compile || echo --no-compile)
 for spec in "$@"; do
     name=${spec%%:*}; args=${spec#*:}
     dir=$runs/$name
@@ -22,10 +25,10 @@ for spec in "$@"; do
     if ! flock -n 9; then echo "[$name] trained by another queue, skipped"; continue; fi
     echo "[$name] $(date -u +%FT%TZ) start"
     if [[ -f $dir/last.pt ]]; then
-        $python -m zoo.train --resume --out "$dir" --num-threads "$threads"
+        $python -m zoo.train --resume --out "$dir" --num-threads "$threads" $compile
     else
         # shellcheck disable=SC2086
-        $python -m zoo.train $args --out "$dir" --num-threads "$threads"
+        $python -m zoo.train $args --out "$dir" --num-threads "$threads" $compile
     fi
     echo "[$name] $(date -u +%FT%TZ) done"
     exec 9>&-
