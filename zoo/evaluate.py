@@ -31,15 +31,9 @@ from torch import nn
 
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError, load_model
+from zoo.machine import resolve_device
 
 WARMUP_FORWARDS = 10  # single-image passes before timing (lazy initialisation, caches)
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def display_name(name: str, glimpses: int | None = None, scales: int = 1) -> str:

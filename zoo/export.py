@@ -35,7 +35,8 @@ from gazekit.io import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import sensor
 from zoo.checkpoint import load_model
-from zoo.evaluate import load_split, model_label, prepare, resolve_device
+from zoo.evaluate import load_split, model_label, prepare
+from zoo.machine import resolve_device
 from zoo.saliency import saliency_scanpaths
 
 SALIENCY_GLIMPSE = 8  # px: the paper's glimpse side, used as the CNN's inhibition diameter

@@ -60,7 +60,7 @@ from tqdm import tqdm
 from gazekit.io import atomic_file
 from zoo.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
-from zoo.machine import cpu_name
+from zoo.machine import cpu_name, resolve_device
 from zoo.registry import create_model, list_models
 from zoo.reinforce import hybrid_loss
 
@@ -202,17 +202,10 @@ def _check_config(config: TrainConfig) -> None:
 
 
 def _resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} requested but CUDA is not available")
-    if device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}")
-    return device
+        return resolve_device(name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _init_context(device_name: str) -> _Context:

@@ -3,7 +3,8 @@ import torch
 
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError, load_model, save_checkpoint
-from zoo.evaluate import display_name, evaluate, format_result, resolve_device
+from zoo.evaluate import display_name, evaluate, format_result
+from zoo.machine import resolve_device
 
 NORM = {"mean": 0.45, "std": 0.2}
 

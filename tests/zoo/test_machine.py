@@ -4,8 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 import zoo.machine
-from zoo.machine import cpu_name
+from zoo.machine import cpu_name, resolve_device
 
 
 def test_cpu_name_is_the_first_model_name_of_cpuinfo():
@@ -24,3 +27,13 @@ def test_machine_module_runs_without_torch():
             "spec.loader.exec_module(module)\n"
             "assert module.cpu_name() and 'torch' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code, zoo.machine.__file__], check=True)
+
+
+def test_resolve_device():
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(ValueError, match="device must be auto, cpu, cuda or cuda:N, got 'tpu'"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="'cuda:1' requested but CUDA is not available"):
+            resolve_device("cuda:1")
