@@ -53,23 +53,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy import sparse
-from scipy.signal import fftconvolve
-from scipy.spatial.distance import jensenshannon
 
 from gazekit.compare import (
+    HUMAN_METRICS,
     UNITS,
     compare_groups,
     compare_with_reference,
+    distance_bootstrap,
     group_durations,  # same conversion as the comparison
     normalize,
 )
 from gazekit.density import (
     Density,
-    check_values,
     distance_density,
     duration_density,
-    select_bandwidth,
 )
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import HumanRecordings, load_recordings
@@ -80,7 +77,7 @@ from gazekit.schema import ScanpathError
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
 
-__all__ = ["UNITS", "AnalysisResult", "analyze", "closest_summary", "distance_bootstrap",
+__all__ = ["UNITS", "AnalysisResult", "analyze", "closest_summary",
            "human_comparison", "markdown_table"]
 
 #: Bootstrap settings of the summary and comparison confidence intervals.
@@ -88,10 +85,6 @@ CONFIDENCE = 0.95
 N_RESAMPLES = 1000
 MAX_BOOTSTRAP = 50_000
 FIGURE_STEM = "densities"
-#: Metrics of the model-versus-human comparison, as named in ``comparison.csv``.
-HUMAN_METRICS = {"ks": "ks_statistic", "wasserstein": "wasserstein", "jsd": "jsd"}
-#: Array elements one bootstrap batch of :func:`distance_bootstrap` holds per array.
-_BOOT_ELEMENTS = 2_000_000
 
 
 @dataclass
@@ -400,113 +393,6 @@ def _densities(samples: dict[str, dict[str, np.ndarray]], units: str,
             g: distance_density(v, unit=_DISTANCE_UNIT[units], bw_method=bw_method)
             for g, v in samples["saccade_distance"].items() if v.size},
     }
-
-
-def _resample_counts(codes: np.ndarray, size: int, n_rows: int,
-                     rng: np.random.Generator) -> np.ndarray:
-    """``n_rows`` bootstrap resamples of a sample given by its support codes, as counts over
-    the ``size`` support values (float64, shape ``(n_rows, size)``)."""
-    drawn = codes[rng.integers(0, codes.size, size=(n_rows, codes.size))]
-    drawn += (np.arange(n_rows) * size)[:, None]
-    return np.bincount(drawn.ravel(), minlength=n_rows * size).reshape(n_rows, size).astype(
-        np.float64)
-
-
-def _binned_kde(counts: np.ndarray, binning: sparse.csr_matrix, bandwidth: float,
-                spacing: float) -> np.ndarray:
-    """Unnormalised Gaussian KDEs (one per row of ``counts``) on an even grid that starts at
-    the reflection point, by linear binning and an FFT convolution, reflected there."""
-    on_grid = (binning.T @ counts.T).T  # (rows, grid points)
-    reach = int(np.ceil(5 * bandwidth / spacing))
-    offsets = np.arange(-reach, reach + 1) * (spacing / bandwidth)
-    full = fftconvolve(on_grid, np.exp(-0.5 * offsets ** 2)[None, :], axes=1)
-    points = on_grid.shape[1]
-    density = full[:, reach:reach + points].copy()
-    # The kernel mass that falls below the first grid point, folded back (reflection).
-    fold = min(reach, points - 1)
-    density[:, :fold + 1] += full[:, reach - np.arange(fold + 1)]
-    return np.maximum(density, 0.0)  # FFT round-off can dip below 0
-
-
-def distance_bootstrap(a, b, *, unit: str, bw_method: str | float = "scott",
-                       n_resamples: int = 1000, confidence: float = 0.95,
-                       max_bootstrap: int = 50_000,
-                       seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap intervals of the KS statistic, Wasserstein-1 and JSD of two samples.
-
-    Each sample is resampled with replacement on its own (a sample longer than
-    ``max_bootstrap`` is first replaced by a seeded random subsample of that size, as in
-    :mod:`gazekit.stats`, which widens the interval). All resamples are handled as arrays of
-    counts over the merged sorted support ``u_1 < ... < u_m`` of both samples, so with the
-    resamples' empirical distribution functions ``F`` and ``G``:
-
-    - KS ``= max_k |F(u_k) - G(u_k)|`` (:func:`scipy.stats.ks_2samp`'s statistic);
-    - W1 ``= sum_k |F(u_k) - G(u_k)| (u_(k+1) - u_k)`` (:func:`scipy.stats.wasserstein_distance`);
-    - JSD: as in :func:`gazekit.compare.compare_samples`: Gaussian KDEs reflected at 0 with each
-      sample's bandwidth (from the full sample, kept fixed over resamples), on the same grid with
-      trapezoid weights, squared :func:`scipy.spatial.distance.jensenshannon` in bits; each
-      resample's KDE is computed by linear binning onto the grid (spacing at most a fifth of
-      the smaller bandwidth) and an FFT convolution with the kernel cut at 5 bandwidths.
-
-    Parameters
-    ----------
-    a, b : array-like
-        1-D finite values >= 0 in ``unit`` (continuous: ms, degrees or relative units).
-    unit : str
-        Unit of the values; sets the bandwidth floor (:data:`gazekit.density.MIN_BANDWIDTH`).
-    bw_method : {"scott", "silverman"} or float, default "scott"
-    n_resamples, confidence, max_bootstrap, seed
-        Bootstrap settings.
-
-    Returns
-    -------
-    dict
-        ``{"ks": (low, high), "wasserstein": (low, high), "jsd": (low, high)}``; NaN bounds
-        if a sample has fewer than 2 values.
-    """
-    a = check_values(a, name="sample a", lower=0.0)
-    b = check_values(b, name="sample b", lower=0.0)
-    if min(a.size, b.size) < 2:
-        return dict.fromkeys(HUMAN_METRICS, (np.nan, np.nan))
-    h_a, h_b = (select_bandwidth(s, bw_method, unit=unit) for s in (a, b))
-    upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
-    # The grid of compare_samples.
-    points = int(np.clip(np.ceil(upper / (min(h_a, h_b) / 5)) + 1, 512, 65_536))
-    spacing = upper / (points - 1)
-    weights = np.full(points, 1.0)
-    weights[[0, -1]] = 0.5
-    rng = np.random.default_rng(seed)
-    a, b = (s if s.size <= max_bootstrap else rng.choice(s, max_bootstrap, replace=False)
-            for s in (a, b))
-    support = np.unique(np.concatenate([a, b]))
-    code_a, code_b = np.searchsorted(support, a), np.searchsorted(support, b)
-    # Linear binning of the support onto the grid: each value splits between two grid points.
-    position = support / spacing
-    left = np.minimum(position.astype(np.int64), points - 2)
-    right_share = position - left
-    m = support.size
-    binning = sparse.csr_matrix(
-        (np.concatenate([1 - right_share, right_share]),
-         (np.tile(np.arange(m), 2), np.concatenate([left, left + 1]))), shape=(m, points))
-    gaps = np.diff(support)
-    tiny = np.finfo(np.float64).tiny
-    out = {k: np.empty(n_resamples) for k in HUMAN_METRICS}
-    batch = max(1, _BOOT_ELEMENTS // max(a.size, b.size, m, 2 * points))
-    for first in range(0, n_resamples, batch):  # batches of resamples, each one array job
-        rows = min(batch, n_resamples - first)
-        count_a = _resample_counts(code_a, m, rows, rng)
-        count_b = _resample_counts(code_b, m, rows, rng)
-        gap = np.abs(np.cumsum(count_a, axis=1) / a.size - np.cumsum(count_b, axis=1) / b.size)
-        done = slice(first, first + rows)
-        out["ks"][done] = gap.max(axis=1)
-        out["wasserstein"][done] = gap[:, :-1] @ gaps
-        p, q = (_binned_kde(c, binning, h, spacing) * weights
-                for c, h in ((count_a, h_a), (count_b, h_b)))
-        p, q = np.where(p < tiny, 0.0, p), np.where(q < tiny, 0.0, q)
-        out["jsd"][done] = jensenshannon(p, q, base=2, axis=1) ** 2
-    tail = 100 * (1 - confidence) / 2
-    return {k: tuple(float(v) for v in np.percentile(values, [tail, 100 - tail]))
-            for k, values in out.items()}
 
 
 def human_comparison(samples: dict[str, dict[str, np.ndarray]], comparison: pd.DataFrame,

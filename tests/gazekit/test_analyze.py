@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import sparse, stats
 
-from gazekit.analyze import _binned_kde, analyze, distance_bootstrap, markdown_table
+from gazekit.analyze import analyze, markdown_table
+from gazekit.compare import _binned_kde, distance_bootstrap
 from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
 from gazekit.io import read_scanpaths
 from gazekit.schema import ScanpathError
