@@ -31,10 +31,6 @@ KEY_COLUMNS: tuple[str, ...] = ("model", "dataset", "subject", "trial", "image_i
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "x", "y", "t", "duration", "image_width", "image_height", "glimpse_size",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "t", "duration", "model", "dataset", "image_id", "subject", "trial", "label", "pred",
-    "correct", "image_width", "image_height", "glimpse_size", "scales", "policy",
-)
 
 
 class ScanpathError(ValueError):
