@@ -27,7 +27,7 @@ from zoo.checkpoint import CheckpointError
 from zoo.evaluate import evaluate, format_result
 from zoo.export import export_scanpaths, export_source
 from zoo.plot import plot_exports
-from zoo.pretrained import available
+from zoo.pretrained import available, describe
 from zoo.registry import list_models
 
 # Errors that mean bad input rather than a bug: reported in one line, exit status 2.
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ls = sub.add_parser("list", help="print the registered model names")
     ls.add_argument("--pretrained", action="store_true",
-                    help="print the shipped weights (DATASET/NAME) instead")
+                    help="print the shipped weights instead (DATASET/NAME, test accuracy, "
+                    "how far training got)")
     sub.add_parser("train", add_help=False,
                    help="train a model (all arguments go to python -m zoo.train; see --help)")
 
@@ -96,7 +97,7 @@ def _plot(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "list":
-        print("\n".join(available() if args.pretrained else list_models()))
+        print("\n".join(map(describe, available()) if args.pretrained else list_models()))
     elif args.command == "evaluate":
         result = evaluate(args.checkpoint, split=args.split, data_dir=args.data_dir,
                           device=args.device, batch_size=args.batch_size, repeats=args.repeats,

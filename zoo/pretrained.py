@@ -39,6 +39,7 @@ __all__ = [
     "SPEC_PREFIX",
     "PretrainedError",
     "available",
+    "describe",
     "examples_dir",
     "is_spec",
     "load_pretrained",
@@ -82,6 +83,22 @@ def available(dataset: str | None = None) -> list[str]:
     pattern = f"{dataset}/*.json" if dataset else "*/*.json"
     return sorted(f"{card.parent.name}/{card.stem}" for card in root.glob(pattern)
                   if card.with_suffix(".pt").is_file())
+
+
+def describe(spec: str) -> str:
+    """One line on shipped weights ``"<dataset>/<name>"``: test accuracy and training state.
+
+    Read from the model card alone (the weights are not loaded); ``"(no card)"`` parts where
+    the card lacks them.
+    """
+    card_path = weights_dir() / f"{spec}.json"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{spec}  (unreadable model card)"
+    acc = card.get("test_acc")
+    accuracy = f"test {100 * acc:.2f} %" if isinstance(acc, (int, float)) else "test ?"
+    return f"{spec}  {accuracy}  {card.get('state', '(no training state)')}"
 
 
 def _missing(dataset: str, name: str) -> PretrainedError:
