@@ -41,7 +41,7 @@ from zoo import data as zdata
 from zoo.checkpoint import save_checkpoint
 from zoo.export import export_scanpaths
 from zoo.plot import plot_exports
-from zoo.pretrained import SPEC_PREFIX, available, examples_dir, weights_dir
+from zoo.pretrained import SPEC_PREFIX, available, describe, examples_dir, weights_dir
 
 __all__ = ["DemoError", "export_models", "figure_rows", "main", "notebook_exports",
            "image_source", "run_demo", "untrained_checkpoints"]
@@ -127,7 +127,8 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
             "scanpaths meanwhile.")
     data_dir, source = image_source(dataset, data)
     out = Path(out)
-    print(f"models: {', '.join(names)}\nimages: {source}"
+    print("models (shipped weights; each card says how far its training got):\n  "
+          + "\n  ".join(map(describe, names)) + f"\nimages: {source}"
           + (f", at most the first {limit}" if limit else ""), flush=True)
     with atomic_output_dir(out, overwrite=overwrite) as tmp:
         exports = export_models([SPEC_PREFIX + n for n in names], tmp / "exports", data_dir,
