@@ -389,13 +389,13 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
     torch.manual_seed(config.seed)
     kwargs = {**config.model_kwargs, "num_classes": splits.num_classes,
               "image_size": list(splits.image_size)}
-    if config.model != "cnn":  # glimpses beyond the border see black (intensity 0)
-        kwargs["pad_value"] = -splits.mean / splits.std
     try:
         model = create_model(config.model, **kwargs).to(ctx.device)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"cannot create model {config.model!r} with {kwargs}: {exc}") from exc
     glimpses = model.has_glimpses
+    if glimpses:  # glimpses beyond the border see black (intensity 0), not the mean
+        model.pad_value = model.config["pad_value"] = float(-splits.mean / splits.std)
     optimizer = _adam(list(model.parameters()), config.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max", factor=config.lr_factor, patience=config.lr_patience)
