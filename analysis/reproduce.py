@@ -17,14 +17,15 @@ output is newer than its input, so the whole pipeline is resumable):
     :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached):
     test accuracy, parameters, ms/image at batch 1, throughput. JSON in ``WORK/eval/``.
 ``export``
-    :func:`zoo.export.export_scanpaths` of each run's test-set glimpses (the policy mean; the
-    CNN's gradient-saliency scanpath) to ``WORK/exports/``; ``--limit N`` exports only the
-    first N test images.
+    :func:`zoo.export.export_scanpaths` of each run's test-set glimpses to ``WORK/exports/``,
+    twice: with the location policy's mean, and with locations sampled from it (seeded; the
+    paper does not say which its figures show); the CNN's gradient-saliency scanpath once.
+    ``--limit N`` exports only the first N test images.
 ``analyze``
-    :func:`gazekit.analyze` on all exports together (fixation threshold 6 px, consecutive rule:
-    the paper's Fig. 3), the paper's qualitative claims measured (:func:`measure_claims`),
-    and the figures: glimpses of MRAM, DRAM and RAM (Fig. 2; Fig. 4-style on FER data) and
-    the densities (Fig. 3).
+    :func:`gazekit.analyze` on each policy's exports (fixation threshold 6 px, consecutive
+    rule: the paper's Fig. 3), the paper's qualitative claims measured for both policies
+    (:func:`measure_claims`), and the figures: glimpses of MRAM, DRAM and RAM (Fig. 2;
+    Fig. 4-style on FER data; policy mean) and the densities (Fig. 3; one per policy).
 
 Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (stem e.g.
 ``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
@@ -93,6 +94,11 @@ DATASET_NOTES = {
     "synthetic": "synthetic Gabor patches (tests and demos only)",
 }
 SYNTHETIC_FER_NOTE = "SYNTHETIC CSV in FER2013's format (cartoon faces), NOT FER2013"
+#: The paper does not say whether its gaze figures use the location policy's mean or locations
+#: sampled from it, so both are exported and analysed; "mean" gives the main figures.
+POLICIES = ("mean", "sampled")
+POLICY_SUFFIX = {"mean": "", "sampled": "-sampled"}
+SAMPLING_SEED = 0  # seed of the sampled exports (zoo.export.export_scanpaths)
 
 
 @dataclass
@@ -125,9 +131,13 @@ class Settings:
     def eval_path(self, exp: Experiment) -> Path:
         return self.work / "eval" / f"{exp.run}.json"
 
-    def export_path(self, exp: Experiment) -> Path:
-        suffix = f"-limit{self.limit}" if self.limit else ""
+    def export_path(self, exp: Experiment, policy: str = "mean") -> Path:
+        suffix = (f"-limit{self.limit}" if self.limit else "") + POLICY_SUFFIX[policy]
         return self.work / "exports" / f"{exp.run}{suffix}.parquet"
+
+    def gaze_stem(self, policy: str) -> str:
+        """Stem of the gaze results (claims, summary, density figure) of one policy."""
+        return self.stem + POLICY_SUFFIX[policy].replace("-", "_")
 
     def run_data_dir(self, exp: Experiment) -> Path | None:
         """The data folder the run trained on (its config), else ``--data-dir``."""
@@ -277,12 +287,19 @@ def stage_evaluate(settings: Settings) -> None:
 
 
 def stage_export(settings: Settings) -> None:
-    """Export the test-set scanpaths of every run whose ``best.pt`` is newer than its export."""
-    for exp, best, out in _stale(settings, "export", settings.export_path):
-        export_scanpaths(best, split="test", out=out, data_dir=settings.run_data_dir(exp),
-                         limit=settings.limit, device=settings.device,
-                         batch_size=settings.batch_size)
-        _log(f"[export] {exp.run}: {out}")
+    """Export the test-set scanpaths of every run whose ``best.pt`` is newer than its export:
+    with the policy mean, and with locations sampled from the policy (glimpse models only;
+    seed :data:`SAMPLING_SEED`)."""
+    for policy in POLICIES:
+        for exp, best, out in _stale(settings, f"export {policy}",
+                                     lambda e, p=policy: settings.export_path(e, p)):
+            if policy == "sampled" and exp.glimpses is None:
+                continue  # the CNN's saliency scanpath has no policy to sample
+            export_scanpaths(best, split="test", out=out, data_dir=settings.run_data_dir(exp),
+                             stochastic=policy == "sampled", seed=SAMPLING_SEED,
+                             limit=settings.limit, device=settings.device,
+                             batch_size=settings.batch_size)
+            _log(f"[export {policy}] {exp.run}: {out}")
 
 
 # --- analyze -------------------------------------------------------------------------------
@@ -389,30 +406,28 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
 
 
 def stage_analyze(settings: Settings) -> None:
-    """gazekit on all exports, the claims, and the glimpse and density figures."""
-    exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
-    if not exps:
-        _log("[analyze] no exports yet (run the export stage)")
+    """gazekit on the exports of each policy, the claims, and the glimpse and density figures.
+
+    Writes ``<stem>_gaze_summary.csv`` and ``<stem>_claims.csv`` (both policies, a ``policy``
+    column), the density figure of each policy (``_sampled`` for sampled locations) and the
+    glimpse figure (policy mean).
+    """
+    summaries, claims = [], []
+    for policy in POLICIES:
+        exps = [e for e in settings.experiments if settings.export_path(e, policy).is_file()]
+        if not exps:
+            _log(f"[analyze] no {policy} exports yet (run the export stage)")
+            continue
+        summary, claim = _analyze_policy(settings, policy, exps)
+        summaries.append(summary)
+        claims.append(claim)
+    if not summaries:
         return
-    suffix = f"-limit{settings.limit}" if settings.limit else ""
-    out = settings.work / f"analysis{suffix}"
-    result = analyze([settings.export_path(e) for e in exps], out, threshold=THRESHOLD_PX,
-                     mode="consecutive", group_by="model", overwrite=True, progress=False)
-    glimpse_name, density_name = FIGURE_NAMES[settings.table]
     results = settings.results
-    results.mkdir(parents=True, exist_ok=True)
-    images = int(pd.read_parquet(settings.export_path(exps[0]), columns=["image_id"])
-                 ["image_id"].nunique())
-    summary = result.summary.assign(test_images=images)
-    summary.to_csv(results / f"{settings.stem}_gaze_summary.csv", index=False)
-    for figure in result.figures:
-        shutil.copyfile(figure, results / f"{settings.stem}_{density_name}{figure.suffix}")
-    figure_models = _figure_models(exps)
-    claims = measure_claims(result.summary, {r: e.label for r, e in figure_models.items()})
-    claims.assign(test_images=images).to_csv(results / f"{settings.stem}_claims.csv",
-                                             index=False)
-    _log(f"[analyze] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths -> {out}")
-    rows = list(figure_models.values())
+    pd.concat(summaries).to_csv(results / f"{settings.stem}_gaze_summary.csv", index=False)
+    pd.concat(claims).to_csv(results / f"{settings.stem}_claims.csv", index=False)
+    exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
+    rows = list(_figure_models(exps).values())
     if settings.table == 3:  # the Fig. 4-style panel shows both glimpse scales
         rows += [e for e in exps if e.scales > 1 and e.model in ("mram", "dram", "ram")]
     if rows:
@@ -421,9 +436,32 @@ def stage_analyze(settings: Settings) -> None:
         names = CLASS_NAMES.get(str(pd.read_parquet(settings.export_path(first),
                                                     columns=["dataset"])["dataset"].iloc[0]))
         paths = plot_exports([settings.export_path(e) for e in rows], data,
-                             results / f"{settings.stem}_{glimpse_name}",
+                             results / f"{settings.stem}_{FIGURE_NAMES[settings.table][0]}",
                              n_images=len(names) if names else 10, class_names=names)
         _log(f"[analyze] {paths[0]}")
+
+
+def _analyze_policy(settings: Settings, policy: str,
+                    exps: list[Experiment]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """gazekit on one policy's exports; its density figure; (summary, claims) tables."""
+    paths = [settings.export_path(e, policy) for e in exps]
+    suffix = (f"-limit{settings.limit}" if settings.limit else "") + POLICY_SUFFIX[policy]
+    out = settings.work / f"analysis{suffix}"
+    result = analyze(paths, out, threshold=THRESHOLD_PX, mode="consecutive", group_by="model",
+                     overwrite=True, progress=False)
+    results = settings.results
+    results.mkdir(parents=True, exist_ok=True)
+    images = int(pd.read_parquet(paths[0], columns=["image_id"])["image_id"].nunique())
+    for figure in result.figures:
+        shutil.copyfile(figure, results / (f"{settings.gaze_stem(policy)}_"
+                                           f"{FIGURE_NAMES[settings.table][1]}{figure.suffix}"))
+    labels = {role: e.label + POLICY_SUFFIX[policy]
+              for role, e in _figure_models(exps).items()}
+    claims = measure_claims(result.summary, labels)
+    _log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
+         f"-> {out}")
+    tag = {"policy": policy, "test_images": images}
+    return result.summary.assign(**tag), claims.assign(**tag)
 
 
 def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:
@@ -535,13 +573,17 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         lines += [
             "## Gaze: the paper's qualitative claims, measured", "",
             f"gazekit on the exported test-set scanpaths ({df['test_images'].iloc[0]} images "
-            f"per model, policy mean), fixation threshold {THRESHOLD_PX:g} px between "
-            "consecutive glimpses; durations in glimpse steps, distances in pixels. Per-model "
+            f"per model), fixation threshold {THRESHOLD_PX:g} px between consecutive glimpses; "
+            "durations in glimpse steps, distances in pixels. `policy`: glimpses at the "
+            "location policy's mean, or sampled from it (Gaussian, seed "
+            f"{SAMPLING_SEED}); the paper does not say which its figures show. Per-model "
             f"statistics: [`{stem}_gaze_summary.csv`]({stem}_gaze_summary.csv).", "",
             markdown_table(df.drop(columns="test_images")), "",
-            f"![glimpses]({stem}_{glimpse_name}.png)", "",
-            f"![densities]({stem}_{density_name}.png)", "",
+            f"Glimpses (policy mean): ![glimpses]({stem}_{glimpse_name}.png)", "",
         ]
+        lines += [f"Densities ({policy}): ![densities {policy}]"
+                  f"({settings.gaze_stem(policy)}_{density_name}.png)\n"
+                  for policy in POLICIES if policy in set(df["policy"])]
     return "\n".join(lines)
 
 

@@ -215,20 +215,36 @@ def test_our_numbers_match_an_independent_evaluation(pipeline):
         assert table.loc[run, "dataset"].startswith("synthetic")
 
 
-def test_claims_match_a_naive_segmentation(pipeline):
+@pytest.mark.parametrize("policy", ["mean", "sampled"])
+def test_claims_match_a_naive_segmentation(pipeline, policy):
+    suffix = "" if policy == "mean" else "-sampled"
     summary = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_gaze_summary.csv")
+    summary = summary[summary["policy"] == policy].set_index("group")
     exports = pipeline["runs"] / "_reproduce" / "exports"
     for run, label in (("mram-12", "MRAM-12"), ("dram-12", "DRAM-12"), ("ram-12", "RAM-12")):
-        naive = naive_segmentation(exports / f"{run}-limit{LIMIT}.parquet")
-        row = summary.set_index("group").loc[label]
+        export = pd.read_parquet(exports / f"{run}-limit{LIMIT}{suffix}.parquet")
+        assert set(export["policy"]) == {policy}
+        naive = naive_segmentation(exports / f"{run}-limit{LIMIT}{suffix}.parquet")
+        row = summary.loc[label + suffix]
         assert row["fixational_share"] == pytest.approx(naive["fixational_share"])
         assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
         assert row["test_images"] == LIMIT
     claims = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_claims.csv")
-    ram = summary.set_index("group").loc["RAM-12"]
+    claims = claims[claims["policy"] == policy]
+    ram = summary.loc["RAM-12" + suffix]
     saccadic = ram["fixation_steps_mean"] < 1.5 and ram["fixational_share"] < 0.5
     assert claims["verdict"].iloc[0] == ("reproduced" if saccadic else "not reproduced")
     assert f"{ram['fixational_share']:.3f}" in claims["measured"].iloc[0]
+
+
+def test_sampled_exports_draw_around_the_policy_mean(pipeline):
+    exports = pipeline["runs"] / "_reproduce" / "exports"
+    assert not (exports / f"cnn-limit{LIMIT}-sampled.parquet").exists()  # no policy
+    mean = pd.read_parquet(exports / f"mram-12-limit{LIMIT}.parquet")
+    sampled = pd.read_parquet(exports / f"mram-12-limit{LIMIT}-sampled.parquet")
+    assert len(mean) == len(sampled) == LIMIT * 12
+    offset = (sampled[["x", "y"]] - mean[["x", "y"]]).to_numpy()
+    assert np.abs(offset).max() > 0  # sampled, not the mean
 
 
 def test_measure_claims_on_a_hand_made_summary():
@@ -262,8 +278,11 @@ def test_figures_are_written(pipeline):
         assert png.size == (280 * labels, 280 * 3)
     for name in ("fig2_glimpses.svg", "fig3_densities.png", "fig3_densities.svg"):
         assert (results / f"table2_fashion_mnist_{name}").stat().st_size > 0
-    assert "![densities](table2_fashion_mnist_fig3_densities.png)" in \
-        (results / "table2_fashion_mnist.md").read_text()
+    for name in ("fig3_densities.png", "fig3_densities.svg"):
+        assert (results / f"table2_fashion_mnist_sampled_{name}").stat().st_size > 0
+    report = (results / "table2_fashion_mnist.md").read_text()
+    assert "![densities mean](table2_fashion_mnist_fig3_densities.png)" in report
+    assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report
 
 
 def test_stages_resume_without_redoing_work(pipeline, capsys):
