@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 
 import zoo
-from analysis.experiments import CLASS_NAMES, figure_roles
+from analysis.experiments import CLASS_NAMES, figure_roles, write_synthetic_fer2013
 from analysis.reproduce import THRESHOLD_PX, measure_claims
 from gazekit.analyze import analyze
 from gazekit.cli import summary_table
@@ -43,8 +43,9 @@ from zoo.export import export_scanpaths
 from zoo.plot import plot_exports
 from zoo.pretrained import SPEC_PREFIX, available, describe, examples_dir, weights_dir
 
-__all__ = ["DemoError", "export_models", "figure_rows", "main", "notebook_exports",
-           "image_source", "run_demo", "untrained_checkpoints"]
+__all__ = ["DemoError", "export_models", "fer_notebook_exports", "figure_rows", "main",
+           "notebook_exports",
+           "image_source", "label_untrained", "run_demo", "untrained_checkpoints"]
 
 class DemoError(RuntimeError):
     """The demo cannot run (no shipped weights, no images); the message says what to do."""
@@ -96,10 +97,11 @@ def export_models(checkpoints: list[str], out_dir: Path, data_dir: Path | None,
     return out
 
 
-def figure_rows(exports: list[Path]) -> list[Path]:
-    """The exports of :func:`figure_roles` (MRAM, DRAM, RAM), in Fig. 2's row order."""
+def figure_rows(exports: list[Path], scales: tuple[int, ...] = (1,)) -> list[Path]:
+    """The exports of :func:`figure_roles` (MRAM, DRAM, RAM), in Fig. 2's row order, for each
+    number of glimpse ``scales`` in turn (``(1, 2)`` for the Fig. 4-style panel)."""
     models = {str(pd.read_parquet(p, columns=["model"])["model"].iloc[0]): p for p in exports}
-    return [models[label] for label in figure_roles(models).values()]
+    return [models[label] for n in scales for label in figure_roles(models, n).values()]
 
 
 def _images(dataset: str, data_dir: Path | None) -> np.ndarray:
@@ -149,26 +151,44 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
     return result.summary
 
 
-def untrained_checkpoints(folder: str | Path, glimpses: int = 12, seed: int = 0) -> list[Path]:
-    """Checkpoints of UNTRAINED MRAM, DRAM and RAM for the synthetic data set (4 classes).
+def untrained_checkpoints(folder: str | Path, glimpses: int = 12, seed: int = 0,
+                          dataset: str = "synthetic", data_dir: Path | None = None,
+                          scales: tuple[int, ...] = (1,)) -> list[Path]:
+    """Checkpoints of UNTRAINED MRAM, DRAM and RAM (each at every number of ``scales``).
 
     For figures and tests before any model is trained: random weights (``torch`` seeded with
-    ``seed``), normalisation of the synthetic training split.
+    ``seed``), the class count and image size of ``dataset``, the normalisation of its training
+    split (read from ``data_dir``). Files are ``folder/<model>-<glimpses>[-<s>scales]-untrained.pt``
+    in the order MRAM, DRAM, RAM for each number of scales.
     """
     folder = Path(folder)
-    images, _ = zdata.load_dataset("synthetic", "train")
+    info = zdata.DATASETS[dataset]
+    images, _ = zdata.load_dataset(dataset, "train", data_dir=data_dir)
     mean, std = zdata.normalization_stats(images)
     paths = []
     torch.manual_seed(seed)
-    for name in ("mram", "dram", "ram"):
-        model = zoo.create_model(name, glimpses=glimpses, num_classes=4,
-                                 pad_value=-mean / std)
-        paths.append(save_checkpoint({
-            "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
-            "dataset": "synthetic", "normalization": {"mean": mean, "std": std},
-            "image_size": [28, 28], "num_classes": 4, "config": {}, "seed": seed, "epoch": 0,
-            "metrics": {}}, folder / f"{name}-{glimpses}-untrained.pt"))
+    for n_scales in scales:
+        for name in ("mram", "dram", "ram"):
+            model = zoo.create_model(name, glimpses=glimpses, scales=n_scales,
+                                     num_classes=info.num_classes,
+                                     image_size=list(info.image_size), pad_value=-mean / std)
+            stem = f"{name}-{glimpses}" + (f"-{n_scales}scales" if n_scales > 1 else "")
+            paths.append(save_checkpoint({
+                "model": name, "model_kwargs": model.config, "state_dict": model.state_dict(),
+                "dataset": dataset, "normalization": {"mean": mean, "std": std},
+                "image_size": list(info.image_size), "num_classes": info.num_classes,
+                "config": {}, "seed": seed, "epoch": 0, "metrics": {}},
+                folder / f"{stem}-untrained.pt"))
     return paths
+
+
+def label_untrained(exports: list[Path]) -> None:
+    """Append `` (untrained)`` to the ``model`` of each export, so that no figure passes them
+    off as trained models."""
+    for path in exports:
+        df = pd.read_parquet(path)
+        df["model"] = df["model"] + " (untrained)"
+        write_parquet_atomic(df, path, overwrite=True)
 
 
 def notebook_exports(out_dir: str | Path, limit: int = 10,
@@ -197,11 +217,29 @@ def notebook_exports(out_dir: str | Path, limit: int = 10,
                                             data_dir, limit))
         return exports, _images(dataset, data_dir), f"shipped {dataset} weights on {source}"
     exports = export_models(untrained_checkpoints(out_dir / "checkpoints"), out_dir, None, limit)
-    for path in exports:  # label the rows so that no figure passes them off as trained models
-        df = pd.read_parquet(path)
-        df["model"] = df["model"] + " (untrained)"
-        write_parquet_atomic(df, path, overwrite=True)
+    label_untrained(exports)
     return exports, _images("synthetic", None), "UNTRAINED models on synthetic images"
+
+
+def fer_notebook_exports(out_dir: str | Path,
+                         limit: int = 7) -> tuple[list[Path], np.ndarray, str]:
+    """Small exports for the Fig. 4-style notebook when no FER2013 runs are at hand: UNTRAINED
+    MRAM, DRAM and RAM at 1 and 2 glimpse scales on a small SYNTHETIC FER2013-format CSV
+    (:func:`analysis.experiments.write_synthetic_fer2013`, written to ``out_dir``).
+
+    Returns ``(exports, images, description)`` as :func:`notebook_exports` does; the exports
+    are in the panel's row order (MRAM, DRAM, RAM at 1 scale, then at 2) and their ``model``
+    values end in ``(untrained)``.
+    """
+    out_dir = Path(out_dir)
+    data_dir = out_dir / "synthetic-fer2013"
+    write_synthetic_fer2013(data_dir, n_train=200, n_val=20, n_test=max(limit, 20))
+    checkpoints = untrained_checkpoints(out_dir / "checkpoints", dataset="fer2013",
+                                        data_dir=data_dir, scales=(1, 2))
+    exports = export_models(checkpoints, out_dir, data_dir, limit)
+    label_untrained(exports)
+    return (figure_rows(exports, scales=(1, 2)), _images("fer2013", data_dir),
+            "UNTRAINED models on SYNTHETIC FER2013-format faces (not FER2013)")
 
 
 def main(argv: list[str] | None = None) -> int:

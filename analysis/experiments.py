@@ -187,16 +187,17 @@ def experiments(table: int, full_mnist: bool = False) -> list[Experiment]:
     return out
 
 
-def figure_roles(models: Iterable[str]) -> dict[str, str]:
+def figure_roles(models: Iterable[str], scales: int = 1) -> dict[str, str]:
     """Model labels of Fig. 2-3's roles among ``models`` (display names, e.g. ``MRAM-12``).
 
     Returns ``{"mram": ..., "dram": ..., "ram": ...}`` (in Fig. 2's row order, roles without a
-    model left out): for each the plain model (not an ablation, one scale) with the most
-    glimpses. A trailing `` (untrained)`` is allowed.
+    model left out): for each the plain model (not an ablation) with ``scales`` glimpse scales
+    (``MRAM-12-2scales`` for 2) and the most glimpses. A trailing `` (untrained)`` is allowed.
     """
+    suffix = f"-{scales}scales" if scales > 1 else ""
     found: dict[str, tuple[int, str]] = {}
     for label in models:
-        match = re.fullmatch(r"(MRAM|DRAM|RAM)-(\d+)( \(untrained\))?", str(label))
+        match = re.fullmatch(rf"(MRAM|DRAM|RAM)-(\d+){suffix}( \(untrained\))?", str(label))
         if match:
             role, glimpses = match[1].lower(), int(match[2])
             found[role] = max(found.get(role, (0, "")), (glimpses, str(label)))

@@ -304,10 +304,10 @@ def stage_export(settings: Settings) -> None:
 
 # --- analyze -------------------------------------------------------------------------------
 
-def _figure_models(exps: list[Experiment]) -> dict[str, Experiment]:
+def _figure_models(exps: list[Experiment], scales: int = 1) -> dict[str, Experiment]:
     """The Fig. 2-3 models among ``exps`` (:func:`figure_roles`), keyed by role."""
     by_label = {e.label: e for e in exps}
-    return {role: by_label[label] for role, label in figure_roles(by_label).items()}
+    return {role: by_label[label] for role, label in figure_roles(by_label, scales).items()}
 
 
 def _verdict(holds: bool | None, missing: str | None = None) -> str:
@@ -427,9 +427,9 @@ def stage_analyze(settings: Settings) -> None:
     pd.concat(summaries).to_csv(results / f"{settings.stem}_gaze_summary.csv", index=False)
     pd.concat(claims).to_csv(results / f"{settings.stem}_claims.csv", index=False)
     exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
-    rows = list(_figure_models(exps).values())
-    if settings.table == 3:  # the Fig. 4-style panel shows both glimpse scales
-        rows += [e for e in exps if e.scales > 1 and e.model in ("mram", "dram", "ram")]
+    # The Fig. 4-style panel (table 3) shows both glimpse scales.
+    rows = [e for n in ((1, 2) if settings.table == 3 else (1,))
+            for e in _figure_models(exps, n).values()]
     if rows:
         first = rows[0]
         data = _load_test_images(settings, first)
@@ -460,8 +460,12 @@ def _analyze_policy(settings: Settings, policy: str,
     claims = measure_claims(result.summary, labels)
     _log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
          f"-> {out}")
-    tag = {"policy": policy, "test_images": images}
-    return result.summary.assign(**tag), claims.assign(**tag)
+    # The policy of each group as its export records it ("saliency" for the CNN).
+    policies = dict(pd.concat([pd.read_parquet(p, columns=["model", "policy"]).iloc[:1]
+                               for p in paths]).astype(str).itertuples(index=False))
+    summary = result.summary.assign(
+        policy=result.summary["group"].astype(str).map(policies), test_images=images)
+    return summary, claims.assign(policy=policy, test_images=images)
 
 
 def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:

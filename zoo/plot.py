@@ -4,7 +4,9 @@ Each panel shows a grey image with the glimpse windows as red squares: the pixel
 actually read at the finest scale (side ``glimpse_size`` px, top-left pixel
 ``floor(c - glimpse_size / 2 + 0.5)`` as in :func:`zoo.sensor.patch_origin`). Step order is
 shown by opacity, from faint (first glimpse) to opaque (last), and optionally by step numbers.
-One row per model, the same images in every row.
+A model with several glimpse scales also gets its coarsest window (side
+``glimpse_size * 2**(scales - 1)`` px, same centre and rounding), dashed. One row per model,
+the same images in every row.
 
 Figures are drawn with :class:`matplotlib.figure.Figure` (no pyplot, so no global backend
 state is touched); PNG is rendered by Agg.
@@ -13,6 +15,7 @@ state is touched); PNG is rendered by Agg.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from functools import reduce
 from pathlib import Path
@@ -39,6 +42,7 @@ def plot_glimpses(
     images: np.ndarray, rows: Mapping[str, np.ndarray], path: str | os.PathLike,
     glimpse_size: int | Mapping[str, int] = 8, titles: Sequence[str] | None = None,
     numbers: bool = False, panel_inches: float = 1.4, dpi: int = 200,
+    scales: int | Mapping[str, int] = 1,
 ) -> list[Path]:
     """Draw the glimpses of several models on the same images; write PNG and SVG.
 
@@ -61,6 +65,8 @@ def plot_glimpses(
         Also write the step number (1-based) at each window's centre.
     panel_inches, dpi : float, int
         Size of one panel (inches) and PNG resolution (dots per inch).
+    scales : int or mapping of str to int, default 1
+        Glimpse scales, for all rows or per row; above 1 the coarsest window is drawn dashed.
 
     Returns
     -------
@@ -83,6 +89,7 @@ def plot_glimpses(
     axes = fig.subplots(len(rows), b, squeeze=False)
     for r, (name, paths) in enumerate(rows.items()):
         size = glimpse_size[name] if isinstance(glimpse_size, Mapping) else glimpse_size
+        n_scales = scales[name] if isinstance(scales, Mapping) else scales
         t = np.shape(paths)[1]
         colours = np.zeros((t, 4))
         colours[:, 0] = 1.0
@@ -91,6 +98,10 @@ def plot_glimpses(
             ax.imshow(images[col], cmap="gray", extent=(0, w, h, 0), interpolation="nearest")
             ax.add_collection(LineCollection(glimpse_squares(paths[col], size), colors=colours,
                                              linewidths=1.0))
+            if n_scales > 1:
+                coarse = glimpse_squares(paths[col], size * 2 ** (n_scales - 1))
+                ax.add_collection(LineCollection(coarse, colors=colours, linewidths=0.6,
+                                                 linestyles="dashed"))
             if numbers:
                 for step, (x, y) in enumerate(np.asarray(paths[col]), start=1):
                     ax.text(x, y, str(step), color="yellow", fontsize=5, ha="center",
@@ -98,12 +109,17 @@ def plot_glimpses(
             ax.set(xlim=(0, w), ylim=(h, 0), xticks=[], yticks=[])
             if titles is not None and r == 0:
                 ax.set_title(titles[col], fontsize=8)
-        axes[r, 0].set_ylabel(name, fontsize=9)
+        axes[r, 0].set_ylabel(_row_label(name), fontsize=9)
     fig.tight_layout()
     base = Path(path)
     if base.suffix in (".png", ".svg"):
         base = base.with_suffix("")
     return [_save_atomic(fig, base.with_name(f"{base.name}.{ext}"), dpi) for ext in ("png", "svg")]
+
+
+def _row_label(name: str) -> str:
+    """``"MRAM-12-2scales (untrained)"`` -> ``"MRAM-12\\n2 scales\\n(untrained)"``: fits a panel."""
+    return re.sub(r"-(\d+)scales", r"\n\1 scales", name).replace(" (", "\n(")
 
 
 def _save_atomic(fig: Figure, path: Path, dpi: int) -> Path:
@@ -216,11 +232,13 @@ def plot_exports(
         raise ScanpathError(f"image_id {ids.tolist()}: expected ids below {len(images)}, the "
                             "number of images given")
     rows = {r: scanpath_array(table, r, ids) for r in table["row"].unique()}
-    sizes = table.groupby("row", sort=False)["glimpse_size"].first().astype(int).to_dict()
+    per_row = table.groupby("row", sort=False)
+    sizes = per_row["glimpse_size"].first().astype(int).to_dict()
+    scales = per_row["scales"].first().astype(int).to_dict() if "scales" in table else 1
     labels = table.drop_duplicates("image_id").set_index("image_id")["label"].loc[ids]
     if class_names is not None and labels.max() >= len(class_names):
         raise ValueError(f"class_names: {len(class_names)} names given, but label "
                          f"{labels.max()} needs at least {labels.max() + 1}")
     titles = [str(class_names[k]) if class_names is not None else str(k) for k in labels]
     return plot_glimpses(images[ids], rows, path, glimpse_size=sizes, titles=titles,
-                         numbers=numbers)
+                         numbers=numbers, scales=scales)

@@ -245,6 +245,9 @@ def test_sampled_exports_draw_around_the_policy_mean(pipeline):
     assert len(mean) == len(sampled) == LIMIT * 12
     offset = (sampled[["x", "y"]] - mean[["x", "y"]]).to_numpy()
     assert np.abs(offset).max() > 0  # sampled, not the mean
+    summary = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_gaze_summary.csv")
+    assert summary.groupby("policy")["group"].size().to_dict() == {
+        "mean": 3, "sampled": 3, "saliency": 1}
 
 
 def test_measure_claims_on_a_hand_made_summary():

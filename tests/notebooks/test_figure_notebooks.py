@@ -1,6 +1,7 @@
 """The figure notebooks are committed without outputs and run on small data (nbclient).
 
-fig2 runs on its fallback (UNTRAINED models on synthetic images, no shipped weights); fig3 on
+fig2 and fig4 run on their fallbacks (UNTRAINED models on synthetic images or synthetic
+FER2013-format faces, no shipped weights); fig3 on
 fake shipped Fashion-MNIST weights (seeded random, in a tmp ZOO_WEIGHTS) and the shipped
 example images. Outputs are checked against independent computations."""
 
@@ -37,7 +38,7 @@ def outputs(nb: nbformat.NotebookNode, kind: str) -> list:
             if o.output_type == kind]
 
 
-@pytest.mark.parametrize("name", ["fig2_glimpses", "fig3_densities"])
+@pytest.mark.parametrize("name", ["fig2_glimpses", "fig3_densities", "fig4_fer_glimpses"])
 def test_committed_without_outputs(name):
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     nbformat.validate(nb)
@@ -61,6 +62,24 @@ def test_fig2_on_untrained_models(tmp_path, monkeypatch):
     columns = models[0]["label"].nunique()
     with Image.open(tmp_path / "out" / "fig2_glimpses.png") as png:
         assert png.size == (280 * columns, 280 * 3)
+
+
+def test_fig4_on_untrained_models_with_two_scales(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIG_OUT", str(tmp_path / "out"))
+    monkeypatch.setenv("FIG_IMAGES", "7")
+    monkeypatch.delenv("FIG_EXPORTS", raising=False)
+    nb = execute("fig4_fer_glimpses")
+    assert any("image/png" in o.data for o in outputs(nb, "display_data"))
+    exports = tmp_path / "out" / "exports"
+    rows = [pd.read_parquet(exports / f"{m}-12{s}-untrained.parquet")
+            for s in ("", "-2scales") for m in ("mram", "dram", "ram")]
+    assert [(r["model"].iloc[0], r["scales"].iloc[0]) for r in rows] == [
+        (f"{m}-12{s} (untrained)", n) for s, n in (("", 1), ("-2scales", 2))
+        for m in ("MRAM", "DRAM", "RAM")]
+    assert all(r["dataset"].iloc[0] == "fer2013" and r["image_id"].nunique() == 7 for r in rows)
+    columns = rows[0]["label"].nunique()  # one image per class among the 7 exported
+    with Image.open(tmp_path / "out" / "fig4_glimpses.png") as png:
+        assert png.size == (280 * columns, 280 * 6)
 
 
 def naive_counts(df: pd.DataFrame, threshold: float = 6.0) -> tuple[int, int]:
