@@ -13,6 +13,14 @@ tracemalloc would miss Arrow's allocations) and the time spent in each phase (me
 wrapping the functions that :mod:`gazekit.analyze` calls; what no wrapper covers is "other").
 The script prints the median over repeats of each figure and the largest peak memory.
 
+The streaming stage (``_segment_all``) runs three threads at once: reading and validating the
+next chunk, segmenting this one (main thread) and writing the previous one's Parquet tables.
+Its wall and CPU time (all threads of the process) are reported as a whole; its three parts
+by the wall time of their calls and the CPU time of the thread that ran them
+(``time.thread_time``), which leaves out Arrow's own Parquet-decoding threads and the main
+loop between the calls: the stage's "rest". On a loaded machine the threads wait for cores,
+so the stage's wall gain over a sequential loop shows only where cores are free.
+
 It also times a plain per-scanpath pandas ``groupby().apply`` implementation of the
 consecutive 6 px rule against :func:`gazekit.segment.segment` on a subsample, after checking
 that both give the same fixation durations and saccade distances, and reports the ratio of the
@@ -28,6 +36,7 @@ import argparse
 import importlib
 import inspect
 import json
+import math
 import os
 import resource
 import statistics
@@ -45,11 +54,18 @@ import pyarrow.parquet as pq
 
 STEPS = 12
 THRESHOLD_PX = 6.0
-#: Phases of an analysis: label -> function of :mod:`gazekit.analyze` (or ``Class.method``).
+#: The streaming stage of an analysis, whose parts run on three threads at once.
+STREAM = ("streaming stage, 3 threads (wall; CPU of all threads)", "_segment_all")
+#: Its parts: label -> functions of :mod:`gazekit.analyze` (or ``Class.method``).
+STREAM_PARTS: dict[str, tuple[str, ...]] = {
+    "- read + validate (reader thread)": ("iter_scanpath_chunks",),
+    "- segment (main thread)": ("segment",),
+    "- write fixations/saccades Parquet (writer thread)": ("_ParquetAppender.append",
+                                                          "_ParquetAppender.close"),
+}
+STREAM_REST = "- rest (main loop, Arrow's decoding threads; CPU only)"
+#: The phases after it, run one after the other on the main thread.
 PHASES: dict[str, tuple[str, ...]] = {
-    "read + validate (gazekit.io)": ("iter_scanpath_chunks",),
-    "segment": ("segment",),
-    "write fixations/saccades Parquet": ("_ParquetAppender.append", "_ParquetAppender.close"),
     "summarize (bootstrap CIs)": ("summarize",),
     "compare groups": ("compare_groups",),
     "densities": ("_densities",),
@@ -74,16 +90,17 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(fn: Callable, totals: list[float]) -> Callable:
-    """``fn`` adding its wall and CPU seconds to ``totals``; for a generator function, those
-    spent in producing its items (not in the caller's work between them)."""
+def _timed(fn: Callable, totals: list[float], clock: Callable[[], float]) -> Callable:
+    """``fn`` adding its wall and CPU seconds (read from ``clock``) to ``totals``; for a
+    generator function, those spent in producing its items (not in the caller's work between
+    them)."""
     def measure(work: Callable, *args, **kwargs):
-        wall, cpu = time.perf_counter(), cpu_seconds()
+        wall, cpu = time.perf_counter(), clock()
         try:
             return work(*args, **kwargs)
         finally:
             totals[0] += time.perf_counter() - wall
-            totals[1] += cpu_seconds() - cpu
+            totals[1] += clock() - cpu
 
     def call(*args, **kwargs):
         return measure(fn, *args, **kwargs)
@@ -101,14 +118,18 @@ def _timed(fn: Callable, totals: list[float]) -> Callable:
 
 
 def instrument(module) -> dict[str, list[float]]:
-    """Wrap the functions of :data:`PHASES` present in ``module``; return the running totals."""
+    """Wrap the functions of :data:`STREAM`, :data:`STREAM_PARTS` (CPU time of the calling
+    thread) and :data:`PHASES` present in ``module``; return the running totals."""
     totals: dict[str, list[float]] = {}
-    for label, names in PHASES.items():
-        for name in names:
-            owner_name, _, attr = name.rpartition(".")
-            owner = getattr(module, owner_name) if owner_name else module
-            if hasattr(owner, attr):
-                setattr(owner, attr, _timed(getattr(owner, attr), totals.setdefault(label, [0, 0])))
+    for phases, clock in (({STREAM[0]: STREAM[1:]}, cpu_seconds),
+                          (STREAM_PARTS, time.thread_time), (PHASES, cpu_seconds)):
+        for label, names in phases.items():
+            for name in names:
+                owner_name, _, attr = name.rpartition(".")
+                owner = getattr(module, owner_name) if owner_name else module
+                if hasattr(owner, attr):
+                    setattr(owner, attr, _timed(getattr(owner, attr),
+                                                totals.setdefault(label, [0, 0]), clock))
     return totals
 
 
@@ -119,8 +140,10 @@ def child(path: str, out: str) -> None:
     wall, cpu = time.perf_counter(), cpu_seconds()
     module.analyze(path, out, progress=False, overwrite=True)
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    phases["other"] = [wall - sum(w for w, _ in phases.values()),
-                       cpu - sum(c for _, c in phases.values())]
+    phases[STREAM_REST] = [math.nan,
+                           phases[STREAM[0]][1] - sum(phases[p][1] for p in STREAM_PARTS)]
+    outer = [phases[STREAM[0]], *(phases[p] for p in PHASES)]
+    phases["other"] = [wall - sum(w for w, _ in outer), cpu - sum(c for _, c in outer)]
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_mib": peak_mib(), "phases": phases}))
 
 
@@ -224,10 +247,11 @@ def main() -> None:
               f"(load average at end: {load()})\n")
         print("| phase | wall s (median) | share of wall | CPU s (median) |")
         print("|---|---|---|---|")
-        for label in runs[0]["phases"]:
+        for label in (STREAM[0], *STREAM_PARTS, STREAM_REST, *PHASES, "other"):
             w = statistics.median(r["phases"][label][0] for r in runs)
             c = statistics.median(r["phases"][label][1] for r in runs)
-            print(f"| {label} | {w:.2f} | {w / wall:.0%} | {c:.2f} |")
+            share = "" if label in STREAM_PARTS or math.isnan(w) else f"{w / wall:.0%}"
+            print(f"| {label} | {'-' if math.isnan(w) else f'{w:.2f}'} | {share} | {c:.2f} |")
 
         cmp = compare_with_apply(path, args.subsample)
         apply_rate = cmp["rows"] / cmp["apply_s"]

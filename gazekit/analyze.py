@@ -2,7 +2,9 @@
 
 :func:`analyze` is the Python API behind ``gazekit analyze``. It streams the input in chunks of
 whole scanpaths, so its memory use is bounded by the chunk size plus a few compact columns per
-fixation and saccade (about 25 bytes each), not by the size of the input.
+fixation and saccade (about 25 bytes each), not by the size of the input. While one chunk is
+segmented, the next one is read and the previous one's tables are written on two background
+threads (three chunks in flight at most).
 
 Outputs (in ``out_dir``, written atomically: the directory appears only when all are done)
 
@@ -45,7 +47,9 @@ must bridge them explicitly (``units="native"`` is refused):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,7 +173,9 @@ class _ParquetAppender:
         self.writer: pq.ParquetWriter | None = None
 
     def append(self, df: pd.DataFrame, source: str | None) -> None:
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        # One thread: this runs on the writer thread of _segment_all, so a pool of converter
+        # threads per call would only add thread start-ups.
+        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
         if self.writer is None:
             schema = table.schema
             if self.extra is not None:
@@ -236,11 +242,39 @@ def _schema(df: pd.DataFrame) -> pa.Schema:
     return pa.Schema.from_pandas(df, preserve_index=False)
 
 
+_END = object()
+
+
+def _prefetched(items: Iterator) -> Iterator:
+    """Yield the items of ``items``, producing the next one on a background thread meanwhile.
+
+    The producer runs one item ahead at most (two items alive), and its exceptions are raised
+    here, in the order of the items. Close this generator (``contextlib.closing``) to wait for
+    the producer when the consumer stops early.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="gazekit-read") as pool:
+        pending = pool.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield item
+
+
+def _write(appenders: Sequence[_ParquetAppender], tables: Sequence[pd.DataFrame],
+           source: str | None) -> None:
+    """Append each table to its file (one chunk's fixations and saccades)."""
+    for appender, table in zip(appenders, tables, strict=True):
+        appender.append(table, source)
+
+
 def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
                  group_col: str, keep_width: bool, chunk_rows: int, progress: bool,
                  human: HumanRecordings | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
     """Segment the input chunk by chunk, write the full tables, return the compact columns.
+
+    The next chunk is read (:func:`_prefetched`) and the previous chunk's tables are written
+    (one writer thread) while the current one is segmented; errors of either thread are raised
+    here, and no write is running any more when this function returns or raises.
 
     With ``human``, its fixations and saccades are appended last (``_scanpath`` shifted past
     the model scanpaths), its rows get the group label ``human.label``, and the compact
@@ -282,26 +316,37 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
                                     "(pixels)", source)
             sac_parts["w"].append(sac["image_width"].to_numpy(np.float64))
 
+    outputs = (fix_out, sac_out)
+    # Three threads (Arrow's Parquet reading and writing and most numpy work release the GIL):
+    # the next chunk is read and validated, and the previous chunk's tables are written, while
+    # this one is segmented. One chunk in each stage at most, so memory stays bounded.
     try:
-        for chunk in iter_scanpath_chunks(files, chunk_rows=chunk_rows, progress=progress):
-            source = chunk.attrs.get("source")
-            seg = segment(chunk, threshold=threshold, mode=mode)
-            if group_col in chunk.columns and group_col not in seg.fixations.columns:
-                raise ValueError(
-                    f"group_by column {group_col!r} does not describe whole scanpaths; "
-                    f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
-            fix_out.append(seg.fixations, source)
-            sac_out.append(seg.saccades, source)
-            rows += len(chunk)
-            scanpaths = int(chunk["_scanpath"].iloc[-1]) + 1
-            fix, sac = seg.fixations, seg.saccades
-            add(fix, sac, source, groups.encode(_group_values(fix, group_col), source),
-                groups.encode(_group_values(sac, group_col), source),
-                np.full(len(sac), np.nan))
-            del chunk, seg, fix, sac  # free this chunk before the next one is read
-            # Hand the Arrow pool's freed buffers back, so that they do not add up to the
-            # compact columns kept in memory.
-            pa.default_memory_pool().release_unused()
+        with ThreadPoolExecutor(1, thread_name_prefix="gazekit-write") as writer, closing(
+                _prefetched(iter_scanpath_chunks(files, chunk_rows=chunk_rows,
+                                                 progress=progress))) as chunks:
+            written: Future | None = None
+            for chunk in chunks:
+                source = chunk.attrs.get("source")
+                seg = segment(chunk, threshold=threshold, mode=mode)
+                if group_col in chunk.columns and group_col not in seg.fixations.columns:
+                    raise ValueError(
+                        f"group_by column {group_col!r} does not describe whole scanpaths; "
+                        f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
+                if written is not None:
+                    written.result()  # raises the writer's error, if any
+                written = writer.submit(_write, outputs, (seg.fixations, seg.saccades), source)
+                rows += len(chunk)
+                scanpaths = int(chunk["_scanpath"].iloc[-1]) + 1
+                fix, sac = seg.fixations, seg.saccades
+                add(fix, sac, source, groups.encode(_group_values(fix, group_col), source),
+                    groups.encode(_group_values(sac, group_col), source),
+                    np.full(len(sac), np.nan))
+                del chunk, seg, fix, sac  # the writer holds the tables until they are written
+                # Hand the Arrow pool's freed buffers back, so that they do not add up to the
+                # compact columns kept in memory.
+                pa.default_memory_pool().release_unused()
+            if written is not None:
+                written.result()
         if human_seg is not None:
             if human.label in groups.labels:
                 raise ValueError(f"the human group label {human.label!r} is also a model group "
@@ -309,12 +354,12 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
             source = "human recordings"
             fix = human_seg.fixations.assign(_scanpath=human_seg.fixations["_scanpath"] + scanpaths)
             sac = human_seg.saccades.assign(_scanpath=human_seg.saccades["_scanpath"] + scanpaths)
-            fix_out.append(fix, source)
-            sac_out.append(sac, source)
+            _write(outputs, (fix, sac), source)
             label = pd.Series(human.label, name=group_col)
             add(fix, sac, source, groups.encode(label.repeat(len(fix)), source),
                 groups.encode(label.repeat(len(sac)), source), human.saccade_deg)
     finally:
+        # After the executor's exit, so that no write is running (on success and on error).
         fix_out.close()
         sac_out.close()
     fixations = pd.DataFrame({
@@ -524,7 +569,8 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         KDE bandwidth rule, or the bandwidth in the analysis units
         (see :mod:`gazekit.density`).
     chunk_rows : int, default 1_000_000
-        Input rows read at a time; bounds the memory used.
+        Input rows read at a time; bounds the memory used (three chunks are in flight at
+        most: being read, segmented and written).
     overwrite : bool, default False
         Replace a non-empty ``out_dir``.
     progress : bool, default True

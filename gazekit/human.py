@@ -44,6 +44,7 @@ import pandas as pd
 
 from gazekit import events
 from gazekit.geometry import STUDYFORREST, TOBII_TX300, ScreenGeometry
+from gazekit.io import expand_paths
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import Segmentation, segment
 
@@ -658,22 +659,9 @@ def find_recordings(paths) -> list[Path]:
     ScanpathError
         If no path is given, one does not exist, or a directory holds no such file.
     """
-    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    if not items:
-        raise ScanpathError("no human recording given (expected files or directories)")
-    files: list[Path] = []
-    for item in map(Path, items):
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*")
-                           if p.is_file() and p.suffix.lower() in (".tsv", ".csv"))
-            if not found:
-                raise ScanpathError("directory holds no recording (*.tsv, *.csv)", str(item))
-            files.extend(found)
-        elif not item.exists():
-            raise ScanpathError("file not found", str(item))
-        else:
-            files.append(item)
-    return files
+    return expand_paths(paths, (".tsv", ".csv"), given="human recording",
+                        empty="directory holds no recording (*.tsv, *.csv)", recursive=True,
+                        ignore_case=True, check_files=False)
 
 
 def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | None = None,

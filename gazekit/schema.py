@@ -31,6 +31,9 @@ KEY_COLUMNS: tuple[str, ...] = ("model", "dataset", "subject", "trial", "image_i
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "x", "y", "t", "duration", "image_width", "image_height", "glimpse_size",
 )
+#: pandas >= 3 always copies on write, so :func:`validate`'s result and its input stay
+#: independent with a shallow copy; a deep one would copy, and consolidate, every column.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
 class ScanpathError(ValueError):
@@ -78,7 +81,27 @@ def scanpath_codes(df: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
     return codes.astype(np.int64, copy=False)
 
 
-def validate(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+def _floats(column: pd.Series) -> np.ndarray:
+    """``column`` as float64, anything not a number as NaN (no copy for a float64 column)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fi":
+        return column.to_numpy(np.float64)
+    return pd.to_numeric(column, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+
+def _assign(df: pd.DataFrame, name: str, values: np.ndarray) -> None:
+    """``df[name] = values`` without the copy that pandas makes of a bare array."""
+    df[name] = pd.Series(values, index=df.index, copy=False)
+
+
+def _run_codes(starts: np.ndarray, n: int) -> np.ndarray:
+    """Run number of each of ``n`` rows, for runs starting at the row positions ``starts``."""
+    codes = np.zeros(n, dtype=np.int64)
+    codes[starts[1:]] = 1
+    return np.cumsum(codes, out=codes)
+
+
+def validate(df: pd.DataFrame, source: str | None = None, *,
+             scanpath_starts: np.ndarray | None = None) -> pd.DataFrame:
     """Check a scanpath table and return it sorted by scanpath (first appearance) and step.
 
     Parameters
@@ -87,6 +110,13 @@ def validate(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         Scanpath rows (see the module docstring for the columns and units).
     source : str, optional
         Name of the file the rows came from, used in error messages.
+    scanpath_starts : numpy.ndarray, optional
+        Ascending row positions at which the scanpaths of ``df`` start (the first is 0), for a
+        caller that has already cut ``df`` into runs of equal key values and checked that no
+        run's key values come back in a later run (as :mod:`gazekit.io` does): scanpaths are
+        then numbered by run, which is their order of first appearance, without grouping the
+        key columns again. By default they are found from the key values, and the rows of a
+        scanpath need not be contiguous.
 
     Returns
     -------
@@ -109,26 +139,37 @@ def validate(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         raise ScanpathError(
             f"missing column {missing[0]!r} (required: {', '.join(REQUIRED_COLUMNS)})", source)
     keys = key_columns(df.columns, source)
-    out = df.copy()
+    out = df.copy(deep=not _COPY_ON_WRITE)
     for col in (c for c in NUMERIC_COLUMNS if c in out.columns):
-        values = pd.to_numeric(out[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        bad = ~np.isfinite(values)
-        if col in ("x", "y") and bad.any():
-            raise ScanpathError(
-                f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite number "
-                f"(pixels), got {_show(out[col].iloc[int(np.flatnonzero(bad)[0])])}", source)
-        if col in ("t", "duration") and bad.any() and not bad.all():
-            raise ScanpathError(
-                f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite number "
-                "(milliseconds)", source)
-        out[col] = values
-    step = pd.to_numeric(out["step"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    bad = ~np.isfinite(step) | (step < 0) | (step != np.round(step))
+        values = _floats(out[col])
+        finite = np.isfinite(values)
+        if not finite.all():
+            bad = ~finite
+            if col in ("x", "y"):
+                raise ScanpathError(
+                    f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite "
+                    f"number (pixels), got {_show(out[col].iloc[int(np.flatnonzero(bad)[0])])}",
+                    source)
+            if col in ("t", "duration") and not bad.all():
+                raise ScanpathError(
+                    f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite "
+                    "number (milliseconds)", source)
+        if out[col].dtype != np.float64:
+            _assign(out, col, values)
+    if isinstance(out["step"].dtype, np.dtype) and out["step"].dtype.kind == "i":
+        # Signed integers (the usual case) need only the sign check, no round trip via float.
+        step = out["step"].to_numpy(np.int64)
+        bad = step < 0
+    else:
+        step = pd.to_numeric(out["step"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = ~np.isfinite(step) | (step < 0) | (step != np.round(step))
     if bad.any():
         raise ScanpathError(
             f"column 'step' row {_first_bad_row(bad, out.index)}: expected a non-negative "
             f"integer, got {_show(out['step'].iloc[int(np.flatnonzero(bad)[0])])}", source)
-    out["step"] = step.astype(np.int64)
+    if out["step"].dtype != np.int64:
+        step = step.astype(np.int64, copy=False)
+        _assign(out, "step", step)
     for key in keys:
         null = out[key].isna().to_numpy()
         if null.any():
@@ -136,18 +177,22 @@ def validate(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
                 f"column {key!r} row {_first_bad_row(null, out.index)}: missing value "
                 "(expected a scanpath identifier)", source)
 
-    codes = scanpath_codes(out, keys)
-    step = out["step"].to_numpy()
-    ordered = np.all((np.diff(codes) > 0) | ((np.diff(codes) == 0) & (np.diff(step) > 0)))
-    if not ordered:
+    codes = (scanpath_codes(out, keys) if scanpath_starts is None
+             else _run_codes(scanpath_starts, len(out)))
+    # Sorted, with strictly increasing steps within each scanpath (so none repeated)? Boolean
+    # comparisons of neighbours, not np.diff: no temporary of 8 bytes per row.
+    ordered = codes[1:] > codes[:-1]
+    ordered |= (codes[1:] == codes[:-1]) & (step[1:] > step[:-1])
+    if not ordered.all():
         order = np.lexsort((step, codes))
         out, codes, step = out.iloc[order], codes[order], step[order]
-    repeated = (np.diff(codes) == 0) & (np.diff(step) == 0)
-    if repeated.any():
-        i = int(np.flatnonzero(repeated)[0]) + 1
-        raise ScanpathError(
-            f"row {out.index[i]}: step {step[i]} appears twice in one scanpath "
-            f"({', '.join(keys)} = {tuple(out[keys].iloc[i])}); expected unique steps", source)
+        repeated = (np.diff(codes) == 0) & (np.diff(step) == 0)
+        if repeated.any():
+            i = int(np.flatnonzero(repeated)[0]) + 1
+            raise ScanpathError(
+                f"row {out.index[i]}: step {step[i]} appears twice in one scanpath "
+                f"({', '.join(keys)} = {tuple(out[keys].iloc[i])}); expected unique steps",
+                source)
     out = out.reset_index(drop=True)
-    out["_scanpath"] = codes
+    _assign(out, "_scanpath", codes)
     return out

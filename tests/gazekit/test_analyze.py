@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import sparse, stats
 
-from gazekit.analyze import analyze, markdown_table
+from gazekit.analyze import _prefetched, analyze, markdown_table
 from gazekit.compare import _binned_kde, distance_bootstrap
 from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
 from gazekit.io import read_scanpaths
@@ -160,6 +162,69 @@ def test_files_with_different_optional_columns(hand_file, tmp_path):
     with pytest.raises(ScanpathError, match=r"keyed\.csv: column 'subject' is not in the first"):
         run([hand_file, tmp_path / "keyed.csv"], tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def _later_nan(tmp_path):
+    """A second file whose last row has no x: the reader thread fails after chunks went by."""
+    table = hand_table().assign(model=lambda d: "c" + d["model"])
+    table.loc[len(table) - 1, "x"] = np.nan
+    table.to_csv(tmp_path / "second.csv", index=False)
+    return [tmp_path / "in" / "scanpaths.parquet", tmp_path / "second.csv"], {}
+
+
+def _later_key_column(tmp_path):
+    """A second file with a key column the first lacks: the writer thread fails."""
+    table = hand_table().assign(model=lambda d: "c" + d["model"], subject="s1")
+    table.to_csv(tmp_path / "second.csv", index=False)
+    return [tmp_path / "in" / "scanpaths.parquet", tmp_path / "second.csv"], {}
+
+
+def _later_missing_group(tmp_path):
+    """Group labels missing in the last scanpaths: the main thread fails after chunks went by."""
+    table = hand_table().assign(label=lambda d: np.where(d["model"] == "a", 1.0, np.nan))
+    table.to_csv(tmp_path / "second.csv", index=False)
+    return [tmp_path / "second.csv"], {"group_by": "label"}
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (_later_nan, r"second\.csv: column 'x' row 16: expected a finite number"),
+    (_later_key_column, r"second\.csv: column 'subject' is not in the first input file"),
+    (_later_missing_group, r"second\.csv: group_by column 'label': missing value"),
+])
+def test_errors_in_each_pipeline_thread_leave_nothing(hand_file, tmp_path, make_input,
+                                                      message):
+    paths, kw = make_input(tmp_path)
+    before = set(tmp_path.iterdir())
+    threads = threading.active_count()
+    with pytest.raises(ScanpathError, match=message):
+        run(paths, tmp_path / "out", chunk_rows=4, **kw)
+    assert set(tmp_path.iterdir()) == before  # no output directory, no temporary one
+    assert threading.active_count() == threads  # reader and writer threads have ended
+
+
+def test_prefetched_keeps_order_raises_in_place_and_waits_on_close():
+    def items():
+        yield from range(3)
+        raise RuntimeError("boom")
+
+    got = []
+    with pytest.raises(RuntimeError, match="boom"):
+        for item in _prefetched(items()):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+    threads = threading.active_count()
+    produced = []
+
+    def slow():
+        for i in range(5):
+            produced.append(i)
+            yield i
+
+    with closing(_prefetched(slow())) as stream:
+        assert next(stream) == 0
+    assert threading.active_count() == threads  # closing waited for the producer thread
+    assert produced == [0, 1]  # one item ahead, no more
 
 
 @pytest.mark.parametrize("kw, message", [

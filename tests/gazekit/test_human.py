@@ -19,6 +19,7 @@ from gazekit.human import (
     SampleFormat,
     bids_fixations,
     detect_fixations,
+    find_recordings,
     human_segmentation,
     load_recordings,
     read_bids_events,
@@ -333,3 +334,16 @@ def test_load_recordings_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScanpathError, match="directory holds no recording"):
         load_recordings(tmp_path / "empty", "tobii")
+
+
+def test_find_recordings(tmp_path):
+    """Directories searched recursively for .tsv/.csv in any case; files taken as given."""
+    (tmp_path / "run").mkdir()
+    for name in ("b.csv", "run/a.TSV", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    assert find_recordings(tmp_path) == [tmp_path / "b.csv", tmp_path / "run" / "a.TSV"]
+    assert find_recordings([tmp_path / "notes.txt"]) == [tmp_path / "notes.txt"]
+    with pytest.raises(ScanpathError, match="^no human recording given"):
+        find_recordings([])
+    with pytest.raises(ScanpathError, match="missing.tsv: file not found"):
+        find_recordings(tmp_path / "missing.tsv")

@@ -11,6 +11,7 @@ import pytest
 from gazekit.io import (
     atomic_file,
     atomic_output_dir,
+    expand_paths,
     find_inputs,
     iter_scanpath_chunks,
     read_scanpaths,
@@ -228,6 +229,28 @@ def test_file_errors(tmp_path):
         read_scanpaths([])
 
 
+def test_expand_paths_options(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.CSV", "a.tsv", "sub/c.csv", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    kw = {"given": "thing", "empty": "no things here"}
+    a, b, c = tmp_path / "a.tsv", tmp_path / "b.CSV", tmp_path / "sub" / "c.csv"
+    suffixes = (".csv", ".tsv")
+    assert expand_paths(tmp_path, suffixes, **kw) == [a]
+    assert expand_paths(tmp_path, suffixes, ignore_case=True, **kw) == [a, b]
+    assert expand_paths([c, tmp_path], suffixes, recursive=True, ignore_case=True,
+                        **kw) == [c, a, b, c]
+    with pytest.raises(ScanpathError, match=r"notes\.txt: unsupported file type '\.txt' "
+                                            r"\(expected one of \.csv, \.tsv\)"):
+        expand_paths(tmp_path / "notes.txt", suffixes, **kw)
+    assert expand_paths(tmp_path / "notes.txt", suffixes, check_files=False,
+                        **kw) == [tmp_path / "notes.txt"]
+    with pytest.raises(ScanpathError, match="^no thing given"):
+        expand_paths([], suffixes, **kw)
+    with pytest.raises(ScanpathError, match="sub: no things here$"):
+        expand_paths(tmp_path / "sub", (".tsv",), **kw)
+
+
 def test_atomic_file_success_failure_and_overwrite(tmp_path):
     path = tmp_path / "new" / "sub" / "f.txt"
     with atomic_file(path) as tmp:
@@ -291,17 +314,22 @@ def test_write_parquet_atomic(tmp_path):
     assert path.stat().st_mode == (tmp_path / "plain.parquet").stat().st_mode
 
 
-def test_parquet_options_skip_dictionaries_for_floats(tmp_path):
+def test_parquet_options_encode_by_column_type(tmp_path):
     df = categorical(scanpaths([40, 30]), ["m"])
+    df["label"] = (df["image_id"] % 3).astype(np.uint8)
+    df["correct"] = df["label"] == 1
     path = write_parquet_atomic(df, tmp_path / "f.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(path), df)
     meta = pq.ParquetFile(path).metadata.row_group(0)
     encodings = {meta.column(i).path_in_schema: meta.column(i).encodings
                  for i in range(meta.num_columns)}
-    for name in ("model", "image_id", "step"):
-        assert "RLE_DICTIONARY" in encodings[name]
+    assert "RLE_DICTIONARY" in encodings["model"]  # (booleans are bit-packed in any case)
+    for name in ("image_id", "step", "label"):
+        assert "DELTA_BINARY_PACKED" in encodings[name]
+        assert "RLE_DICTIONARY" not in encodings[name]
     for name in ("x", "y"):
         assert "RLE_DICTIONARY" not in encodings[name]
+        assert "DELTA_BINARY_PACKED" not in encodings[name]
 
 
 def test_hash_set_matches_python_set():

@@ -30,6 +30,36 @@ def test_scanpath_codes_match_groupby_on_random_keys():
     assert np.array_equal(scanpath_codes(df, keys), expected)
 
 
+def test_scanpath_starts_give_the_same_table():
+    """Numbering by known runs (as gazekit.io does) equals numbering by the key values."""
+    rng = np.random.default_rng(2)
+    lengths = rng.integers(1, 6, 40)
+    df = pd.DataFrame({
+        "model": np.repeat(rng.choice(["ram", "mram"], 40), lengths),
+        "image_id": np.repeat(np.arange(40), lengths),
+        "step": np.concatenate([rng.permutation(k) for k in lengths]),  # unsorted within runs
+        "x": rng.integers(0, 28, lengths.sum()),  # integers, converted to float64
+        "y": rng.uniform(0, 28, lengths.sum()),
+    })
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    want = validate(df)
+    pd.testing.assert_frame_equal(validate(df, scanpath_starts=starts), want)
+    assert want["_scanpath"].tolist() == np.repeat(np.arange(40), lengths).tolist()
+
+
+def test_validate_leaves_its_input_alone():
+    df = table()
+    before = df.copy()
+    out = validate(df)
+    out["y"] += 1.0
+    out.loc[0, "model"] = "z"
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_float_and_integer_steps_agree():
+    pd.testing.assert_frame_equal(validate(table(step=[1.0, 0.0, 0.0, 0.0])), validate(table()))
+
+
 def test_key_columns():
     assert key_columns(["scanpath_id", "model", "step"]) == ["scanpath_id"]
     assert key_columns(["model", "image_id", "x"]) == ["model", "image_id"]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gazekit.schema import ScanpathError, validate
-from gazekit.segment import MODES, segment
+from gazekit.segment import MODES, _within, segment
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -295,3 +295,38 @@ def test_unvalidated_table():
         segment(table.drop(columns="_scanpath"))
     with pytest.raises(ScanpathError, match="'_scanpath' row 3"):
         segment(table.iloc[::-1].reset_index(drop=True))
+
+
+def _steps(value: float, towards: float, k: int) -> list[float]:
+    """The ``k`` floats next to ``value`` in the direction of ``towards``."""
+    out = [value]
+    for _ in range(k):
+        out.append(float(np.nextafter(out[-1], towards)))
+    return out[1:]
+
+
+@pytest.mark.parametrize("threshold", [6.0, 0.5, 7.3, 1e150, 1e-150, 1e-160, 1e-170, 0.0, 5e-324,
+                                       1e155, math.inf])
+def test_within_equals_hypot_comparison(threshold):
+    """The squared-distance shortcut decides exactly as ``np.hypot(dx, dy) < threshold``."""
+    rng = np.random.default_rng(1)
+    t = threshold if 0 < threshold < math.inf else 6.0
+    # Points on the circle of radius t and up to 6 ulps either side of it.
+    r = np.repeat([t, *_steps(t, math.inf, 6), *_steps(t, 0.0, 6)], 200)
+    angle = rng.uniform(0, 2 * np.pi, r.size)
+    # Pythagorean triples and axis-aligned steps of length t.
+    exact = np.array([[3, 4], [5, 12], [8, 15], [1, 0], [0, 1]], dtype=float)
+    exact = exact / np.hypot(exact[:, 0], exact[:, 1])[:, None] * t
+    # Magnitudes over the whole float range, overflowing and infinite steps included.
+    wide = rng.choice([-1, 1], (4000, 2)) * 10.0 ** rng.uniform(-320, 308, (4000, 2))
+    extreme = np.array([[1e200, 1e200], [1.7e308, 1.7e308], [-np.inf, 0], [0, 5e-324],
+                        [1e-200, 0], [0, 0]])
+    dx = np.concatenate([r * np.cos(angle), exact[:, 0], -exact[:, 1], wide[:, 0],
+                         extreme[:, 0]])
+    dy = np.concatenate([r * np.sin(angle), exact[:, 1], exact[:, 0], wide[:, 1],
+                         extreme[:, 1]])
+    with np.errstate(over="ignore"):  # hypot of (1.7e308, 1.7e308)
+        expected = np.hypot(dx, dy) < threshold
+        got = _within(dx, dy, threshold)
+    assert (expected.any() or threshold == 0) and not expected.all()
+    np.testing.assert_array_equal(got, expected)
