@@ -3,109 +3,220 @@
 Usage::
 
     python benchmarks/bench_inference.py [--models cnn ram dram mram] [--glimpses 12]
-        [--batch 1000] [--latency-images 200] [--threads N] [--repeats 5]
-        [--devices cpu cuda] [--compile]
+        [--dtypes float32 bfloat16] [--batch 1000] [--latency-images 200] [--threads N]
+        [--repeats 5] [--devices cpu cuda] [--compile] [--profile]
 
 The protocol is :mod:`zoo.evaluate`'s: :func:`torch.inference_mode`, the policy mean
 (``sample=False``), models with default sizes and random weights (the cost does not depend
-on the weights) on random 28x28 images. *Latency*: each round times ``--latency-images``
-single-image forward passes; the table gives the mean +- sd over rounds of ms/image.
-*Throughput*: images/s of one forward pass of ``--batch`` images (median over rounds).
+on the weights) on random 28x28 float32 images, run through
+:func:`zoo.evaluate.logits_fn` in each ``--dtypes`` type (inputs cast inside the timed pass).
+*Latency*: each round times ``--latency-images`` single-image forward passes, wall and CPU
+time (the process's, all threads); the table gives medians over rounds in ms/image and the sd
+of the wall time. *Throughput*: images/s of one forward pass of ``--batch`` images (median).
+
+Modes: ``eager``; with ``--compile`` also ``compile (defaults)``, plain ``torch.compile``
+with inductor's defaults, and ``compile``, :func:`zoo.evaluate.compile_inference` (on the CPU
+with :data:`zoo.evaluate.CPU_INFERENCE_OPTIONS`), compiled during the warm-up.
 
 At batch 1 every weight matrix is read once per glimpse for a single matrix-vector product,
 so the arithmetic is tiny and the time goes to reading weights and to the overhead of many
-small operators. The *GEMV floor* shows the first: the time of the matrix-vector products
-alone (``torch.mv`` with every weight matrix a glimpse step uses, times the number of
-glimpses), measured in the same rounds. ``--compile`` adds the ``torch.compile`` variant
-(``zoo.evaluate.logits_fn(model, compile=True)``), compiled during the warm-up.
+small operators. The *GEMV floor* shows the first: the matrix-vector products alone
+(``F.linear`` of a 1-row input with every weight matrix a glimpse step needs for the logits,
+``T`` times, different vectors each time), in the same dtype and rounds; eager (ATen's BLAS
+/ oneDNN kernels) for the eager and default-compiled modes, compiled like ``compile`` for it.
+``--profile`` adds a ``torch.profiler`` breakdown of 100 batch-1 passes of every case.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from collections.abc import Callable
 
 import torch
-from common import Timer, add_common_args, header, interleave, median, setup, table
+import torch.nn.functional as F
+from common import (
+    Timer,
+    add_common_args,
+    header,
+    interleave,
+    median,
+    median_ratio,
+    setup,
+    sync,
+    table,
+)
 from torch import nn
+from torch._dynamo.utils import counters
+from torch.profiler import ProfilerActivity, profile
 
 import zoo
-from zoo.evaluate import _latency_ms, logits_fn
+from zoo.evaluate import DTYPES, WARMUP_FORWARDS, compile_inference, logits_fn
 
 MODELS = ("cnn", "ram", "dram", "mram")
-ONCE_PER_IMAGE = ("action.", "context.")  # weights used once per image, not per glimpse
+# Weights not read once per glimpse for the logits: used once per image, or by the baseline
+# (which the logits do not need; compiled inference drops it).
+NOT_PER_GLIMPSE = ("action.", "context.", "baseline.")
+EAGER, DEFAULT, COMPILED = "eager", "compile (defaults)", "compile"
+# Profiler rows summed into one column each; the rest is "other". Products are counted by
+# their kernel calls; linear/matmul are their dispatch wrappers (time only).
+PRODUCTS = ("aten::addmm", "aten::mm", "aten::mv", "aten::bmm")
+PRODUCT_WRAPPERS = ("aten::linear", "aten::matmul")
+ENTRY = ("TorchDynamo Cache Lookup", "AOTDispatcher Runtime Wrapper Prologue",
+         "Pregraph bytecode", "Torch-Compiled Region")
 
 
-def gemv_floor(model: nn.Module, device: torch.device) -> Callable[[], None]:
+def label(name: str, glimpses: int) -> str:
+    return name.upper() + (f"-{glimpses}" if name != "cnn" else "")
+
+
+def gemv_floor(model: nn.Module, device: torch.device, compiled: bool) -> Callable[[], object]:
     """Matrix-vector products of one image's pass: every per-glimpse weight, ``T`` times."""
     weights = [p.detach() for n, p in model.named_parameters()
-               if p.dim() == 2 and not n.startswith(ONCE_PER_IMAGE)]
-    vectors = [torch.randn(w.shape[1], device=device) for w in weights]
+               if p.dim() == 2 and not n.startswith(NOT_PER_GLIMPSE)]
+    vectors = [[torch.randn(1, w.shape[1], device=device, dtype=w.dtype) for w in weights]
+               for _ in range(model.glimpses)]  # distinct per glimpse: nothing to merge
 
-    def run() -> None:
-        for _ in range(model.glimpses):
-            for w, v in zip(weights, vectors, strict=True):
-                torch.mv(w, v)
+    def products() -> list[torch.Tensor]:
+        return [F.linear(v, w) for row in vectors for w, v in zip(weights, row, strict=True)]
+
+    return compile_inference(products, device) if compiled else products
+
+
+def latency(forward: Callable, singles: torch.Tensor, device: torch.device
+            ) -> Callable[[], tuple[float, float]]:
+    """One round of single-image passes -> (wall, CPU) seconds per image."""
+    images = list(singles.split(1))
+    for x in images[:WARMUP_FORWARDS]:
+        forward(x)
+
+    def run() -> tuple[float, float]:
+        sync(device)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for x in images:
+            forward(x)
+        sync(device)
+        return ((time.perf_counter() - wall) / len(images),
+                (time.process_time() - cpu) / len(images))
 
     return run
 
 
+def profile_case(forward: Callable, singles: torch.Tensor) -> list[str]:
+    """Self CPU time per image (ms) of 100 single-image passes, grouped."""
+    images = list(singles[:100].split(1))
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for x in images:
+            forward(x)
+    groups = {"products": 0.0, "entry": 0.0, "graph": 0.0, "other": 0.0}
+    calls = 0
+    for event in prof.key_averages():
+        if event.key in PRODUCTS + PRODUCT_WRAPPERS:
+            groups["products"] += event.self_cpu_time_total
+            calls += event.count if event.key in PRODUCTS else 0
+        elif event.key.startswith(ENTRY):
+            groups["entry"] += event.self_cpu_time_total
+        elif "CompiledFxGraph" in event.key:
+            groups["graph"] += event.self_cpu_time_total
+        else:
+            groups["other"] += event.self_cpu_time_total
+    total = sum(groups.values())
+    return ([f"{calls / len(images):.0f}", f"{total / 1e3 / len(images):.3f}"]
+            + [f"{100 * groups[k] / total:.0f} %" for k in groups])
+
+
+def build_cases(args: argparse.Namespace, device: torch.device, singles: torch.Tensor,
+                batch: torch.Tensor, modes: list[str]) -> tuple[dict, dict]:
+    """Timed cases ``(name, dtype, mode, "latency"|"throughput")`` and
+    ``(name, dtype, "floor", compiled)``, each returning (wall, CPU) seconds; and the forward
+    passes by ``(name, dtype, mode)``. Call under inference mode (what is compiled for)."""
+    cases: dict[tuple[str, ...], Callable[[], tuple[float, float]]] = {}
+    forwards: dict[tuple[str, ...], Callable] = {}
+    for name in args.models:
+        for dtype in args.dtypes:
+            torch.manual_seed(0)  # the same weights in every dtype
+            kwargs = {} if name == "cnn" else {"glimpses": args.glimpses}
+            model = zoo.create_model(name, **kwargs).to(device).eval()
+            for mode in modes:
+                forward = logits_fn(model, mode == COMPILED, dtype)
+                if mode == DEFAULT:
+                    forward = torch.compile(forward)
+                forward(batch)  # compiles this shape when compiled; latency() warms batch 1
+                key = (name, dtype, mode)
+                forwards[key] = forward
+                cases[key + ("latency",)] = latency(forward, singles, device)
+                timer = Timer(lambda f=forward: f(batch), device, args.min_time)
+                cases[key + ("throughput",)] = lambda t=timer: (t(), t.cpu)
+            if model.has_glimpses:
+                for compiled in ([False, True] if args.compile else [False]):
+                    timer = Timer(gemv_floor(model, device, compiled), device, args.min_time)
+                    cases[(name, dtype, "floor", compiled)] = lambda t=timer: (t(), t.cpu)
+    return cases, forwards
+
+
 def run_device(args: argparse.Namespace, device: torch.device) -> None:
+    # Every case compiles logits_fn's one inner function (per model class, dtype, mode and
+    # shape): more than dynamo's default of 8 versions, past which it would silently run eager.
+    torch._dynamo.config.recompile_limit = 64
     g = torch.Generator().manual_seed(0)
     images = torch.randn(max(args.batch, args.latency_images), 1, 28, 28, generator=g).to(device)
     singles = images[:args.latency_images]
-    batch = images[:args.batch]
-    variants = [False, True] if args.compile else [False]
-    cases: dict[tuple[str, str], Callable[[], object]] = {}
-    for name in args.models:
-        torch.manual_seed(0)
-        kwargs = {} if name == "cnn" else {"glimpses": args.glimpses}
-        model = zoo.create_model(name, **kwargs).to(device).eval()
-        for compiled in variants:
-            key = (name, "torch.compile" if compiled else "eager")
-            forward = logits_fn(model, compiled)
-            with torch.inference_mode():
-                forward(batch)  # compiles this shape when compiled; _latency_ms warms batch 1
-            cases[key + ("latency",)] = (
-                lambda f=forward: _latency_ms(f, singles, 1, device)[0] / 1e3)
-            cases[key + ("throughput",)] = Timer(lambda f=forward: f(batch), device,
-                                                 args.min_time)
-        if model.has_glimpses:
-            cases[(name, "gemv floor", "latency")] = Timer(gemv_floor(model, device), device,
-                                                          args.min_time)
+    modes = [EAGER, DEFAULT, COMPILED] if args.compile else [EAGER]
+    decomposed = sum(counters["inductor"][k] for k in ("decompose_addmm", "decompose_mm"))
     with torch.inference_mode():
-        results = interleave(cases, args.repeats)  # seconds per image / per batch
+        cases, forwards = build_cases(args, device, singles, images[:args.batch], modes)
+        decomposed = sum(counters["inductor"][k]
+                         for k in ("decompose_addmm", "decompose_mm")) - decomposed
+        results = interleave(cases, args.repeats)  # (wall, CPU) seconds per image / per batch
+    ms = {key: ([1e3 * w for w, _ in runs], [1e3 * c for _, c in runs])
+          for key, runs in results.items()}  # wall, CPU lists
     rows = []
-    for name in args.models:
-        floor = results.get((name, "gemv floor", "latency"))
-        for compiled in variants:
-            mode = "torch.compile" if compiled else "eager"
-            latency = [1e3 * s for s in results[(name, mode, "latency")]]
-            sd = statistics.stdev(latency) if len(latency) > 1 else 0.0
-            rows.append([
-                name.upper() + (f"-{args.glimpses}" if name != "cnn" else ""), mode,
-                f"{statistics.fmean(latency):.3f} +- {sd:.3f}",
-                f"{median(floor) * 1e3:.3f}" if floor else "-",
-                f"{args.batch / median(results[(name, mode, 'throughput')]):.0f}",
-            ])
+    for name, dtype, mode in forwards:
+        wall, cpu = ms[(name, dtype, mode, "latency")]
+        floor = ms.get((name, dtype, "floor", mode == COMPILED))
+        batch_s = median(ms[(name, dtype, mode, "throughput")][0]) / 1e3
+        rows.append([
+            label(name, args.glimpses), dtype, mode, f"{median(wall):.3f}",
+            f"{statistics.stdev(wall):.3f}" if len(wall) > 1 else "-", f"{median(cpu):.3f}",
+            f"{median(floor[0]):.3f} / {median(floor[1]):.3f}" if floor else "-",
+            f"{median_ratio(cpu, floor[1]):.2f}" if floor else "-",
+            f"{args.batch / batch_s:.0f}",
+        ])
     print(f"## {device}: {args.repeats} interleaved rounds; latency over "
           f"{args.latency_images} single images per round\n")
-    print(table(["model", "mode", "latency, batch 1 (ms/image)", "GEMV floor (ms/image)",
+    print(table(["model", "dtype", "mode", "latency, batch 1 (ms/image, median)", "sd",
+                 "CPU (ms/image)", "GEMV floor, wall / CPU (ms/image)", "CPU / floor CPU",
                  f"throughput, batch {args.batch} (images/s)"], rows))
+    if args.compile:
+        print(f"\ninductor turned {decomposed} batch-1 matrix products into fused reductions "
+              "(`compile` mode and its GEMV floor).")
     print()
+    if args.profile:
+        with torch.inference_mode():
+            rows = [[label(name, args.glimpses), dtype, mode, *profile_case(forward, singles)]
+                    for (name, dtype, mode), forward in forwards.items()]
+        print("### torch.profiler, self CPU time of 100 single-image passes\n")
+        print(table(["model", "dtype", "mode", "BLAS/oneDNN products per image (calls)",
+                     "profiled ms/image", "products", "compiled-code entry (guards, wrappers)",
+                     "compiled graph (its kernels and wrapper)", "other"], rows))
+        print()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--glimpses", type=int, default=12, help="glimpses (default 12)")
+    parser.add_argument("--dtypes", nargs="+", default=list(DTYPES), choices=list(DTYPES),
+                        help="floating-point types to run the models in (default: all)")
     parser.add_argument("--batch", type=int, default=1000,
                         help="throughput batch (default 1000)")
     parser.add_argument("--latency-images", type=int, default=200,
                         help="single-image passes per latency round (default 200)")
     parser.add_argument("--compile", action="store_true",
-                        help="also time the torch.compile variant")
+                        help="also time the torch.compile variants")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a torch.profiler breakdown of the batch-1 passes")
     add_common_args(parser)
     args = parser.parse_args(argv)
     devices = setup(args)

@@ -95,7 +95,8 @@ def sync(device: torch.device) -> None:
 class Timer:
     """Seconds per call of ``fn``, averaged over enough calls to last ``min_time`` seconds.
 
-    The number of calls is calibrated on construction, which also warms ``fn`` up.
+    The number of calls is calibrated on construction, which also warms ``fn`` up. After each
+    timing, ``cpu`` holds the process's CPU seconds per call (all threads) over the same calls.
 
     Parameters
     ----------
@@ -120,10 +121,11 @@ class Timer:
 
     def _time(self, number: int) -> float:
         sync(self.device)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(number):
             self.fn()
         sync(self.device)
+        self.cpu = (time.process_time() - cpu) / number
         return (time.perf_counter() - start) / number
 
     def __call__(self) -> float:

@@ -4,7 +4,8 @@
 
     zoo list [--pretrained]
     zoo train --model mram --glimpses 12 --dataset fashion-mnist --out runs/mram12
-    zoo evaluate runs/mram12/best.pt [--split test] [--repeats 5] [--json eval.json]
+    zoo evaluate runs/mram12/best.pt [--split test] [--repeats 5] [--compile]
+        [--dtype float32|bfloat16] [--json eval.json]
     zoo export runs/mram12/best.pt --out mram12.parquet [--stochastic --seed 0] [--limit N]
     zoo export pretrained:fashion-mnist/mram-12 --out mram12.parquet   (shipped weights)
     zoo plot mram12.parquet dram12.parquet ram12.parquet --out fig2
@@ -24,7 +25,7 @@ from gazekit.io import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError
-from zoo.evaluate import evaluate, format_result
+from zoo.evaluate import DTYPES, evaluate, format_result
 from zoo.export import export_scanpaths, export_source
 from zoo.plot import plot_exports
 from zoo.pretrained import available, describe
@@ -57,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="single-image forward passes per timed run (default: 200)")
     ev.add_argument("--batch-size", type=int, default=1000,
                     help="images per forward pass for accuracy/throughput (default: 1000)")
+    ev.add_argument("--compile", action="store_true",
+                    help="run the forward pass under torch.compile (compiled before timing)")
+    ev.add_argument("--dtype", default="float32", choices=list(DTYPES),
+                    help="floating-point type the model runs in (default: float32)")
     ev.add_argument("--json", metavar="OUT", help="also write the result as JSON to OUT")
 
     ex = sub.add_parser("export", help="write one row per glimpse (gazekit scanpath schema)")
@@ -101,7 +106,8 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "evaluate":
         result = evaluate(args.checkpoint, split=args.split, data_dir=args.data_dir,
                           device=args.device, batch_size=args.batch_size, repeats=args.repeats,
-                          latency_images=args.latency_images)
+                          latency_images=args.latency_images, compile=args.compile,
+                          dtype=args.dtype)
         print(format_result(result))
         if args.json:
             with atomic_file(args.json) as tmp:

@@ -13,7 +13,14 @@ All passes run under :func:`torch.inference_mode` with the location policy's mea
 (``sample=False``); on CUDA the device is synchronised before the clock is read. With
 ``compile=True`` the forward pass runs under ``torch.compile`` (compiled during the warm-up,
 not timed): at batch 1 a glimpse step is dozens of tiny operations whose dispatch costs more
-than their arithmetic, and compiling fuses them.
+than their arithmetic, and compiling fuses them. On the CPU it compiles with
+:data:`CPU_INFERENCE_OPTIONS`: matrix products with one row (batch 1) become generated
+reductions fused with the element-wise work around them, so a whole glimpse model's forward is
+one C++ function called from C++ (no Python wrapper, no BLAS call per product), and the
+outputs the logits do not need (baseline, log-probabilities) are dropped as dead code.
+
+``dtype`` runs the model in another floating-point type (``"bfloat16"``: half the weight
+bytes; results differ from float32 by bfloat16 rounding, see ``tests/zoo/test_evaluate.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,14 @@ from zoo.checkpoint import CheckpointError, load_model
 from zoo.machine import resolve_device
 
 WARMUP_FORWARDS = 10  # single-image passes before timing (lazy initialisation, caches)
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # what evaluate(dtype=) takes
+# Inductor settings for compiled inference on the CPU: matrix products with one row and both
+# weight dimensions <= 2048 are decomposed into multiply + sum, which inductor fuses with their
+# neighbours (its decompose_mm_pass; off by default because it targets batch 1), and the
+# graph's wrapper is generated as C++ instead of Python (cpp_wrapper), saving a Python-level
+# call per remaining kernel. Both change only the order of float additions.
+CPU_INFERENCE_OPTIONS = {"cpp_wrapper": True,
+                         "post_grad_fusion_options": {"decompose_mm_pass": {}}}
 
 
 def display_name(name: str, glimpses: int | None = None, scales: int = 1) -> str:
@@ -99,13 +114,57 @@ def load_split(
     return images, labels
 
 
-def logits_fn(model: nn.Module, compile: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
+def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    """``"float32"``/``"bfloat16"`` (or the torch dtype itself) -> the torch dtype.
+
+    Raises ``ValueError`` for any other type.
+    """
+    for name, value in DTYPES.items():
+        if dtype in (name, value):
+            return value
+    raise ValueError(f"dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def compile_inference(fn: Callable, device: torch.device) -> Callable:
+    """``torch.compile(fn)`` for inference on ``device``: with :data:`CPU_INFERENCE_OPTIONS`
+    on the CPU, inductor's defaults elsewhere."""
+    return torch.compile(fn, options=CPU_INFERENCE_OPTIONS if device.type == "cpu" else None)
+
+
+def logits_fn(model: nn.Module, compile: bool = False, dtype: str | torch.dtype | None = None
+              ) -> Callable[[torch.Tensor], torch.Tensor]:
     """Forward pass returning logits; glimpse models follow the policy mean.
 
-    ``compile=True`` wraps it in ``torch.compile`` (compiled on first call per input shape).
+    Parameters
+    ----------
+    model : nn.Module
+        A registry model (glimpse model or CNN) in eval mode.
+    compile : bool, default False
+        Wrap the pass in :func:`compile_inference` (compiled on first call per input shape).
+    dtype : {"float32", "bfloat16"} or torch.dtype, optional
+        Convert the model to this type **in place** (``model.to(dtype)``); default: keep it.
+
+    Returns
+    -------
+    callable
+        ``images (B, C, H, W) -> logits (B, classes)``; images are cast to the model's type,
+        logits come in that type.
+
+    Notes
+    -----
+    Compiled passes of every model in a process are versions of one function for dynamo,
+    one per model class, dtype, grad mode and input shape; past
+    ``torch._dynamo.config.recompile_limit`` of them (8 by default) dynamo runs it eagerly.
     """
-    forward = (lambda x: model(x, sample=False).logits) if model.has_glimpses else model
-    return torch.compile(forward) if compile else forward
+    if dtype is not None:
+        model.to(resolve_dtype(dtype))
+    weight = next(model.parameters())
+
+    def forward(images: torch.Tensor) -> torch.Tensor:
+        x = images.to(weight.dtype)  # the same tensor when the types already agree
+        return model(x, sample=False).logits if model.has_glimpses else model(x)
+
+    return compile_inference(forward, weight.device) if compile else forward
 
 
 def _sync(device: torch.device) -> None:
@@ -132,7 +191,7 @@ def _latency_ms(forward, inputs: torch.Tensor, repeats: int, device: torch.devic
 def evaluate(
     checkpoint: str | os.PathLike, split: str = "test", data_dir: str | os.PathLike | None = None,
     device: str | torch.device = "auto", batch_size: int = 1000, repeats: int = 5,
-    latency_images: int = 200, compile: bool = False,
+    latency_images: int = 200, compile: bool = False, dtype: str | torch.dtype = "float32",
 ) -> dict[str, Any]:
     """Evaluate a checkpoint on a split of its dataset.
 
@@ -154,6 +213,8 @@ def evaluate(
         Single-image forward passes per timed run (the split's first images).
     compile : bool, default False
         Time the forward pass under ``torch.compile`` (see the module docstring).
+    dtype : {"float32", "bfloat16"}, default "float32"
+        Floating-point type the model runs in (accuracy and timings); see :func:`logits_fn`.
 
     Returns
     -------
@@ -163,17 +224,18 @@ def evaluate(
         ``params_m`` (trainable parameters, count and millions), ``latency_ms_mean``,
         ``latency_ms_sd`` (ms/image at batch 1; sd 0 for one run), ``latency_repeats``,
         ``latency_images``, ``throughput_ips`` (images/s), ``batch_size``, ``device``,
-        ``device_name``, ``torch_threads``, ``torch_version``, ``compiled``, ``epoch`` (of the
-        checkpoint).
+        ``device_name``, ``torch_threads``, ``torch_version``, ``compiled``, ``dtype`` (its
+        name), ``epoch`` (of the checkpoint).
     """
     for arg, value in (("batch_size", batch_size), ("repeats", repeats),
                        ("latency_images", latency_images)):
         if value < 1:
             raise ValueError(f"{arg}: expected a positive integer, got {value}")
+    dtype = resolve_dtype(dtype)
     dev = resolve_device(device)
     model, state = load_model(checkpoint, dev)
     images, labels = load_split(state, split, data_dir, source=str(checkpoint))
-    forward = logits_fn(model, compile)
+    forward = logits_fn(model, compile, dtype)
     n = len(labels)
     with torch.inference_mode():
         for size in {min(batch_size, n), n % batch_size} - {0}:  # every shape timed below
@@ -214,6 +276,7 @@ def evaluate(
         "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "compiled": compile,
+        "dtype": str(dtype).removeprefix("torch."),
         "epoch": state.get("epoch"),
     }
 
@@ -231,6 +294,7 @@ def format_result(result: dict[str, Any]) -> str:
                     f"{result['latency_images']} images)"),
         ("throughput", f"{result['throughput_ips']:.0f} images/s (batch {result['batch_size']})"
                        + (", torch.compile" if result.get("compiled") else "")),
+        ("precision", result.get("dtype", "float32")),
         ("device", f"{result['device']} ({result['device_name']}), "
                    f"{result['torch_threads']} torch threads, torch {result['torch_version']}"),
     ]

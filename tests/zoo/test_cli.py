@@ -98,6 +98,28 @@ def test_export_evaluate_and_plot_end_to_end(make_checkpoint, capsys, tmp_path):
     assert not (tmp_path / "g.png").exists()
 
 
+def test_evaluate_passes_precision_and_compile_to_the_api(make_checkpoint, capsys, tmp_path,
+                                                         monkeypatch):
+    ckpt, _ = make_checkpoint(tmp_path / "ram.pt", "ram", glimpses=2)
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", str(ckpt), "--device", "cpu", "--repeats", "1",
+                 "--latency-images", "1", "--dtype", "bfloat16", "--json", str(report)]) == 0
+    assert "bfloat16" in capsys.readouterr().out
+    result = json.loads(report.read_text())
+    assert result["dtype"] == "bfloat16" and result["compiled"] is False
+    seen = {}
+
+    def fake_evaluate(checkpoint, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("zoo.cli.evaluate", fake_evaluate)
+    one_line_error(capsys, main(["evaluate", str(ckpt), "--compile"]), "stop here")
+    assert seen["compile"] is True and seen["dtype"] == "float32"
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(ckpt), "--dtype", "float16"])
+
+
 def test_plot_of_unreadable_export_is_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.parquet"
     bad.write_text("not parquet")
