@@ -117,6 +117,7 @@ class Settings:
     latency_images: int = 200
     batch_size: int = 1000
     threads: int | None = None
+    compile: bool = False
     force: bool = False
     queues: int = 2
     launch: bool = False
@@ -276,9 +277,16 @@ def _stale(settings: Settings, stage: str,
 def stage_evaluate(settings: Settings) -> None:
     """Evaluate every run that has a ``best.pt`` newer than its evaluation."""
     for exp, best, out in _stale(settings, "evaluate", settings.eval_path):
+        if settings.compile:
+            # Every model's compiled pass is a version of one function for dynamo, which runs
+            # eagerly past its recompile limit (8): start each model afresh.
+            import torch
+
+            torch._dynamo.reset()
         result = evaluate(best, split="test", data_dir=settings.run_data_dir(exp),
                           device=settings.device, batch_size=settings.batch_size,
-                          repeats=settings.repeats, latency_images=settings.latency_images)
+                          repeats=settings.repeats, latency_images=settings.latency_images,
+                          compile=settings.compile)
         result.update(cpu=cpu_name(), load_1min=os.getloadavg()[0],
                       evaluated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
         _write_text_atomic(out, json.dumps(result, indent=2) + "\n")
@@ -525,6 +533,7 @@ def results_table(settings: Settings) -> pd.DataFrame:
             "train_hardware": status.hardware,
             "eval_hardware": (f"{ev['cpu'] if ev['device'] == 'cpu' else ev['device_name']} "
                               f"({ev['device']}), {ev['torch_threads']} torch thread(s), batch 1"
+                              + (", torch.compile" if ev.get("compiled") else "")
                               if ev else ""),
             "eval_load_1min": ev.get("load_1min", np.nan), "paper_note": ref.note,
         })
@@ -643,6 +652,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="single-image passes per timed run (default 200)")
     p.add_argument("--batch-size", type=int, default=1000, help="evaluation/export batch")
     p.add_argument("--threads", type=int, help="torch CPU threads for evaluation and export")
+    p.add_argument("--compile", action="store_true",
+                   help="time batch-1 inference under torch.compile (zoo.evaluate's CPU "
+                   "inference options; about a minute of compiling per model)")
     p.add_argument("--force", action="store_true", help="redo evaluations and exports")
     p.add_argument("--queues", type=int, default=2, help="training queues (default 2)")
     p.add_argument("--launch", action="store_true",
@@ -665,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
         table=args.table, runs=args.runs, work=args.work or args.runs / "_reproduce",
         results=args.results, limit=args.limit, data_dir=data_dir, full_mnist=args.full_mnist,
         device=args.device, repeats=args.repeats, latency_images=args.latency_images,
-        batch_size=args.batch_size, threads=args.threads, force=args.force,
+        batch_size=args.batch_size, threads=args.threads, compile=args.compile,
+        force=args.force,
         queues=args.queues, launch=args.launch)
     try:
         run(settings, STAGES if args.stage == "all" else (args.stage,))

@@ -417,3 +417,24 @@ def test_demo_without_weights_explains_what_to_do(tmp_path, monkeypatch, capsys)
     assert "no trained weights are shipped for fashion-mnist" in err
     assert "analysis/ship_weights.py" in err
     assert not (tmp_path / "demo").exists()
+
+
+def test_compile_option_reaches_evaluate_and_the_table(pipeline, tmp_path, monkeypatch):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["compile"])
+        result = real(*args, **{**kwargs, "compile": False})  # compiling is tested in zoo
+        return {**result, "compiled": kwargs["compile"]}
+
+    real = reproduce.evaluate
+    monkeypatch.setattr(reproduce, "evaluate", spy)
+    argv = [*pipeline["argv"], "--work", str(tmp_path / "work"), "--results",
+            str(tmp_path / "results"), "--stage", "evaluate", "--compile"]
+    assert reproduce.main(argv) == 0
+    assert calls == [True] * 4
+    table = pd.read_csv(tmp_path / "results" / "table2_fashion_mnist.csv",
+                        keep_default_na=False)
+    evaluated = table[table["eval_hardware"] != ""]
+    assert len(evaluated) == 4
+    assert evaluated["eval_hardware"].str.endswith("batch 1, torch.compile").all()

@@ -1,12 +1,14 @@
-"""zoo.plot: the coarse window of multi-scale models and the row labels (the Fig. 2 basics are
-tested with the `zoo plot` command in test_cli.py)."""
+"""zoo.plot: window outlines, image choice, shapes, the coarse window of multi-scale models and
+the row labels (the `zoo plot` command end to end is in test_cli.py)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 
-from zoo.plot import _row_label, glimpse_squares, plot_glimpses
+from zoo.plot import _row_label, glimpse_squares, pick_images, plot_glimpses, scanpath_array
 from zoo.sensor import patch_origin, to_pixels
 
 
@@ -38,3 +40,39 @@ def test_row_labels_break_before_scales_and_notes():
     assert _row_label("MRAM-12") == "MRAM-12"
     assert _row_label("MRAM-12-2scales (untrained)") == "MRAM-12\n2 scales\n(untrained)"
     assert _row_label("DRAM-7 (untrained)") == "DRAM-7\n(untrained)"
+
+
+def test_glimpse_squares_follow_the_sensor_rounding_rule():
+    # centre 10.5 px, side 8: top-left floor(10.5 - 4 + 0.5) = 7; centre 3.2: floor(-0.3) = -1
+    squares = glimpse_squares(np.array([[10.5, 3.2]]), 8)
+    np.testing.assert_array_equal(
+        squares[0], [[7, -1], [15, -1], [15, 7], [7, 7], [7, -1]])
+
+
+def test_scanpath_array_and_pick_images():
+    # two models, three images (labels 1, 0, 1), steps stored out of order
+    table = pd.DataFrame({
+        "row": ["A"] * 6 + ["B"] * 3,
+        "image_id": [0, 0, 1, 1, 2, 2, 2, 1, 0],
+        "label": [1, 1, 0, 0, 1, 1, 1, 0, 1],
+        "step": [1, 0, 0, 1, 0, 1, 0, 0, 0],
+        "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        "y": [0.0] * 9,
+    })
+    ids = pick_images(table)  # first image of each class, classes in order
+    np.testing.assert_array_equal(ids, [1, 0])
+    a = scanpath_array(table, "A", ids)
+    np.testing.assert_array_equal(a[..., 0], [[3.0, 4.0], [2.0, 1.0]])
+    np.testing.assert_array_equal(scanpath_array(table, "B", np.array([2, 0]))[..., 0],
+                                  [[7.0], [9.0]])
+    with pytest.raises(ValueError, match="'A'"):
+        scanpath_array(table, "A", np.array([0, 7]))
+
+
+def test_plot_glimpses_checks_shapes(tmp_path):
+    images = np.zeros((2, 28, 28))
+    with pytest.raises(ValueError, match="rows\\['MRAM'\\]"):
+        plot_glimpses(images, {"MRAM": np.zeros((3, 4, 2))}, tmp_path / "f")
+    paths = plot_glimpses(images, {"MRAM": np.full((2, 4, 2), 14.0)}, tmp_path / "f.png",
+                          titles=["a", "b"], numbers=True)
+    assert [p.name for p in paths] == ["f.png", "f.svg"]
