@@ -56,6 +56,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from analysis.experiments import (
     CLASS_NAMES,
@@ -64,19 +66,22 @@ from analysis.experiments import (
     figure_roles,
     is_synthetic_fer,
     paper_table,
+    read_metrics,
     run_status,
     training_order,
     write_synthetic_fer2013,
 )
 from gazekit.analyze import analyze, markdown_table
 from gazekit.io import atomic_file
+from gazekit.plot import group_colors
 from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
 from zoo.machine import cpu_name
 from zoo.plot import plot_exports
 
-__all__ = ["STAGES", "Settings", "main", "measure_claims", "results_table", "run"]
+__all__ = ["STAGES", "Settings", "main", "measure_claims", "plot_training", "results_table",
+           "run"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
@@ -579,6 +584,8 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         "not at the end of the paper's protocol.", "",
         markdown_table(view), "",
     ]
+    if (settings.results / f"{stem}_training.png").is_file():
+        lines += [f"Learning curves: ![training]({stem}_training.png)", ""]
     claims = settings.results / f"{stem}_claims.csv"
     if claims.is_file():
         df = pd.read_csv(claims, keep_default_na=False)
@@ -600,9 +607,55 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def plot_training(settings: Settings) -> list[Path]:
+    """Learning curves of the table's runs: ``RESULTS/<stem>_training.{png,svg}``.
+
+    (a) validation accuracy (%) per epoch, the best epoch marked, and the paper's test
+    accuracy of the same row as a dashed line of the same colour (a reference level, not a
+    curve: the paper gives no learning curves); (b) the training loss per epoch (the hybrid
+    loss of Eq. 10; cross-entropy for the CNN). Colours are gazekit's per-model colours.
+    Returns the files written, or ``[]`` when no run has logged an epoch yet.
+    """
+    paper = paper_table(settings.table)
+    logs = {}
+    for exp, ref in zip(settings.experiments, paper.itertuples(index=False), strict=True):
+        metrics = read_metrics(settings.runs / exp.run / "metrics.jsonl")
+        if len(metrics):
+            logs[exp.label] = (metrics, ref.accuracy_pct)
+    if not logs:
+        return []
+    colors = group_colors(logs)
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    acc_ax, loss_ax = fig.subplots(1, 2)
+    for label, (metrics, paper_acc) in logs.items():
+        color = colors[label]
+        epoch, val = metrics["epoch"].to_numpy(), 100 * metrics["val_acc"].to_numpy(float)
+        best = int(np.nanargmax(val))
+        acc_ax.plot(epoch, val, color=color, lw=1, label=label)
+        acc_ax.plot(epoch[best], val[best], "o", ms=4, color=color)
+        if np.isfinite(paper_acc):
+            acc_ax.axhline(paper_acc, color=color, ls="--", lw=0.8, alpha=0.7)
+        loss_ax.plot(epoch, metrics["train_loss"], color=color, lw=1, label=label)
+    acc_ax.set(title="(a) validation accuracy (dashed: paper's test accuracy)",
+               xlabel="epoch", ylabel="accuracy (%)")
+    loss_ax.set(title="(b) training loss", xlabel="epoch", ylabel="loss (nats)")
+    loss_ax.set_yscale("log")
+    acc_ax.legend(frameon=False, fontsize="small")
+    paths = []
+    for ext in ("png", "svg"):
+        path = settings.results / f"{settings.stem}_training.{ext}"
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=150)
+        paths.append(path)
+    return paths
+
+
 def write_results(settings: Settings) -> pd.DataFrame:
-    """Write ``RESULTS/<stem>.csv`` and ``.md`` (see :func:`results_table`); return the table."""
+    """Write ``RESULTS/<stem>.csv`` and ``.md`` (see :func:`results_table`) and the learning
+    curves (:func:`plot_training`); return the table."""
     table = results_table(settings)
+    plot_training(settings)
     csv = settings.results / f"{settings.stem}.csv"
     with atomic_file(csv) as tmp:
         table.to_csv(tmp, index=False)

@@ -438,3 +438,18 @@ def test_compile_option_reaches_evaluate_and_the_table(pipeline, tmp_path, monke
     evaluated = table[table["eval_hardware"] != ""]
     assert len(evaluated) == 4
     assert evaluated["eval_hardware"].str.endswith("batch 1, torch.compile").all()
+
+
+def test_learning_curves(pipeline, tmp_path):
+    results = pipeline["results"]
+    with Image.open(results / "table2_fashion_mnist_training.png") as png:
+        assert png.size == (1500, 600)  # 10 x 4 in at 150 dpi
+    svg = (results / "table2_fashion_mnist_training.svg").read_text()
+    for label in ("MRAM-12", "DRAM-12", "RAM-12", "CNN"):  # the legend names every logged run
+        assert f"<!-- {label} -->" in svg  # matplotlib's comment before each text's glyphs
+    assert "![training](table2_fashion_mnist_training.png)" in \
+        (results / "table2_fashion_mnist.md").read_text()
+    empty = reproduce.Settings(table=2, runs=tmp_path / "none", work=tmp_path / "w",
+                               results=tmp_path / "r")
+    assert reproduce.plot_training(empty) == []
+    assert not (tmp_path / "r").exists()
