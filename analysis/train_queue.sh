@@ -10,12 +10,15 @@
 # Threads per run: ZOO_THREADS (default 1; queues side by side on a 2-core machine).
 # ZOO_COMPILE=1 trains with torch.compile (about +17% images/s for RAM/MRAM on the CPU, see
 # benchmarks/README.md; 30-60 s of compilation per start; same random draws as eager).
+# ZOO_SNAPSHOT_EVERY=N keeps the weights every N epochs in RUNS_DIR/NAME/snapshots/ (for
+# analysis/emergence.py); it may be switched on when a run is resumed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=$1; shift
 python=${PYTHON:-.venv/bin/python}
 threads=${ZOO_THREADS:-1}
 compile=$([[ ${ZOO_COMPILE:-0} == 1 ]] && echo --compile || echo --no-compile)
+snapshots=${ZOO_SNAPSHOT_EVERY:+--snapshot-every $ZOO_SNAPSHOT_EVERY}
 for spec in "$@"; do
     name=${spec%%:*}; args=${spec#*:}
     dir=$runs/$name
@@ -25,10 +28,11 @@ for spec in "$@"; do
     if ! flock -n 9; then echo "[$name] trained by another queue, skipped"; continue; fi
     echo "[$name] $(date -u +%FT%TZ) start"
     if [[ -f $dir/last.pt ]]; then
-        $python -m zoo.train --resume --out "$dir" --num-threads "$threads" $compile
+        # shellcheck disable=SC2086
+        $python -m zoo.train --resume --out "$dir" --num-threads "$threads" $compile $snapshots
     else
         # shellcheck disable=SC2086
-        $python -m zoo.train $args --out "$dir" --num-threads "$threads" $compile
+        $python -m zoo.train $args --out "$dir" --num-threads "$threads" $compile $snapshots
     fi
     echo "[$name] $(date -u +%FT%TZ) done"
     exec 9>&-

@@ -16,13 +16,16 @@ Protocol (the paper's Section 4 where it says so, our choice where it is silent)
 Outputs in ``out_dir`` (written by rank 0 only): ``config.json``; ``metrics.jsonl`` (one JSON
 line per epoch); ``last.pt`` every epoch and ``best.pt`` on a new best validation accuracy
 (atomic writes, loadable with ``weights_only=True``; keys in :mod:`zoo.checkpoint`);
-``final.json`` with the test accuracy of ``best.pt`` (also stored in ``best.pt``'s metrics).
+``final.json`` with the test accuracy of ``best.pt`` (also stored in ``best.pt``'s metrics);
+with ``snapshot_every=N``, ``snapshots/epoch-NNN.pt`` every N epochs (weights and metrics, as
+``best.pt``), to study how the gaze policy emerges during training.
 
 Resuming (``resume=True`` / ``--resume``) restores model, optimiser, scheduler, every RNG and
 the counters from ``last.pt``. Batch order depends only on ``(seed, epoch)``, so on the CPU a
 resumed run ends with exactly the weights of an uninterrupted one (on CUDA up to the
 non-determinism of some kernels). ``epochs``, ``patience``, ``device``, ``num_threads``,
-``data_dir``, ``eval_batch_size``, ``download`` and ``compile`` may change on resume; other
+``data_dir``, ``eval_batch_size``, ``download``, ``compile`` and ``snapshot_every`` may change
+on resume; other
 settings may not (switching ``compile`` changes the weights at float-rounding level only).
 
 Distributed data parallel: under ``torchrun`` (``WORLD_SIZE > 1``) each process trains on its
@@ -69,7 +72,7 @@ __all__ = ["ConfigError", "TrainConfig", "main", "step_forward", "train"]
 # Settings that may differ between a run and its resumption (they do not change the trajectory).
 RESUME_FREE = frozenset(
     {"epochs", "patience", "device", "num_threads", "data_dir", "out_dir", "eval_batch_size",
-     "download", "resume", "compile"}
+     "download", "resume", "compile", "snapshot_every"}
 )
 # Model arguments taken from the dataset rather than from the user.
 DATA_MODEL_KWARGS = ("num_classes", "image_size", "pad_value")
@@ -130,6 +133,9 @@ class TrainConfig:
         Run the training forward pass and loss under ``torch.compile`` (default False); see
         :func:`step_forward`. Costs a one-off compilation (about a minute for MRAM-12 on two
         CPU cores) in every process.
+    snapshot_every : int, optional
+        Also keep the weights every this many epochs in ``snapshots/epoch-NNN.pt`` (default:
+        none kept); a few MB each.
     """
 
     model: str
@@ -154,6 +160,7 @@ class TrainConfig:
     download: bool = False
     resume: bool = False
     compile: bool = False
+    snapshot_every: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,8 @@ def _check_config(config: TrainConfig) -> None:
         (config.limit is None or config.limit >= 2, f"limit must be >= 2, got {config.limit}"),
         (config.num_threads is None or config.num_threads >= 1,
          f"num_threads must be >= 1, got {config.num_threads}"),
+        (config.snapshot_every is None or config.snapshot_every >= 1,
+         f"snapshot_every must be >= 1, got {config.snapshot_every}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -461,6 +470,8 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
                      "metrics": record, **progress}
             if improved:
                 save_checkpoint(state, best_path)
+            if config.snapshot_every and (epoch + 1) % config.snapshot_every == 0:
+                save_checkpoint(state, out / "snapshots" / f"epoch-{epoch + 1:03d}.pt")
             save_checkpoint({**state, "optimizer": optimizer.state_dict(),
                              "scheduler": scheduler.state_dict(), "rng": rng}, last_path)
             with (out / "metrics.jsonl").open("a") as f:
@@ -541,6 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                      help="torch.compile the training forward pass (one-off compile time; "
                           "default off)")
+    run.add_argument("--snapshot-every", type=int, metavar="N",
+                     help="also keep the weights every N epochs in OUT/snapshots/ (default: "
+                          "none)")
     return p
 
 

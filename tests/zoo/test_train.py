@@ -17,7 +17,7 @@ import torch.nn.functional as F
 import zoo
 from zoo.checkpoint import load_checkpoint
 from zoo.data import make_splits, normalize
-from zoo.train import TrainConfig, main, train
+from zoo.train import ConfigError, TrainConfig, main, train
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL_MRAM = {"glimpses": 3, "hidden": 32}
@@ -117,6 +117,24 @@ def test_resume_reaches_the_same_weights(tmp_path):
 
     assert without_time(read_metrics(straight)) == without_time(read_metrics(parted))
     assert len(read_metrics(parted)) == 2
+
+
+def test_snapshots_hold_each_epochs_weights_and_may_start_on_resume(tmp_path):
+    out = tmp_path / "run"
+    train(config(out, epochs=1))  # no snapshots asked for
+    assert not (out / "snapshots").exists()
+    assert main(["--out", str(out), "--resume", "--epochs", "4", "--snapshot-every", "2"]) == 0
+    assert sorted(p.name for p in (out / "snapshots").iterdir()) == ["epoch-002.pt",
+                                                                       "epoch-004.pt"]
+    last = load_checkpoint(out / "last.pt")
+    snap = load_checkpoint(out / "snapshots" / "epoch-004.pt")
+    assert snap["epoch"] == 4 and "optimizer" not in snap
+    assert snap["metrics"] == read_metrics(out)[3]
+    for key, value in last["state_dict"].items():
+        assert torch.equal(snap["state_dict"][key], value), key
+    assert load_checkpoint(out / "snapshots" / "epoch-002.pt")["metrics"]["epoch"] == 2
+    with pytest.raises(ConfigError, match="snapshot_every must be >= 1"):
+        train(config(tmp_path / "bad", snapshot_every=0))
 
 
 def test_early_stopping_and_lr_reduction(tmp_path):
