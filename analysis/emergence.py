@@ -39,9 +39,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis.reproduce import THRESHOLD_PX
-from gazekit.io import atomic_file
-from gazekit.plot import group_colors
-from gazekit.schema import ScanpathError, validate
+from gazekit.io import atomic_file, read_scanpaths
+from gazekit.plot import group_colors, save_figure
+from gazekit.schema import ScanpathError
 from gazekit.segment import segment
 from gazekit.stats import summarize
 from zoo.checkpoint import CheckpointError, load_checkpoint
@@ -76,8 +76,7 @@ def _summary(checkpoint: Path, data_dir: str | None, limit: int, device: str) ->
     with tempfile.TemporaryDirectory() as tmp:
         export = export_scanpaths(checkpoint, split="test", out=Path(tmp) / "x.parquet",
                                   data_dir=data_dir, limit=limit, device=device)
-        seg = segment(validate(pd.read_parquet(export), str(export)), threshold=THRESHOLD_PX,
-                      mode="consecutive")
+        seg = segment(read_scanpaths(export), threshold=THRESHOLD_PX, mode="consecutive")
     return summarize(seg.fixations, seg.saccades, group_by=None)
 
 
@@ -143,13 +142,7 @@ def plot_emergence(table: pd.DataFrame, stem: Path) -> list[Path]:
     axes[0].legend(frameon=False, fontsize="small")
     fig.suptitle(f"Gaze during training (first {int(table['test_images'].iloc[0]):,} test "
                  "images, policy mean, 6 px consecutive rule)")
-    paths = []
-    for ext in ("png", "svg"):
-        path = stem.with_name(f"{stem.name}.{ext}")
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format=ext, dpi=150)
-        paths.append(path)
-    return paths
+    return save_figure(fig, stem)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,7 +73,7 @@ from analysis.experiments import (
 )
 from gazekit.analyze import analyze, markdown_table
 from gazekit.io import atomic_file
-from gazekit.plot import group_colors
+from gazekit.plot import group_colors, save_figure
 from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
@@ -642,13 +642,7 @@ def plot_training(settings: Settings) -> list[Path]:
     loss_ax.set(title="(b) training loss", xlabel="epoch", ylabel="loss (nats)")
     loss_ax.set_yscale("log")
     acc_ax.legend(frameon=False, fontsize="small")
-    paths = []
-    for ext in ("png", "svg"):
-        path = settings.results / f"{settings.stem}_training.{ext}"
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format=ext, dpi=150)
-        paths.append(path)
-    return paths
+    return save_figure(fig, settings.results / f"{settings.stem}_training")
 
 
 def write_results(settings: Settings) -> pd.DataFrame:

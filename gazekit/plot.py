@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gazekit.density import Density
+from gazekit.io import atomic_file
 
 __all__ = ["group_colors", "plot_densities"]
 
@@ -106,8 +107,15 @@ def plot_densities(duration_densities: Mapping[str, Density],
             ax.legend(frameon=False, fontsize="small")
     if title:
         fig.suptitle(title)
+    return save_figure(fig, path_stem)
+
+
+def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:
+    """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``, each
+    atomically (:func:`gazekit.io.atomic_file`); return ``[png, svg]``."""
     stem = Path(path_stem)
-    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1])
+    paths = [stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg")]
+    for path in paths:
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:], dpi=dpi)
     return paths

@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from gazekit.io import atomic_file
+from gazekit.plot import save_figure
 from gazekit.schema import ScanpathError, validate
 
 FIRST_ALPHA = 0.25  # opacity of the first glimpse; the last one is opaque
@@ -114,18 +114,12 @@ def plot_glimpses(
     base = Path(path)
     if base.suffix in (".png", ".svg"):
         base = base.with_suffix("")
-    return [_save_atomic(fig, base.with_name(f"{base.name}.{ext}"), dpi) for ext in ("png", "svg")]
+    return save_figure(fig, base, dpi)
 
 
 def _row_label(name: str) -> str:
     """``"MRAM-12-2scales (untrained)"`` -> ``"MRAM-12\\n2 scales\\n(untrained)"``: fits a panel."""
     return re.sub(r"-(\d+)scales", r"\n\1 scales", name).replace(" (", "\n(")
-
-
-def _save_atomic(fig: Figure, path: Path, dpi: int) -> Path:
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, format=path.suffix[1:], dpi=dpi)
-    return path
 
 
 def read_exports(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:

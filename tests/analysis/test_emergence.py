@@ -1,10 +1,8 @@
 """analysis/emergence.py on two tiny runs with snapshots: every snapshot summarised, the gaze
-statistics checked against a plain loop over one snapshot's exported scanpaths, reuse of
-earlier rows, the figure, and one-line errors."""
+statistics checked against a plain loop (conftest.py) over one snapshot's exported scanpaths,
+reuse of earlier rows, the figure, and one-line errors."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
@@ -28,27 +26,7 @@ def runs(tmp_path_factory):
     return root
 
 
-def naive_stats(export) -> tuple[float, float, float]:
-    """Fixational share, mean fixation length (glimpses), mean saccade distance (px): a loop."""
-    df = pd.read_parquet(export).sort_values(["image_id", "step"])
-    short = transitions = 0
-    lengths, jumps = [], []
-    for _, path in df.groupby("image_id"):
-        xy = path[["x", "y"]].to_numpy()
-        length = 1
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            transitions += 1
-            if math.dist(a, b) < 6.0:
-                short, length = short + 1, length + 1
-            else:
-                lengths.append(length)
-                jumps.append(math.dist(a, b))
-                length = 1
-        lengths.append(length)
-    return short / transitions, float(np.mean(lengths)), float(np.mean(jumps) if jumps else np.nan)
-
-
-def test_every_snapshot_is_summarised(runs, tmp_path, capsys):
+def test_every_snapshot_is_summarised(runs, tmp_path, capsys, naive_gaze):
     out = tmp_path / "res" / "emergence_synthetic"
     assert emergence.main(["--runs", str(runs), "--run", "mram-3", "ram-3", "--limit",
                            str(LIMIT), "--out", str(out), "--device", "cpu"]) == 0
@@ -62,11 +40,11 @@ def test_every_snapshot_is_summarised(runs, tmp_path, capsys):
                                100 * metrics["val_acc"])
     export = export_scanpaths(runs / "mram-3" / "snapshots" / "epoch-002.pt", split="test",
                               out=tmp_path / "x.parquet", limit=LIMIT, device="cpu")
-    share, steps, px = naive_stats(export)
+    naive = naive_gaze(export)
     row = table[(table["run"] == "mram-3") & (table["epoch"] == 2)].iloc[0]
-    assert row["fixational_share"] == pytest.approx(share)
-    assert row["fixation_steps_mean"] == pytest.approx(steps)
-    assert row["saccade_px_mean"] == pytest.approx(px, nan_ok=True)
+    assert row["fixational_share"] == pytest.approx(naive["fixational_share"])
+    assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
+    assert row["saccade_px_mean"] == pytest.approx(naive["saccade_px_mean"], nan_ok=True)
     with Image.open(out.with_suffix(".png")) as png:
         assert png.size == (1800, 510)  # 12 x 3.4 in at 150 dpi
     # A second call reuses every row (no snapshot is exported again).

@@ -94,27 +94,6 @@ def independent_accuracy_and_params(best: Path) -> tuple[float, int]:
     return accuracy, sum(p.numel() for p in model.parameters())
 
 
-def naive_segmentation(export: Path, threshold: float = 6.0) -> dict[str, float]:
-    """Fixational share and mean fixation length (glimpses) by a plain loop over scanpaths."""
-    df = pd.read_parquet(export).sort_values(["image_id", "step"])
-    short = transitions = 0
-    fixation_lengths = []
-    for _, path in df.groupby("image_id"):
-        xy = path[["x", "y"]].to_numpy()
-        length = 1
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            transitions += 1
-            if math.dist(a, b) < threshold:
-                short += 1
-                length += 1
-            else:
-                fixation_lengths.append(length)
-                length = 1
-        fixation_lengths.append(length)
-    return {"fixational_share": short / transitions,
-            "fixation_steps_mean": float(np.mean(fixation_lengths))}
-
-
 def test_paper_tables_hold_the_papers_numbers():
     table = paper_table()
     assert table.groupby("table").size().to_dict() == {1: 11, 2: 9, 3: 9}
@@ -216,7 +195,7 @@ def test_our_numbers_match_an_independent_evaluation(pipeline):
 
 
 @pytest.mark.parametrize("policy", ["mean", "sampled"])
-def test_claims_match_a_naive_segmentation(pipeline, policy):
+def test_claims_match_a_naive_segmentation(pipeline, policy, naive_gaze):
     suffix = "" if policy == "mean" else "-sampled"
     summary = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_gaze_summary.csv")
     summary = summary[summary["policy"] == policy].set_index("group")
@@ -224,7 +203,7 @@ def test_claims_match_a_naive_segmentation(pipeline, policy):
     for run, label in (("mram-12", "MRAM-12"), ("dram-12", "DRAM-12"), ("ram-12", "RAM-12")):
         export = pd.read_parquet(exports / f"{run}-limit{LIMIT}{suffix}.parquet")
         assert set(export["policy"]) == {policy}
-        naive = naive_segmentation(exports / f"{run}-limit{LIMIT}{suffix}.parquet")
+        naive = naive_gaze(exports / f"{run}-limit{LIMIT}{suffix}.parquet")
         row = summary.loc[label + suffix]
         assert row["fixational_share"] == pytest.approx(naive["fixational_share"])
         assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
