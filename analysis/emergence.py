@@ -48,6 +48,7 @@ from zoo.checkpoint import CheckpointError, load_checkpoint
 from zoo.data import DatasetError
 from zoo.evaluate import display_name
 from zoo.export import export_scanpaths
+from zoo.plot import model_colors
 
 __all__ = ["emergence", "main", "plot_emergence", "snapshots"]
 
@@ -124,7 +125,7 @@ def plot_emergence(table: pd.DataFrame, stem: Path) -> list[Path]:
     """The four :data:`PANELS` against the epoch, one line per run (95% bootstrap bands on the
     means); writes ``stem.png`` and ``stem.svg`` atomically and returns them."""
     labels = {run: str(model) for run, model in zip(table["run"], table["model"], strict=True)}
-    colors = group_colors(labels.values())
+    colors = group_colors(labels.values(), model_colors(labels.values()))
     fig = Figure(figsize=(12, 3.4), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(PANELS))

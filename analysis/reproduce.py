@@ -44,7 +44,6 @@ import datetime as dt
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -73,12 +72,12 @@ from analysis.experiments import (
 )
 from gazekit.analyze import analyze, markdown_table
 from gazekit.io import atomic_file
-from gazekit.plot import group_colors, save_figure
+from gazekit.plot import group_colors, plot_densities, save_figure
 from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
 from zoo.machine import cpu_name
-from zoo.plot import plot_exports
+from zoo.plot import model_colors, plot_exports
 
 __all__ = ["STAGES", "Settings", "main", "measure_claims", "plot_training", "results_table",
            "run"]
@@ -465,9 +464,12 @@ def _analyze_policy(settings: Settings, policy: str,
     results = settings.results
     results.mkdir(parents=True, exist_ok=True)
     images = int(pd.read_parquet(paths[0], columns=["image_id"])["image_id"].nunique())
-    for figure in result.figures:
-        shutil.copyfile(figure, results / (f"{settings.gaze_stem(policy)}_"
-                                           f"{FIGURE_NAMES[settings.table][1]}{figure.suffix}"))
+    groups = result.summary["group"].astype(str)
+    plot_densities(result.densities["fixation_duration"], result.densities["saccade_distance"],
+                   results / f"{settings.gaze_stem(policy)}_{FIGURE_NAMES[settings.table][1]}",
+                   title=f"Fixation durations and saccade distances (policy {policy}, "
+                         f"consecutive rule, {THRESHOLD_PX:g} px)",
+                   colors=model_colors(groups))
     labels = {role: e.label + POLICY_SUFFIX[policy]
               for role, e in _figure_models(exps).items()}
     claims = measure_claims(result.summary, labels)
@@ -613,7 +615,7 @@ def plot_training(settings: Settings) -> list[Path]:
     (a) validation accuracy (%) per epoch, the best epoch marked, and the paper's test
     accuracy of the same row as a dashed line of the same colour (a reference level, not a
     curve: the paper gives no learning curves); (b) the training loss per epoch (the hybrid
-    loss of Eq. 10; cross-entropy for the CNN). Colours are gazekit's per-model colours.
+    loss of Eq. 10; cross-entropy for the CNN). Colours: :func:`zoo.plot.model_colors`.
     Returns the files written, or ``[]`` when no run has logged an epoch yet.
     """
     paper = paper_table(settings.table)
@@ -624,7 +626,7 @@ def plot_training(settings: Settings) -> list[Path]:
             logs[exp.label] = (metrics, ref.accuracy_pct)
     if not logs:
         return []
-    colors = group_colors(logs)
+    colors = group_colors(logs, model_colors(logs))
     fig = Figure(figsize=(10, 4), layout="constrained")
     FigureCanvasAgg(fig)
     acc_ax, loss_ax = fig.subplots(1, 2)

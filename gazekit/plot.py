@@ -12,6 +12,7 @@ from pathlib import Path
 
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from gazekit.density import Density
@@ -32,14 +33,21 @@ _DISTANCE_UNITS = {
 }
 
 
-def group_colors(groups: object) -> dict[str, tuple[float, float, float]]:
+def group_colors(groups: object, fixed: Mapping[str, object] | None = None,
+                 ) -> dict[str, tuple[float, float, float]]:
     """Colour per group: a seaborn "colorblind" palette assigned in sorted order of the names.
 
     Sorting makes the colour of a group independent of the order in which groups appear, so
-    it is the same in every panel and every figure that shows the same set of groups.
+    it is the same in every panel and every figure that shows the same set of groups. Groups
+    named in ``fixed`` (name -> any matplotlib colour) keep that colour instead, which keeps
+    them alike across figures that show different sets (e.g. :func:`zoo.plot.model_colors`);
+    the other groups get palette colours that no fixed group has.
     """
-    names = sorted({str(g) for g in groups})
-    return dict(zip(names, sns.color_palette("colorblind", len(names)), strict=True))
+    fixed = {str(k): to_rgb(v) for k, v in (fixed or {}).items()}
+    names = sorted({str(g) for g in groups} - fixed.keys())
+    taken = set(fixed.values())
+    free = [c for c in sns.color_palette("colorblind", len(names) + len(fixed)) if c not in taken]
+    return {**dict(zip(names, free, strict=False)), **fixed}
 
 
 def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -> tuple[str, str]:
@@ -49,7 +57,8 @@ def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -
 
 def plot_densities(duration_densities: Mapping[str, Density],
                    distance_densities: Mapping[str, Density], path_stem: str | Path,
-                   title: str | None = None, reference: str | None = None) -> list[Path]:
+                   title: str | None = None, reference: str | None = None,
+                   colors: Mapping[str, object] | None = None) -> list[Path]:
     """Draw the two-panel density figure and save it as PNG (150 dpi) and SVG.
 
     Panel (a) shows the fixation-duration density and panel (b) the saccade-distance
@@ -71,6 +80,8 @@ def plot_densities(duration_densities: Mapping[str, Density],
     reference : str, optional
         A group drawn as the reference distribution (e.g. human data): a dashed black curve
         overlaid on the others and left out of the colour assignment.
+    colors : mapping of str to colour, optional
+        Fixed colours of some groups (``fixed`` of :func:`group_colors`).
 
     Returns
     -------
@@ -78,7 +89,7 @@ def plot_densities(duration_densities: Mapping[str, Density],
         The PNG and SVG files written.
     """
     colors = group_colors([g for g in (*duration_densities, *distance_densities)
-                           if str(g) != reference])
+                           if str(g) != reference], colors)
     colors[str(reference)] = (0.0, 0.0, 0.0)
     fig = Figure(figsize=(10, 4), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself to fig

@@ -10,6 +10,9 @@ the same images in every row.
 
 Figures are drawn with :class:`matplotlib.figure.Figure` (no pyplot, so no global backend
 state is touched); PNG is rendered by Agg.
+
+:func:`model_colors` gives each model label (:func:`zoo.evaluate.display_name`) a colour that
+depends on the label alone, so a model looks the same in every figure of the analysis.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
@@ -29,6 +33,36 @@ from gazekit.plot import save_figure
 from gazekit.schema import ScanpathError, validate
 
 FIRST_ALPHA = 0.25  # opacity of the first glimpse; the last one is opaque
+
+#: Slot in seaborn's "colorblind" palette of each architecture family (label without glimpse
+#: count and scales): MRAM blue, DRAM orange, RAM green, CNN grey.
+FAMILY_SLOTS = {"MRAM": 0, "DRAM": 1, "RAM": 2, "DRAM-nocontext": 3, "DRAM-hybrid": 5,
+                "CNN": 7, "MRAM-single": 9}
+_LABEL = re.compile(r"(?P<family>[A-Z0-9]+(?:-[a-z][a-z0-9]*)?)(?:-(?P<glimpses>\d+))?"
+                    r"(?:-(?P<scales>\d+)scales)?")
+
+
+def model_colors(names: object) -> dict[str, tuple[float, float, float]]:
+    """A fixed colour per model label, for :func:`gazekit.plot.group_colors` (``fixed``).
+
+    The hue is the family's (:data:`FAMILY_SLOTS`); fewer than 10 glimpses are drawn lighter
+    (45 % white) and 2 or more scales darker (35 % black), so ``"RAM-7"`` is a pale
+    ``"RAM-12"``. The colour depends on the label alone, never on the other labels of the
+    figure. Labels of unknown families are left out (they get a free palette colour).
+    """
+    palette = sns.color_palette("colorblind", 10)
+    colors = {}
+    for name in {str(n) for n in names}:
+        match = _LABEL.match(name)
+        if match is None or match["family"] not in FAMILY_SLOTS:
+            continue
+        rgb = np.array(palette[FAMILY_SLOTS[match["family"]]])
+        if match["glimpses"] and int(match["glimpses"]) < 10:
+            rgb = rgb + 0.45 * (1.0 - rgb)
+        if match["scales"] and int(match["scales"]) > 1:
+            rgb = 0.65 * rgb
+        colors[name] = tuple(float(c) for c in rgb)
+    return colors
 
 
 def glimpse_squares(scanpath: np.ndarray, glimpse_size: int) -> np.ndarray:

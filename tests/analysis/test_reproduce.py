@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.colors import to_hex
 from PIL import Image
 
 import zoo
@@ -29,6 +30,7 @@ from analysis.experiments import (
 )
 from zoo import data as zdata
 from zoo.checkpoint import load_checkpoint
+from zoo.plot import model_colors
 from zoo.train import TrainConfig, train
 
 LIMIT = 20  # test images exported
@@ -262,6 +264,11 @@ def test_figures_are_written(pipeline):
         assert (results / f"table2_fashion_mnist_{name}").stat().st_size > 0
     for name in ("fig3_densities.png", "fig3_densities.svg"):
         assert (results / f"table2_fashion_mnist_sampled_{name}").stat().st_size > 0
+    # Each model's curve has its fixed colour (zoo.plot.model_colors), as in the other figures.
+    svg = (results / "table2_fashion_mnist_fig3_densities.svg").read_text()
+    models = pd.read_csv(results / "table2_fashion_mnist_gaze_summary.csv")["group"]
+    for rgb in model_colors(models).values():
+        assert to_hex(rgb) in svg
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "![densities mean](table2_fashion_mnist_fig3_densities.png)" in report
     assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report

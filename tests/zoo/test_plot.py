@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 import torch
 
-from zoo.plot import _row_label, glimpse_squares, pick_images, plot_glimpses, scanpath_array
+from gazekit.plot import group_colors
+from zoo.plot import (
+    _row_label,
+    glimpse_squares,
+    model_colors,
+    pick_images,
+    plot_glimpses,
+    scanpath_array,
+)
 from zoo.sensor import patch_origin, to_pixels
 
 
@@ -76,3 +84,33 @@ def test_plot_glimpses_checks_shapes(tmp_path):
     paths = plot_glimpses(images, {"MRAM": np.full((2, 4, 2), 14.0)}, tmp_path / "f.png",
                           titles=["a", "b"], numbers=True)
     assert [p.name for p in paths] == ["f.png", "f.svg"]
+
+
+def _luminance(rgb) -> float:
+    return float(np.dot(rgb, [0.2126, 0.7152, 0.0722]))
+
+
+def test_model_colors_depend_on_the_label_alone():
+    alone = model_colors(["RAM-12"])
+    crowd = model_colors(["CNN", "RAM-7", "RAM-12", "MRAM-12", "DRAM-nocontext-12-2scales",
+                          "human"])
+    assert alone["RAM-12"] == crowd["RAM-12"]
+    assert "human" not in crowd  # unknown family: left to group_colors
+    assert len(set(crowd.values())) == len(crowd)
+    # Same hue per family: RAM-7 is RAM-12 mixed with 45 % white; 2 scales 35 % darker.
+    ram12, ram7 = np.array(crowd["RAM-12"]), np.array(crowd["RAM-7"])
+    np.testing.assert_allclose(ram7, ram12 + 0.45 * (1 - ram12))
+    assert _luminance(ram7) > _luminance(ram12)
+    dram = np.array(model_colors(["DRAM-nocontext-12"])["DRAM-nocontext-12"])
+    np.testing.assert_allclose(crowd["DRAM-nocontext-12-2scales"], 0.65 * dram)
+    assert model_colors(["MRAM-12 (untrained)"])["MRAM-12 (untrained)"] == \
+        model_colors(["MRAM-12"])["MRAM-12"]
+
+
+def test_group_colors_keep_fixed_colours_and_avoid_them_for_the_rest():
+    fixed = model_colors(["MRAM-12", "DRAM-12"])
+    colors = group_colors(["MRAM-12", "DRAM-12", "human", "other"], fixed)
+    assert colors["MRAM-12"] == fixed["MRAM-12"] and colors["DRAM-12"] == fixed["DRAM-12"]
+    assert len(set(colors.values())) == 4  # the free groups take no fixed colour
+    # Without fixed colours: sorted-name assignment as before.
+    assert group_colors(["b", "a"]) == group_colors(["a", "b", "a"])
