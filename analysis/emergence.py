@@ -7,7 +7,8 @@
 
 The paper compares the gaze of trained models only. A run trained with ``--snapshot-every N``
 (``ZOO_SNAPSHOT_EVERY=N`` for ``analysis/train_queue.sh``) keeps its weights every N epochs in
-``RUN/snapshots/epoch-NNN.pt``; this script exports the scanpaths of each snapshot on the first
+``RUN/snapshots/epoch-NNN.pt`` (``epoch-000.pt``: the untrained weights, when the snapshots
+were on from the start); this script exports the scanpaths of each snapshot on the first
 ``--limit`` test images (policy mean, :func:`zoo.export.export_scanpaths`), segments them with
 gazekit (6 px between consecutive glimpses, as for Fig. 3) and summarises them
 (:func:`gazekit.stats.summarize`). It writes

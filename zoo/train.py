@@ -18,7 +18,8 @@ line per epoch); ``last.pt`` every epoch and ``best.pt`` on a new best validatio
 (atomic writes, loadable with ``weights_only=True``; keys in :mod:`zoo.checkpoint`);
 ``final.json`` with the test accuracy of ``best.pt`` (also stored in ``best.pt``'s metrics);
 with ``snapshot_every=N``, ``snapshots/epoch-NNN.pt`` every N epochs (weights and metrics, as
-``best.pt``), to study how the gaze policy emerges during training.
+``best.pt``; a fresh run also keeps its untrained weights as ``epoch-000.pt``, with validation
+metrics only), to study how the gaze policy emerges during training.
 
 Resuming (``resume=True`` / ``--resume``) restores model, optimiser, scheduler, every RNG and
 the counters from ``last.pt``. Batch order depends only on ``(seed, epoch)``, so on the CPU a
@@ -134,8 +135,9 @@ class TrainConfig:
         :func:`step_forward`. Costs a one-off compilation (about a minute for MRAM-12 on two
         CPU cores) in every process.
     snapshot_every : int, optional
-        Also keep the weights every this many epochs in ``snapshots/epoch-NNN.pt`` (default:
-        none kept); a few MB each.
+        Also keep the weights every this many epochs in ``snapshots/epoch-NNN.pt``, and the
+        untrained ones in ``epoch-000.pt`` when the run starts (default: none kept); a few MB
+        each. Keeping them does not change the training run.
     """
 
     model: str
@@ -324,6 +326,11 @@ def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits:
     return {"loss": loss / n, "acc": correct / n}
 
 
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's state dict on the CPU, for checkpoints."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
 def _rng_state(ctx: _Context, loader) -> dict:
     """RNG states of every rank (torch CPU, CUDA device if used) and of the loader generator."""
     local = {
@@ -440,6 +447,16 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
         "normalization": splits.normalization, "image_size": list(splits.image_size),
         "num_classes": splits.num_classes, "config": config_dict, "seed": config.seed,
     }
+    if config.snapshot_every and progress["epoch"] == 0:
+        # The untrained policy starts the emergence curves; a forked RNG keeps the training
+        # run the same with or without snapshots.
+        with torch.random.fork_rng(devices=[ctx.device] if ctx.device.type == "cuda" else []):
+            val = _evaluate(model, splits.val, splits, config, glimpses, ctx)
+        if ctx.main:
+            save_checkpoint({**common, "state_dict": _weights(model), **progress,
+                             "metrics": {"epoch": 0, "val_loss": val["loss"],
+                                         "val_acc": val["acc"]}},
+                            out / "snapshots" / "epoch-000.pt")
     for epoch in range(progress["epoch"], config.epochs):
         if progress["stopped_early"]:
             break
@@ -465,9 +482,7 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
                         stopped_early=progress["epochs_without_improvement"] >= config.patience)
         rng = _rng_state(ctx, loader)  # collective under DDP: every rank takes part
         if ctx.main:
-            state = {**common, "state_dict": {k: v.detach().cpu() for k, v in
-                                              model.state_dict().items()},
-                     "metrics": record, **progress}
+            state = {**common, "state_dict": _weights(model), "metrics": record, **progress}
             if improved:
                 save_checkpoint(state, best_path)
             if config.snapshot_every and (epoch + 1) % config.snapshot_every == 0:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from analysis import emergence
+from zoo.checkpoint import load_checkpoint
 from zoo.export import export_scanpaths
 from zoo.train import TrainConfig, train
 
@@ -32,12 +33,13 @@ def test_every_snapshot_is_summarised(runs, tmp_path, capsys, naive_gaze):
                            str(LIMIT), "--out", str(out), "--device", "cpu"]) == 0
     table = pd.read_csv(out.with_suffix(".csv"))
     assert table[["run", "epoch"]].values.tolist() == [
-        [r, e] for r in ("mram-3", "ram-3") for e in (1, 2, 3)]
+        [r, e] for r in ("mram-3", "ram-3") for e in (0, 1, 2, 3)]  # 0: untrained
     assert set(table["model"]) == {"MRAM-3", "RAM-3"}
     assert (table["test_images"] == LIMIT).all() and (table["scanpaths"] == LIMIT).all()
     metrics = pd.read_json(runs / "ram-3" / "metrics.jsonl", lines=True)
+    untrained = load_checkpoint(runs / "ram-3" / "snapshots" / "epoch-000.pt")
     np.testing.assert_allclose(table.loc[table["run"] == "ram-3", "val_acc_pct"],
-                               100 * metrics["val_acc"])
+                               100 * np.r_[untrained["metrics"]["val_acc"], metrics["val_acc"]])
     export = export_scanpaths(runs / "mram-3" / "snapshots" / "epoch-002.pt", split="test",
                               out=tmp_path / "x.parquet", limit=LIMIT, device="cpu")
     naive = naive_gaze(export)

@@ -137,6 +137,24 @@ def test_snapshots_hold_each_epochs_weights_and_may_start_on_resume(tmp_path):
         train(config(tmp_path / "bad", snapshot_every=0))
 
 
+def test_a_fresh_run_keeps_its_untrained_weights_without_changing_the_run(tmp_path):
+    plain, kept = tmp_path / "plain", tmp_path / "kept"
+    train(config(plain, epochs=2))
+    train(config(kept, epochs=2, snapshot_every=2))
+    assert sorted(p.name for p in (kept / "snapshots").iterdir()) == ["epoch-000.pt",
+                                                                        "epoch-002.pt"]
+    a = load_checkpoint(plain / "last.pt")
+    b = load_checkpoint(kept / "last.pt")
+    for key, value in a["state_dict"].items():
+        assert torch.equal(b["state_dict"][key], value), key
+    assert torch.equal(a["rng"]["torch"][0], b["rng"]["torch"][0])
+    untrained = load_checkpoint(kept / "snapshots" / "epoch-000.pt")
+    assert untrained["epoch"] == 0 and untrained["metrics"]["epoch"] == 0
+    assert 0.0 <= untrained["metrics"]["val_acc"] <= 1.0
+    assert any(not torch.equal(untrained["state_dict"][k], v)
+               for k, v in b["state_dict"].items())
+
+
 def test_early_stopping_and_lr_reduction(tmp_path):
     # The tiny validation set (30 images) saturates quickly, so training must stop on its own.
     final = train(config(tmp_path, epochs=40, patience=3, lr_patience=0, lr=3e-3))
