@@ -8,6 +8,7 @@ The input is a table of gaze positions, one row per glimpse (model) or sample/fi
     table = gazekit.read_scanpaths("scanpaths.parquet")            # or step by step:
     seg = gazekit.segment(table, threshold=6.0)                    # pixels
     summary = gazekit.summarize(seg.fixations, seg.saccades, group_by="model")
+    sweep = gazekit.threshold_sweep(table, [2, 4, 6, 8])           # statistics vs threshold
 """
 
 from gazekit.analyze import AnalysisResult, analyze
@@ -28,6 +29,7 @@ from gazekit.reference import human_reference
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import MODES, Segmentation, segment
 from gazekit.stats import summarize
+from gazekit.sweep import threshold_sweep
 
 __version__ = "0.1.0"
 
@@ -62,6 +64,7 @@ __all__ = [
     "segment",
     "summarize",
     "synthetic_scanpaths",
+    "threshold_sweep",
     "validate",
     "write_parquet_atomic",
 ]

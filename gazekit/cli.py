@@ -1,13 +1,18 @@
-"""Command line interface: ``gazekit analyze`` and ``gazekit demo`` (a thin layer over analyze).
+"""Command line interface: ``gazekit analyze``, ``gazekit demo`` and ``gazekit sweep``.
+
+A thin layer over :func:`gazekit.analyze.analyze` and :func:`gazekit.sweep.threshold_sweep`.
 
 ``gazekit analyze MODEL... --human RECORDING... --human-format tobii|bids-events|fixations|csv
 --units physical|relative`` adds human eye-tracking recordings as one more group (see
 :mod:`gazekit.human`); the screen geometry defaults to that of the shipped data of the format
 and can be set with ``--screen-px``, ``--screen-cm`` and ``--distance-cm``.
 
+``gazekit sweep FILE_OR_DIR... --thresholds 2 4 6 8`` prints the gaze statistics of each group
+at each fixation threshold (pixels) and writes them to ``--out`` (CSV) and ``--figure``.
+
 Bad input (invalid or unreadable files, bad argument values, an existing output directory)
-ends with one line ``gazekit: error: ...`` on stderr and exit status 2; no output directory is
-left behind.
+ends with one line ``gazekit: error: ...`` on stderr and exit status 2; no output directory or
+file is left behind.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +31,11 @@ from gazekit.demo import demo_path
 from gazekit.events import METHODS
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import FORMATS, default_geometry
+from gazekit.io import atomic_file, read_scanpaths
+from gazekit.plot import plot_threshold_sweep
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES
+from gazekit.sweep import DEFAULT_THRESHOLDS, threshold_sweep
 
 __all__ = ["main", "summary_table"]
 
@@ -44,6 +53,25 @@ _PRINTED = {
     "saccade_px_median": "sacc median (px)",
     "fixational_share": "fixational share",
 }
+#: Sweep columns printed by ``gazekit sweep`` (all columns are in its CSV), with headers.
+_SWEEP_PRINTED = {
+    "group": "group",
+    "threshold_px": "threshold (px)",
+    "fixations": "fixations",
+    "saccades": "saccades",
+    "fixations_per_scanpath": "fix/scanpath",
+    "fixational_share": "fixational share",
+    "fixation_steps_mean": "fix mean (steps)",
+    "fixation_steps_median": "fix median (steps)",
+    "saccade_px_mean": "sacc mean (px)",
+    "saccade_px_median": "sacc median (px)",
+}
+
+
+def _text_table(frame: pd.DataFrame, headers: dict[str, str]) -> str:
+    """Columns ``headers`` of ``frame`` as plain text under those headers, floats to 3 decimals."""
+    view = frame[list(headers)].rename(columns=headers)
+    return view.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 def summary_table(summary: pd.DataFrame) -> str:
@@ -51,10 +79,9 @@ def summary_table(summary: pd.DataFrame) -> str:
 
     ``fix mean (ms)`` is shown only when some group has time data.
     """
-    columns = [c for c in _PRINTED if c in summary.columns
-               and (c != "fixation_ms_mean" or summary[c].notna().any())]
-    view = summary[columns].rename(columns=_PRINTED)
-    return view.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    return _text_table(summary, {
+        c: header for c, header in _PRINTED.items() if c in summary.columns
+        and (c != "fixation_ms_mean" or summary[c].notna().any())})
 
 
 def _positive_float(text: str) -> float:
@@ -139,6 +166,26 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the analysis on three clearly synthetic random-walk policies "
         "(saccadic, fixational, mixed) shipped with gazekit.")
     _common_options(demo, default_out="gazekit-demo")
+
+    sweep = commands.add_parser(
+        "sweep", help="gaze statistics against the fixation threshold",
+        description="Segment scanpath files at several fixation thresholds and print, per "
+        "group and threshold, the fixational share, fixation durations (glimpse steps) and "
+        "saccade distances (px); no confidence intervals (see gazekit analyze for those).")
+    sweep.add_argument("paths", nargs="+", metavar="FILE_OR_DIR",
+                       help="scanpath file or directory")
+    sweep.add_argument("--thresholds", nargs="+", type=float, default=list(DEFAULT_THRESHOLDS),
+                       metavar="PX", help="fixation thresholds in pixels (default "
+                       + " ".join(f"{t:g}" for t in DEFAULT_THRESHOLDS) + ")")
+    sweep.add_argument("--mode", choices=MODES, default="consecutive",
+                       help="fixation rule, as for analyze; default consecutive")
+    sweep.add_argument("--group-by", default="model", metavar="COLUMN",
+                       help="per-scanpath column defining the groups (default model; a single "
+                       "group 'all' if the input lacks it)")
+    sweep.add_argument("--out", metavar="CSV", help="write the whole table to this CSV file "
+                       "(replaced atomically if it exists)")
+    sweep.add_argument("--figure", metavar="STEM",
+                       help="write the figure to STEM.png and STEM.svg")
     return parser
 
 
@@ -180,22 +227,48 @@ def _run(args: argparse.Namespace) -> AnalysisResult:
                    overwrite=args.overwrite, progress=progress, **human)
 
 
+def _analysis_lines(args: argparse.Namespace) -> list[str]:
+    """Run ``analyze``/``demo``; return the lines to print."""
+    result = _run(args)
+    lines = [summary_table(result.summary)]
+    if result.human_comparison is not None:
+        lines += ["", *closest_summary(result.human_comparison)]
+    human_file = "human_comparison.csv, " if result.human_comparison is not None else ""
+    return [*lines, "", f"wrote {Path(result.report_path).parent}/ (report.md, summary.csv, "
+            f"comparison.csv, {human_file}reference_comparison.csv, fixations.parquet, "
+            "saccades.parquet, figures)"]
+
+
+def _sweep_lines(args: argparse.Namespace) -> list[str]:
+    """Run ``sweep``; return the lines to print. Files are written only if all succeeds."""
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        raise ValueError(f"{out}: is a directory (expected the name of a CSV file for --out)")
+    sweep = threshold_sweep(read_scanpaths(args.paths), args.thresholds, mode=args.mode,
+                            group_by=args.group_by)
+    title = f"Gaze statistics against the fixation threshold ({args.mode} rule)"
+    with ExitStack() as files:
+        if out is not None:  # renamed into place only once the figure is written too
+            sweep.to_csv(files.enter_context(atomic_file(out)), index=False)
+        figures = plot_threshold_sweep(sweep, args.figure, title=title) if args.figure else []
+    written = ([out] if out is not None else []) + figures
+    lines = [_text_table(sweep, _SWEEP_PRINTED)]
+    if written:
+        lines += ["", f"wrote {', '.join(map(str, written))}"]
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gazekit`` command; returns the exit status (0 success, 2 bad input)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        result = _run(args)
+        lines = _sweep_lines(args) if args.command == "sweep" else _analysis_lines(args)
     except (ScanpathError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
-    print(summary_table(result.summary))
-    if result.human_comparison is not None:
-        print("", *closest_summary(result.human_comparison), sep="\n")
-    human_file = "human_comparison.csv, " if result.human_comparison is not None else ""
-    print(f"\nwrote {Path(result.report_path).parent}/ (report.md, summary.csv, comparison.csv, "
-          f"{human_file}reference_comparison.csv, fixations.parquet, saccades.parquet, figures)")
+    print(*lines, sep="\n")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
@@ -18,7 +19,7 @@ from matplotlib.figure import Figure
 from gazekit.density import Density
 from gazekit.io import atomic_file
 
-__all__ = ["group_colors", "plot_densities"]
+__all__ = ["group_colors", "plot_densities", "plot_threshold_sweep"]
 
 # How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
 _DURATION_UNITS = {
@@ -130,3 +131,67 @@ def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path
         with atomic_file(path) as tmp:
             fig.savefig(tmp, format=path.suffix[1:], dpi=dpi)
     return paths
+
+
+#: Panels of :func:`plot_threshold_sweep`: (column of the sweep, panel title, y-axis label).
+_SWEEP_PANELS = (
+    ("fixational_share", "(a) fixational share", "fixational share (of glimpse transitions)"),
+    ("fixation_steps_mean", "(b) fixation duration", "mean fixation duration (glimpse steps)"),
+    ("saccade_px_mean", "(c) saccade distance", "mean saccade distance (px)"),
+)
+#: The paper's fixation threshold in **pixels**; a ``mark`` there is labelled as such.
+PAPER_THRESHOLD_PX = 6.0
+
+
+def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
+                         mark: float | None = PAPER_THRESHOLD_PX,
+                         colors: Mapping[str, object] | None = None,
+                         title: str | None = None) -> list[Path]:
+    """Draw gaze statistics against the fixation threshold and save them as PNG and SVG.
+
+    Three panels against the threshold in **pixels**: (a) fixational share, (b) mean fixation
+    duration in **glimpse steps**, (c) mean saccade distance in **pixels**. Each group is one
+    line with markers, in the same colour in every panel (:func:`group_colors`); a dashed
+    vertical line marks the threshold ``mark``. A group without saccades at some threshold
+    has no point there in panel (c).
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Result of :func:`gazekit.sweep.threshold_sweep` (columns ``group``, ``threshold_px``,
+        ``fixational_share``, ``fixation_steps_mean``, ``saccade_px_mean``).
+    path_stem : path
+        Output path without suffix; ``.png`` (150 dpi) and ``.svg`` are appended.
+    mark : float or None, default 6.0
+        Threshold in **pixels** marked by the dashed line, labelled "6 px (paper)" at the
+        paper's 6 px; None draws no line.
+    colors : mapping of str to colour, optional
+        Fixed colours of some groups (``fixed`` of :func:`group_colors`).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG files written.
+    """
+    groups = list(sweep.groupby("group", sort=False))  # first-appearance order
+    palette = group_colors([g for g, _ in groups], colors)
+    fig = Figure(figsize=(13, 4), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself to fig
+    axes = fig.subplots(1, 3)
+    for ax, (column, panel_title, ylabel) in zip(axes, _SWEEP_PANELS, strict=True):
+        for group, rows in groups:
+            ax.plot(rows["threshold_px"].to_numpy(float), rows[column].to_numpy(float), "o-",
+                    ms=4, color=palette[str(group)], label=str(group))
+        if mark is not None:
+            paper = " (paper)" if mark == PAPER_THRESHOLD_PX else ""
+            ax.axvline(mark, ls="--", lw=1, color="0.4", label=f"{mark:g} px{paper}")
+        ax.set(title=panel_title, xlabel="fixation threshold (px)", ylabel=ylabel)
+    axes[0].set_ylim(-0.02, 1.02)  # a share: the same scale in every figure
+    # One legend beside the panels: inside one it would hide some of the lines.
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center",
+               frameon=False, fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path_stem)

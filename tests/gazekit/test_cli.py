@@ -198,3 +198,70 @@ def test_tobii_geometry_override(tmp_path):
                  "--no-progress", "--human", str(HUMAN / "i2mc-tobii-tx300"), "--units", "relative",
                  "--distance-cm", "80"]) == 0
     assert "1920 x 1080 px, 50.9 x 28.6 cm at 80 cm" in (tmp_path / "out" / "report.md").read_text()
+
+
+# --- gazekit sweep -------------------------------------------------------------------------
+
+
+def test_sweep_command(tmp_path, capsys):
+    # table(), consecutive rule: model a steps 1 and 9 px, model b one step of 1 px.
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    csv, stem = tmp_path / "sweep.csv", tmp_path / "fig" / "sweep"
+    assert main(["sweep", str(tmp_path / "in.parquet"), "--thresholds", "10", "2",
+                 "--out", str(csv), "--figure", str(stem)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:5] == ["group", "threshold", "(px)", "fixations", "saccades"]
+    assert [line.split()[:6] for line in lines[1:5]] == [
+        ["a", "2.000", "2", "1", "2.000", "0.500"], ["a", "10.000", "1", "0", "1.000", "1.000"],
+        ["b", "2.000", "1", "0", "1.000", "1.000"], ["b", "10.000", "1", "0", "1.000", "1.000"]]
+    assert lines[-1] == f"wrote {csv}, {stem}.png, {stem}.svg"
+    assert stem.with_suffix(".png").exists() and stem.with_suffix(".svg").exists()
+    sweep = pd.read_csv(csv)
+    assert list(sweep["group"]) == ["a", "a", "b", "b"]
+    assert list(sweep["threshold_px"]) == [2, 10, 2, 10]
+    assert list(sweep["glimpses"]) == [3, 3, 2, 2]
+    np.testing.assert_array_equal(sweep["fixation_steps_mean"], [1.5, 3, 2, 2])
+    np.testing.assert_array_equal(sweep["saccade_px_median"], [9, np.nan, np.nan, np.nan])
+
+
+def test_sweep_writes_nothing_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    table().to_csv("in.csv", index=False)
+    assert main(["sweep", "in.csv", "--mode", "anchor", "--group-by", "image_id"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["0", f"{t:.3f}"] for t in (2, 3, 4, 5, 6, 7, 8, 10, 12)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--thresholds", "2", "6", "2"], "threshold 2 px is given twice"),
+    (["--thresholds", "-1"], "threshold -1: expected a positive, finite distance in pixels"),
+    (["--thresholds", "nan"], "threshold nan: expected a positive"),
+    (["--group-by", "step"], "group_by column 'step' does not describe whole scanpaths"),
+    (["--out", "."], "is a directory"),
+    (["--figure", "in.parquet/fig"], "in.parquet"),  # the figure's folder is a file
+    (["missing.parquet"], "missing.parquet: file not found"),
+])
+def test_sweep_errors_in_process(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    table().to_parquet("in.parquet", index=False)
+    # Later options replace these; a further path is read after in.parquet.
+    assert main(["sweep", "--out", "sweep.csv", "--figure", "fig", "in.parquet", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and captured.err.startswith("gazekit: error: ")
+    assert message in captured.err and captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_sweep_malformed_csv_subprocess(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("model,image_id,step,x,y\na,0,0,1.0,2.0\na,0,1,3.0,4.0,5.0\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gazekit.cli", "sweep", str(path), "--out",
+         str(tmp_path / "sweep.csv"), "--figure", str(tmp_path / "fig")],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("gazekit: error: ") and proc.stderr.count("\n") == 1
+    assert f"{path}: cannot read as CSV" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

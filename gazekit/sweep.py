@@ -1,0 +1,152 @@
+"""How the gaze statistics move with the fixation threshold: one row per group and threshold.
+
+The paper calls consecutive glimpses closer than 6 px one fixation (its glimpses are 8 x 8 px),
+and its qualitative claims (RAM mostly saccadic, DRAM mostly fixational, MRAM in between)
+depend on that choice. :func:`threshold_sweep` segments the same scanpaths at several
+thresholds and reports, per group, the statistics that those claims rest on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from gazekit.segment import MODES, SCANPATH_COLUMNS, Segmentation, segment
+from gazekit.stats import group_indices
+
+__all__ = ["COLUMNS", "DEFAULT_THRESHOLDS", "threshold_sweep"]
+
+#: Thresholds swept by default, in **pixels**: around the paper's 6 px, up to 1.5 glimpse widths.
+DEFAULT_THRESHOLDS: tuple[float, ...] = (2, 3, 4, 5, 6, 7, 8, 10, 12)
+
+#: Columns of the result of :func:`threshold_sweep`, in order.
+COLUMNS: tuple[str, ...] = (
+    "group", "threshold_px", "scanpaths", "glimpses", "fixations", "saccades",
+    "fixations_per_scanpath", "fixational_share", "fixation_steps_mean",
+    "fixation_steps_median", "saccade_px_mean", "saccade_px_median",
+)
+
+
+def _check_thresholds(thresholds: float | Iterable[float]) -> np.ndarray:
+    """The thresholds as sorted float64 pixels; ValueError naming the first bad value."""
+    items = list(np.ravel(np.asarray(thresholds, dtype=object)))
+    if not items:
+        raise ValueError("no thresholds given (expected positive distances in pixels)")
+    values = []
+    for item in items:
+        try:
+            value = float(item)
+        except (TypeError, ValueError):
+            raise ValueError(f"threshold {item!r} is not a number (expected a distance in "
+                             "pixels)") from None
+        if not (value > 0 and math.isfinite(value)):  # also rejects NaN
+            raise ValueError(f"threshold {value:g}: expected a positive, finite distance in "
+                             "pixels")
+        if value in values:
+            raise ValueError(f"threshold {value:g} px is given twice (thresholds must be "
+                             "distinct)")
+        values.append(value)
+    return np.sort(np.array(values, dtype=np.float64))
+
+
+def _group_statistics(seg: Segmentation, group_by: str | None) -> tuple[list, dict[str, list]]:
+    """Group labels and, per statistic of :data:`COLUMNS`, its value for each group.
+
+    Loops over the groups only; every statistic is one numpy reduction over a group's rows.
+    """
+    fixations, saccades = seg.fixations, seg.saccades
+    labels, fix_rows, sac_rows = group_indices(fixations, saccades, group_by)
+    first = fixations["fixation"].to_numpy() == 0  # one first fixation per scanpath
+    glimpses = fixations["n_glimpses"].to_numpy()
+    px = saccades["distance_px"].to_numpy(np.float64)
+    stats: dict[str, list] = {c: [] for c in COLUMNS[2:]}
+    for fi, si in zip(fix_rows, sac_rows, strict=True):
+        scanpaths, steps, jumps = int(first[fi].sum()), glimpses[fi], px[si]
+        transitions = int(steps.sum()) - scanpaths
+        for column, value in (
+                ("scanpaths", scanpaths), ("glimpses", int(steps.sum())),
+                ("fixations", fi.size), ("saccades", si.size),
+                ("fixations_per_scanpath", fi.size / scanpaths if scanpaths else np.nan),
+                # Same definition as gazekit.stats.summarize: transitions within fixations.
+                ("fixational_share", 1 - si.size / transitions if transitions > 0 else np.nan),
+                ("fixation_steps_mean", steps.mean(dtype=np.float64) if fi.size else np.nan),
+                ("fixation_steps_median", np.median(steps) if fi.size else np.nan),
+                ("saccade_px_mean", jumps.mean() if si.size else np.nan),
+                ("saccade_px_median", np.median(jumps) if si.size else np.nan)):
+            stats[column].append(value)
+    return labels, stats
+
+
+def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = DEFAULT_THRESHOLDS,
+                    mode: str = "consecutive", group_by: str | None = "model") -> pd.DataFrame:
+    """Per-group fixation and saccade statistics of ``table`` at each fixation threshold.
+
+    For each threshold the scanpaths are segmented with :func:`gazekit.segment.segment` and
+    described per group exactly as :func:`gazekit.stats.summarize` describes them (same
+    groups, same counts, same definitions), point estimates only. There are no bootstrap
+    confidence intervals: they would cost the whole bootstrap once per threshold, and the
+    intervals at the threshold finally chosen come from :func:`gazekit.stats.summarize` or
+    ``gazekit analyze``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Validated scanpath rows (:func:`gazekit.schema.validate`, as returned by
+        :func:`gazekit.io.read_scanpaths`), ``x`` and ``y`` in **pixels**.
+    thresholds : float or iterable of float, default :data:`DEFAULT_THRESHOLDS`
+        Fixation thresholds in **pixels** (default 2, 3, 4, 5, 6, 7, 8, 10, 12 px), in any
+        order; each must be positive and finite, and no value may repeat.
+    mode : {"consecutive", "centroid", "anchor"}, default "consecutive"
+        Joining rule of :func:`gazekit.segment.segment` (the paper's is ``"consecutive"``).
+    group_by : str or None, default "model"
+        Per-scanpath column defining the groups; None, or a column that ``table`` lacks,
+        gives a single group ``"all"`` (as in :func:`gazekit.stats.summarize`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per group and threshold: groups in order of first appearance
+        in ``table``, thresholds ascending within a group. Columns (:data:`COLUMNS`):
+
+        - ``group``; ``threshold_px`` (**pixels**);
+        - counts ``scanpaths``, ``glimpses``, ``fixations``, ``saccades``;
+        - ``fixations_per_scanpath`` (mean number of fixations per scanpath);
+        - ``fixational_share``: share of glimpse-to-glimpse transitions within a fixation,
+          ``1 - saccades / (glimpses - scanpaths)`` (NaN when no scanpath has two glimpses);
+        - ``fixation_steps_mean``, ``fixation_steps_median``: fixation duration in
+          **glimpse steps**;
+        - ``saccade_px_mean``, ``saccade_px_median``: saccade distance in **pixels** (NaN
+          when the group has no saccade at that threshold).
+
+    Raises
+    ------
+    ValueError
+        On a threshold that is not a positive finite number or is repeated (the message
+        names it), an unknown ``mode``, a ``group_by`` column of ``table`` that varies within
+        a scanpath, or missing group values.
+    ScanpathError
+        If ``table`` is not a validated scanpath table.
+    """
+    values = _check_thresholds(thresholds)
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    labels: list = []
+    stats: list[dict[str, list]] = []
+    for threshold in values:  # one segmentation alive at a time: memory of a single one
+        seg = segment(table, threshold, mode)
+        if group_by in table.columns and group_by not in seg.fixations.columns:
+            raise ValueError(
+                f"group_by column {group_by!r} does not describe whole scanpaths; "
+                f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
+        labels, per_group = _group_statistics(seg, group_by)
+        stats.append(per_group)
+    # Every threshold has the same groups in the same order: each scanpath's first fixation
+    # comes in table order whatever the threshold.
+    rows = [{"group": label, "threshold_px": threshold,
+             **{column: per_threshold[column][g] for column in COLUMNS[2:]}}
+            for g, label in enumerate(labels)
+            for threshold, per_threshold in zip(values, stats, strict=True)]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
