@@ -71,8 +71,9 @@ from analysis.experiments import (
     write_synthetic_fer2013,
 )
 from gazekit.analyze import analyze, markdown_table
-from gazekit.io import atomic_file
-from gazekit.plot import group_colors, plot_densities, save_figure
+from gazekit.io import atomic_file, read_scanpaths
+from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
+from gazekit.sweep import threshold_sweep
 from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
@@ -86,6 +87,8 @@ STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "analysis" / "results"
 THRESHOLD_PX = 6.0  # the paper's fixation threshold between consecutive glimpses
+#: Thresholds (px) of the sensitivity analysis: 1 px up to one and a half 8 px glimpses.
+SWEEP_THRESHOLDS_PX = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12)
 #: Our criteria for the paper's qualitative words (point estimates of gazekit's summary).
 SACCADIC_MAX_FIXATION_STEPS = 1.5  # "mostly saccadic": mean fixation lasts < 1.5 glimpses
 FIXATIONAL_MIN_SHARE = 0.5  # "mostly fixational": most glimpse-to-glimpse steps stay < 6 px
@@ -335,7 +338,9 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
     ----------
     summary : pandas.DataFrame
         :func:`gazekit.stats.summarize` output (one row per ``group``), fixation threshold
-        6 px between consecutive glimpses.
+        6 px between consecutive glimpses; or the rows of one threshold of
+        :func:`gazekit.sweep.threshold_sweep`, which have no CIs (the saccade claim is then
+        judged on point estimates).
     labels : dict
         Group label of each role: ``{"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}``;
         missing roles or groups make the claims that need them "cannot assess".
@@ -345,7 +350,8 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
     pandas.DataFrame
         One row per claim: ``claim``, ``criterion`` (our reading of the paper's words),
         ``measured`` (the numbers), ``verdict`` (``reproduced``, ``not reproduced``,
-        ``direction only (95% CIs overlap)`` or ``cannot assess: ...``).
+        ``direction only (95% CIs overlap)``, ``reproduced (point estimates)`` without CIs,
+        or ``cannot assess: ...``).
 
     Notes
     -----
@@ -404,11 +410,15 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
            "measured": "", "verdict": _verdict(None, missing)}
     if not missing:
         m, d = stats["mram"], stats["dram"]
+        with_ci = "saccade_px_mean_ci_low" in groups.columns
         row["measured"] = "; ".join(
-            f"{labels[r]} {s['saccade_px_mean']:.2f} px [{s['saccade_px_mean_ci_low']:.2f}, "
-            f"{s['saccade_px_mean_ci_high']:.2f}]" for r, s in (("mram", m), ("dram", d)))
+            f"{labels[r]} {s['saccade_px_mean']:.2f} px" + (
+                f" [{s['saccade_px_mean_ci_low']:.2f}, {s['saccade_px_mean_ci_high']:.2f}]"
+                if with_ci else "") for r, s in (("mram", m), ("dram", d)))
         if m["saccade_px_mean"] <= d["saccade_px_mean"]:
             row["verdict"] = "not reproduced"
+        elif not with_ci:
+            row["verdict"] = "reproduced (point estimates)"
         elif m["saccade_px_mean_ci_low"] > d["saccade_px_mean_ci_high"]:
             row["verdict"] = "reproduced"
         else:
@@ -417,27 +427,36 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def claims_by_threshold(sweep: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The verdict of each claim (:func:`measure_claims`, point estimates) at each fixation
+    threshold of a :func:`gazekit.sweep.threshold_sweep`: one row per ``threshold_px``, one
+    column per claim, in the claims' order."""
+    verdicts = [measure_claims(rows, labels).set_index("claim")["verdict"].rename(threshold)
+                for threshold, rows in sweep.groupby("threshold_px", sort=True)]
+    return pd.DataFrame(verdicts).rename_axis("threshold_px").reset_index()
+
+
 def stage_analyze(settings: Settings) -> None:
     """gazekit on the exports of each policy, the claims, and the glimpse and density figures.
 
-    Writes ``<stem>_gaze_summary.csv`` and ``<stem>_claims.csv`` (both policies, a ``policy``
-    column), the density figure of each policy (``_sampled`` for sampled locations) and the
+    Writes ``<stem>_gaze_summary.csv``, ``<stem>_claims.csv``, ``<stem>_threshold_sweep.csv``
+    and ``<stem>_threshold_claims.csv`` (both policies, a ``policy`` column), the density and
+    threshold-sweep figures of each policy (``_sampled`` for sampled locations) and the
     glimpse figure (policy mean).
     """
-    summaries, claims = [], []
+    tables: dict[str, list[pd.DataFrame]] = {}
     for policy in POLICIES:
         exps = [e for e in settings.experiments if settings.export_path(e, policy).is_file()]
         if not exps:
             _log(f"[analyze] no {policy} exports yet (run the export stage)")
             continue
-        summary, claim = _analyze_policy(settings, policy, exps)
-        summaries.append(summary)
-        claims.append(claim)
-    if not summaries:
+        for name, table in _analyze_policy(settings, policy, exps).items():
+            tables.setdefault(name, []).append(table)
+    if not tables:
         return
     results = settings.results
-    pd.concat(summaries).to_csv(results / f"{settings.stem}_gaze_summary.csv", index=False)
-    pd.concat(claims).to_csv(results / f"{settings.stem}_claims.csv", index=False)
+    for name, parts in tables.items():
+        pd.concat(parts).to_csv(results / f"{settings.stem}_{name}.csv", index=False)
     exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
     # The Fig. 4-style panel (table 3) shows both glimpse scales.
     rows = [e for n in ((1, 2) if settings.table == 3 else (1,))
@@ -454,8 +473,9 @@ def stage_analyze(settings: Settings) -> None:
 
 
 def _analyze_policy(settings: Settings, policy: str,
-                    exps: list[Experiment]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """gazekit on one policy's exports; its density figure; (summary, claims) tables."""
+                    exps: list[Experiment]) -> dict[str, pd.DataFrame]:
+    """gazekit on one policy's exports and its density and threshold-sweep figures; the
+    tables ``gaze_summary``, ``claims``, ``threshold_sweep`` and ``threshold_claims``."""
     paths = [settings.export_path(e, policy) for e in exps]
     suffix = (f"-limit{settings.limit}" if settings.limit else "") + POLICY_SUFFIX[policy]
     out = settings.work / f"analysis{suffix}"
@@ -473,6 +493,12 @@ def _analyze_policy(settings: Settings, policy: str,
     labels = {role: e.label + POLICY_SUFFIX[policy]
               for role, e in _figure_models(exps).items()}
     claims = measure_claims(result.summary, labels)
+    # How the statistics and verdicts move with the paper's 6 px threshold.
+    sweep = threshold_sweep(read_scanpaths(paths), SWEEP_THRESHOLDS_PX, group_by="model")
+    plot_threshold_sweep(sweep, results / f"{settings.gaze_stem(policy)}_threshold_sweep",
+                         mark=THRESHOLD_PX, colors=model_colors(groups),
+                         title=f"Gaze statistics against the fixation threshold (policy "
+                               f"{policy}, consecutive rule)")
     _log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
          f"-> {out}")
     # The policy of each group as its export records it ("saliency" for the CNN).
@@ -480,7 +506,10 @@ def _analyze_policy(settings: Settings, policy: str,
                                for p in paths]).astype(str).itertuples(index=False))
     summary = result.summary.assign(
         policy=result.summary["group"].astype(str).map(policies), test_images=images)
-    return summary, claims.assign(policy=policy, test_images=images)
+    return {"gaze_summary": summary,
+            "claims": claims.assign(policy=policy, test_images=images),
+            "threshold_sweep": sweep.assign(policy=sweep["group"].astype(str).map(policies)),
+            "threshold_claims": claims_by_threshold(sweep, labels).assign(policy=policy)}
 
 
 def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:
@@ -606,7 +635,40 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         lines += [f"Densities ({policy}): ![densities {policy}]"
                   f"({settings.gaze_stem(policy)}_{density_name}.png)\n"
                   for policy in POLICIES if policy in set(df["policy"])]
+    lines += _sensitivity_markdown(settings)
     return "\n".join(lines)
+
+
+def _sensitivity_markdown(settings: Settings) -> list[str]:
+    """The claims' verdicts at each fixation threshold, one table per policy, and the sweep
+    figures; nothing before the analyze stage has written them."""
+    stem = settings.stem
+    path = settings.results / f"{stem}_threshold_claims.csv"
+    if not path.is_file():
+        return []
+    verdicts = pd.read_csv(path, keep_default_na=False)
+    lines = [
+        "## Sensitivity to the fixation threshold", "",
+        f"The paper's {THRESHOLD_PX:g} px threshold sits just below its 8 px glimpse width. Each "
+        "claim re-judged on the same scanpaths at other thresholds between consecutive glimpses "
+        "(yes = reproduced on point estimates, no CIs; no = not reproduced). Statistics per "
+        f"model and threshold: [`{stem}_threshold_sweep.csv`]({stem}_threshold_sweep.csv).", "",
+    ]
+    for policy, rows in verdicts.groupby("policy", sort=False):
+        table = rows.drop(columns="policy").set_index("threshold_px").T
+        table = table.apply(lambda col: col.map(_short_verdict))
+        table.columns = [f"{t:g} px" for t in table.columns]
+        lines += [f"Policy {policy}:", "",
+                  markdown_table(table.rename_axis("claim").reset_index()), "",
+                  f"![threshold sweep {policy}]({settings.gaze_stem(policy)}_threshold_sweep.png)",
+                  ""]
+    return lines
+
+
+def _short_verdict(verdict: str) -> str:
+    if verdict.startswith("cannot assess"):
+        return "n/a"
+    return "no" if verdict.startswith("not") else "yes"
 
 
 def plot_training(settings: Settings) -> list[Path]:

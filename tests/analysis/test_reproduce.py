@@ -250,6 +250,39 @@ def test_measure_claims_on_a_hand_made_summary():
                                           "direction only (95% CIs overlap)"]
     claims = reproduce.measure_claims(summary.iloc[:2], labels)
     assert claims["verdict"].tolist()[2:] == ["cannot assess: no scanpaths of MRAM-12"] * 2
+    # Without CIs (a threshold sweep's rows) the saccade claim rests on point estimates.
+    point = summary.drop(columns=["saccade_px_mean_ci_low", "saccade_px_mean_ci_high"])
+    claims = reproduce.measure_claims(point, labels)
+    assert claims["verdict"].iloc[3] == "reproduced (point estimates)"
+    assert "[" not in claims["measured"].iloc[3]
+
+
+def test_threshold_sensitivity(pipeline, naive_gaze):
+    results = pipeline["results"]
+    exports = pipeline["runs"] / "_reproduce" / "exports"
+    sweep = pd.read_csv(results / "table2_fashion_mnist_threshold_sweep.csv")
+    assert sorted(set(sweep["threshold_px"])) == list(reproduce.SWEEP_THRESHOLDS_PX)
+    for policy, suffix in (("mean", ""), ("sampled", "-sampled")):
+        for threshold in (3.0, 6.0, 10.0):
+            naive = naive_gaze(exports / f"mram-12-limit{LIMIT}{suffix}.parquet", threshold)
+            row = sweep[(sweep["group"] == "MRAM-12" + suffix)
+                        & (sweep["threshold_px"] == threshold)].iloc[0]
+            assert row["policy"] == policy
+            assert row["fixational_share"] == pytest.approx(naive["fixational_share"])
+            assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
+        assert (results / f"table2_fashion_mnist{suffix.replace('-', '_')}_threshold_sweep.png"
+                ).stat().st_size > 0
+    # At the paper's 6 px the re-judged verdicts are those of the claims table.
+    verdicts = pd.read_csv(results / "table2_fashion_mnist_threshold_claims.csv")
+    claims = pd.read_csv(results / "table2_fashion_mnist_claims.csv")
+    for policy in ("mean", "sampled"):
+        at6 = verdicts[(verdicts["policy"] == policy) & (verdicts["threshold_px"] == 6.0)]
+        expected = claims[claims["policy"] == policy].set_index("claim")["verdict"]
+        for claim in expected.index[:3]:
+            assert at6[claim].iloc[0] == expected[claim]
+    report = (results / "table2_fashion_mnist.md").read_text()
+    assert "## Sensitivity to the fixation threshold" in report
+    assert "| claim | 1 px | 2 px |" in report
 
 
 def test_figures_are_written(pipeline):
