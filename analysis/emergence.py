@@ -141,6 +141,7 @@ def plot_emergence(table: pd.DataFrame, stem: Path) -> list[Path]:
                 ax.fill_between(rows["epoch"], rows[low], rows[high], color=color, alpha=0.2,
                                 lw=0)
         ax.set(xlabel="epoch", ylabel=ylabel)
+    axes[1].set_ylim(-0.02, 1.02)  # a share: tiny changes must not fill the panel
     axes[0].legend(frameon=False, fontsize="small")
     fig.suptitle(f"Gaze during training (first {int(table['test_images'].iloc[0]):,} test "
                  "images, policy mean, 6 px consecutive rule)")
