@@ -118,5 +118,9 @@ def test_fig3_on_shipped_weights(tmp_path, monkeypatch):
         fixations, saccades = naive_counts(df)
         assert (summary.loc[label, "fixations"], summary.loc[label, "saccades"]) == (
             fixations, saccades)
-    claims = outputs(nb, "execute_result")[-1].data["text/plain"]
+    claims = outputs(nb, "execute_result")[-2].data["text/plain"]
     assert "MRAM mixes fixations and saccades" in claims
+    # The threshold sweep: its figure and the claims re-judged at every threshold.
+    assert (tmp_path / "out" / "threshold_sweep.png").stat().st_size > 0
+    by_threshold = outputs(nb, "execute_result")[-1].data["text/plain"]
+    assert "MRAM mixes fixations and saccades" in by_threshold and "12.0" in by_threshold
