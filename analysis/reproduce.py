@@ -25,7 +25,9 @@ output is newer than its input, so the whole pipeline is resumable):
     :func:`gazekit.analyze` on each policy's exports (fixation threshold 6 px, consecutive
     rule: the paper's Fig. 3), the paper's qualitative claims measured for both policies
     (:func:`measure_claims`), and the figures: glimpses of MRAM, DRAM and RAM (Fig. 2;
-    Fig. 4-style on FER data; policy mean) and the densities (Fig. 3; one per policy).
+    Fig. 4-style on FER data; policy mean) and the densities (Fig. 3; one per policy); how
+    the verdicts move with the threshold (1-12 px); and the paper's accuracy claim (MRAM
+    beats CNN, RAM and DRAM) tested on paired test-set predictions (:func:`accuracy_claims`).
 
 Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (stem e.g.
 ``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
@@ -57,6 +59,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from scipy.stats import binomtest
 
 from analysis.experiments import (
     CLASS_NAMES,
@@ -80,8 +83,8 @@ from zoo.export import export_scanpaths
 from zoo.machine import cpu_name
 from zoo.plot import model_colors, plot_exports
 
-__all__ = ["STAGES", "Settings", "main", "measure_claims", "plot_training", "results_table",
-           "run"]
+__all__ = ["STAGES", "Settings", "accuracy_claims", "claims_by_threshold", "main",
+           "measure_claims", "plot_training", "results_table", "run"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
@@ -427,6 +430,55 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
+    """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions.
+
+    Parameters
+    ----------
+    exports : dict
+        Model label -> policy-mean export (:func:`zoo.export.export_scanpaths`, with
+        ``image_id`` and ``correct``) of the same test images. The MRAM, DRAM and RAM of
+        Fig. 2-3 (:func:`analysis.experiments.figure_roles`) and ``"CNN"`` are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rival of MRAM: ``mram``, ``rival`` (labels), ``images``,
+        ``mram_acc_pct``, ``rival_acc_pct``, ``mram_only`` and ``rival_only`` (images only
+        that model classifies correctly), ``p_value`` (exact two-sided McNemar test: binomial
+        test of ``mram_only`` out of the discordant images at 1/2) and ``verdict``:
+        ``reproduced`` (MRAM more accurate, p < 0.05), ``direction only (p >= 0.05)`` or
+        ``not reproduced``. Empty without an MRAM export.
+    """
+    roles = figure_roles(exports)
+    if "mram" not in roles:
+        return pd.DataFrame()
+
+    def correct(label: str) -> pd.Series:
+        df = pd.read_parquet(exports[label], columns=["image_id", "correct"])
+        return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
+
+    mram = correct(roles["mram"])
+    rows = []
+    for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
+        if rival is None:
+            continue
+        other = correct(rival)
+        if not mram.index.equals(other.index):
+            raise ValueError(f"{exports[rival]}: not the test images of {exports[roles['mram']]}")
+        only_mram, only_rival = int((mram & ~other).sum()), int((other & ~mram).sum())
+        discordant = only_mram + only_rival
+        p = binomtest(only_mram, discordant, 0.5).pvalue if discordant else 1.0
+        better = only_mram > only_rival
+        rows.append({
+            "mram": roles["mram"], "rival": rival, "images": len(mram),
+            "mram_acc_pct": 100 * mram.mean(), "rival_acc_pct": 100 * other.mean(),
+            "mram_only": only_mram, "rival_only": only_rival, "p_value": p,
+            "verdict": ("reproduced" if better and p < 0.05 else
+                        "direction only (p >= 0.05)" if better else "not reproduced")})
+    return pd.DataFrame(rows)
+
+
 def claims_by_threshold(sweep: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The verdict of each claim (:func:`measure_claims`, point estimates) at each fixation
     threshold of a :func:`gazekit.sweep.threshold_sweep`: one row per ``threshold_px``, one
@@ -458,6 +510,9 @@ def stage_analyze(settings: Settings) -> None:
     for name, parts in tables.items():
         pd.concat(parts).to_csv(results / f"{settings.stem}_{name}.csv", index=False)
     exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
+    accuracy = accuracy_claims({e.label: settings.export_path(e) for e in exps})
+    if len(accuracy):
+        accuracy.to_csv(results / f"{settings.stem}_accuracy_claims.csv", index=False)
     # The Fig. 4-style panel (table 3) shows both glimpse scales.
     rows = [e for n in ((1, 2) if settings.table == 3 else (1,))
             for e in _figure_models(exps, n).values()]
@@ -615,6 +670,7 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         "not at the end of the paper's protocol.", "",
         markdown_table(view), "",
     ]
+    lines += _accuracy_markdown(settings)
     if (settings.results / f"{stem}_training.png").is_file():
         lines += [f"Learning curves: ![training]({stem}_training.png)", ""]
     claims = settings.results / f"{stem}_claims.csv"
@@ -637,6 +693,26 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
                   for policy in POLICIES if policy in set(df["policy"])]
     lines += _sensitivity_markdown(settings)
     return "\n".join(lines)
+
+
+def _accuracy_markdown(settings: Settings) -> list[str]:
+    """The accuracy claim (:func:`accuracy_claims`) as a table; nothing before analyze."""
+    path = settings.results / f"{settings.stem}_accuracy_claims.csv"
+    if not path.is_file():
+        return []
+    df = pd.read_csv(path)
+    view = pd.DataFrame({
+        "comparison": df["mram"] + " vs " + df["rival"],
+        "acc % (ours)": [f"{m:.2f} vs {r:.2f}" for m, r in
+                         zip(df["mram_acc_pct"], df["rival_acc_pct"], strict=True)],
+        "only MRAM right / only rival right": [
+            f"{m} / {r}" for m, r in zip(df["mram_only"], df["rival_only"], strict=True)],
+        "McNemar p": [f"{p:.2g}" for p in df["p_value"]],
+        "verdict": df["verdict"]})
+    return ["The paper's accuracy claim, MRAM outperforms CNN, RAM and DRAM, on our paired "
+            f"test-set predictions ({df['images'].iloc[0]:,} images, policy mean; exact "
+            "two-sided McNemar test; 'reproduced' needs p < 0.05):", "",
+            markdown_table(view), ""]
 
 
 def _sensitivity_markdown(settings: Settings) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 import torch
 from matplotlib.colors import to_hex
 from PIL import Image
@@ -255,6 +256,61 @@ def test_measure_claims_on_a_hand_made_summary():
     claims = reproduce.measure_claims(point, labels)
     assert claims["verdict"].iloc[3] == "reproduced (point estimates)"
     assert "[" not in claims["measured"].iloc[3]
+
+
+def _correct_export(path: Path, correct: np.ndarray) -> Path:
+    """A two-glimpse export whose image ``i`` is classified correctly iff ``correct[i]``."""
+    n = len(correct)
+    pd.DataFrame({"image_id": np.repeat(np.arange(n), 2), "step": np.tile([0, 1], n),
+                  "correct": np.repeat(correct, 2)}).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(("mram_only", "rival_only", "verdict"), [
+    (30, 5, "reproduced"), (6, 4, "direction only (p >= 0.05)"), (3, 5, "not reproduced")])
+def test_accuracy_claims_use_an_exact_mcnemar_test(tmp_path, mram_only, rival_only, verdict):
+    both, neither = 50, 7
+    mram = np.r_[np.ones(both + mram_only), np.zeros(rival_only + neither)].astype(bool)
+    rival = np.r_[np.ones(both), np.zeros(mram_only), np.ones(rival_only),
+                  np.zeros(neither)].astype(bool)
+    exports = {"MRAM-12": _correct_export(tmp_path / "m.parquet", mram),
+               "RAM-12": _correct_export(tmp_path / "r.parquet", rival),
+               "CNN": _correct_export(tmp_path / "c.parquet", mram)}
+    claims = reproduce.accuracy_claims(exports).set_index("rival")
+    assert list(claims.index) == ["RAM-12", "CNN"]  # no DRAM export: no DRAM row
+    row = claims.loc["RAM-12"]
+    assert (row["mram_only"], row["rival_only"], row["images"]) == (
+        mram_only, rival_only, len(mram))
+    assert row["mram_acc_pct"] == pytest.approx(100 * mram.mean())
+    assert row["rival_acc_pct"] == pytest.approx(100 * rival.mean())
+    # Exact McNemar p by its closed form: twice the smaller binomial tail at 1/2.
+    n = mram_only + rival_only
+    expected = min(1.0, 2 * scipy.stats.binom.cdf(min(mram_only, rival_only), n, 0.5))
+    assert row["p_value"] == pytest.approx(expected)
+    assert row["verdict"] == verdict
+    # Identical predictions: no discordant image, p = 1, not better.
+    assert claims.loc["CNN", "p_value"] == 1.0
+    assert claims.loc["CNN", "verdict"] == "not reproduced"
+    assert reproduce.accuracy_claims({"RAM-12": exports["RAM-12"]}).empty
+
+
+def test_accuracy_claims_of_the_pipeline(pipeline):
+    results = pipeline["results"]
+    claims = pd.read_csv(results / "table2_fashion_mnist_accuracy_claims.csv")
+    assert claims["rival"].tolist() == ["DRAM-12", "RAM-12", "CNN"]
+    for row in claims.itertuples():
+        # The exports' accuracy (first LIMIT images) is that of the same predictions.
+        export = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
+                                 f"{row.rival.lower()}-limit{LIMIT}.parquet")
+        assert row.rival_acc_pct == pytest.approx(
+            100 * export.groupby("image_id")["correct"].first().mean())
+        assert row.images == LIMIT
+    mram = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
+                           f"mram-12-limit{LIMIT}.parquet")
+    assert claims["mram_acc_pct"].iloc[0] == pytest.approx(
+        100 * mram.groupby("image_id")["correct"].first().mean())
+    report = (results / "table2_fashion_mnist.md").read_text()
+    assert "exact two-sided McNemar test" in report and "| MRAM-12 vs RAM-12 |" in report
 
 
 def test_threshold_sensitivity(pipeline, naive_gaze):
