@@ -47,7 +47,7 @@ from gazekit.segment import segment
 from gazekit.stats import summarize
 from zoo.checkpoint import CheckpointError, load_checkpoint
 from zoo.data import DatasetError
-from zoo.evaluate import display_name
+from zoo.evaluate import checkpoint_label
 from zoo.export import export_scanpaths
 from zoo.plot import model_colors
 
@@ -107,12 +107,10 @@ def emergence(runs: Path, names: list[str], limit: int = 1000, device: str = "au
                 rows.append(pd.DataFrame([kept._asdict()]))
                 continue
             state = load_checkpoint(path)
-            kwargs = state["model_kwargs"]
             data_dir = state.get("config", {}).get("data_dir")  # where the run's data was
             summary = _summary(path, data_dir, limit, device).drop(columns="group")
             info = {"run": name, "epoch": epoch,
-                    "model": display_name(state["model"], kwargs.get("glimpses"),
-                                          kwargs.get("scales", 1)),
+                    "model": checkpoint_label(state),
                     "val_acc_pct": 100 * state["metrics"]["val_acc"],
                     "test_images": limit}
             rows.append(pd.concat([pd.DataFrame([info]), summary], axis=1))

@@ -66,6 +66,12 @@ def display_name(name: str, glimpses: int | None = None, scales: int = 1) -> str
     return label
 
 
+def checkpoint_label(state: dict) -> str:
+    """:func:`display_name` of a checkpoint's model (``MRAM-12``), from its ``model_kwargs``."""
+    kwargs = state["model_kwargs"]
+    return display_name(state["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+
+
 def model_label(model: nn.Module) -> str:
     """:func:`display_name` of a registry model, from its ``config``."""
     if model.has_glimpses:

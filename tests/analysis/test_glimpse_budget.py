@@ -1,0 +1,137 @@
+"""analysis/glimpse_budget.py on two tiny runs trained with T = 3: accuracy at the trained T
+against zoo.evaluate, at other T against a fresh model built with that T (and a per-image
+loop), the model's step count restored, Wilson intervals against the formula, the figure, and
+one-line errors."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from analysis import glimpse_budget as gb
+from zoo.checkpoint import load_checkpoint, load_model
+from zoo.evaluate import evaluate, load_split, prepare
+from zoo.registry import create_model
+from zoo.train import TrainConfig, train
+
+TRAINED = 3
+BUDGETS = [1, TRAINED, 5]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("budget")
+    for name, model, kwargs in (("mram-3", "mram", {"glimpses": TRAINED, "hidden": 32}),
+                                ("ram-3", "ram", {"glimpses": TRAINED, "hidden": 32}),
+                                ("cnn", "cnn", {})):
+        train(TrainConfig(model=model, model_kwargs=kwargs, dataset="synthetic",
+                          out_dir=str(root / name), epochs=1 if model == "cnn" else 3,
+                          batch_size=32, limit=120, lr=3e-3, num_threads=1))
+    return root
+
+
+@pytest.fixture(scope="module")
+def table(runs):
+    checkpoints = {"MRAM-3": runs / "mram-3" / "best.pt", "RAM-3": runs / "ram-3" / "best.pt"}
+    return gb.glimpse_budget(checkpoints, [5, 1, TRAINED, 1], device="cpu", batch_size=64,
+                             progress=False)
+
+
+def _hand_correct(path, glimpses: int, limit: int | None = None) -> int:
+    """Correct test predictions of a model built afresh with ``glimpses`` steps, in one batch."""
+    state = load_checkpoint(path)
+    model = create_model(state["model"], **{**state["model_kwargs"], "glimpses": glimpses})
+    model.load_state_dict(state["state_dict"])
+    images, labels = load_split(state, "test", limit=limit)
+    with torch.inference_mode():
+        logits = model.eval()(prepare(images, state, torch.device("cpu")), sample=False).logits
+    return int((logits.argmax(1) == labels).sum())
+
+
+def test_trained_glimpses_match_evaluate(runs, table):
+    assert table[["model", "glimpses"]].values.tolist() == [
+        [m, t] for m in ("MRAM-3", "RAM-3") for t in BUDGETS]  # sorted, repeat dropped
+    assert (table["trained_glimpses"] == TRAINED).all() and (table["images"] == 500).all()
+    for label, run in (("MRAM-3", "mram-3"), ("RAM-3", "ram-3")):
+        result = evaluate(runs / run / "best.pt", device="cpu", repeats=1, latency_images=1)
+        row = table[(table["model"] == label) & (table["glimpses"] == TRAINED)].iloc[0]
+        assert row["correct"] == result["correct"]
+        assert row["accuracy_pct"] == pytest.approx(result["accuracy_pct"])
+
+
+def test_other_glimpses_match_a_fresh_model(runs, table):
+    for label, run in (("MRAM-3", "mram-3"), ("RAM-3", "ram-3")):
+        rows = table[table["model"] == label].set_index("glimpses")
+        for glimpses in BUDGETS:
+            assert rows.loc[glimpses, "correct"] == _hand_correct(runs / run / "best.pt",
+                                                                  glimpses)
+    # The steps matter: the synthetic task is not solved equally well with 1 and 5 glimpses.
+    assert table.groupby("model")["correct"].nunique().gt(1).any()
+
+
+def test_model_keeps_its_glimpses(runs):
+    model, state = load_model(runs / "ram-3" / "best.pt")
+    images, _ = load_split(state, "test", limit=4)
+    x = prepare(images, state, torch.device("cpu"))
+    before = model(x, sample=False)
+    with gb.glimpses_set(model, 7):
+        assert model(x, sample=False).locations.shape == (4, 7, 2)
+    with pytest.raises(RuntimeError), gb.glimpses_set(model, 2):
+        raise RuntimeError
+    assert model.glimpses == model.config["glimpses"] == TRAINED
+    after = model(x, sample=False)
+    torch.testing.assert_close(after.logits, before.logits, rtol=0, atol=0)
+    assert after.locations.shape == (4, TRAINED, 2)
+
+
+def test_wilson_interval(table):
+    z = 1.959963984540054  # two-sided 95% normal quantile
+    for k, n in ((8, 10), (0, 7), (500, 500)):
+        centre = (k + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * math.sqrt(k * (n - k) / n + z * z / 4)
+        assert gb.wilson_ci(k, n) == pytest.approx((100 * (centre - half), 100 * (centre + half)))
+    assert gb.wilson_ci(8, 10) == pytest.approx((49.016, 94.331), abs=1e-3)  # textbook values
+    assert (table["ci_low_pct"] <= table["accuracy_pct"]).all()
+    assert (table["accuracy_pct"] <= table["ci_high_pct"]).all()
+
+
+def test_cli_writes_table_and_figure(runs, tmp_path, capsys):
+    out = tmp_path / "res" / "glimpse_budget_synthetic"
+    assert gb.main(["--runs", str(runs), "--run", "ram-3", "mram-3", "--budgets", "2", "3",
+                    "--limit", "40", "--out", str(out), "--device", "cpu"]) == 0
+    assert capsys.readouterr().out.endswith(f"{out}.svg\n")
+    written = pd.read_csv(out.with_suffix(".csv"))
+    assert written[["model", "glimpses"]].values.tolist() == [
+        ["RAM-3", 2], ["RAM-3", 3], ["MRAM-3", 2], ["MRAM-3", 3]]
+    assert (written["images"] == 40).all()
+    # A per-image loop over the first 40 images, at the trained T.
+    model, state = load_model(runs / "ram-3" / "best.pt")
+    images, labels = load_split(state, "test", limit=40)
+    with torch.inference_mode():
+        hand = sum(int(model(prepare(image[None], state, torch.device("cpu")),
+                             sample=False).logits.argmax(1)) == int(label)
+                   for image, label in zip(images, labels, strict=True))
+    assert written.loc[1, "correct"] == hand
+    assert written.loc[0, "correct"] == _hand_correct(runs / "ram-3" / "best.pt", 2, limit=40)
+    with Image.open(out.with_suffix(".png")) as png:
+        assert png.size == (960, 630)  # 6.4 x 4.2 in at 150 dpi
+    assert out.with_suffix(".svg").stat().st_size > 0
+
+
+def test_errors_are_one_line(runs, tmp_path, capsys):
+    for argv, fragment in (
+            (["--run", "ram-3", "missing"], "no such checkpoint"),
+            (["--run", "ram-3", "cnn"], "takes no glimpses"),
+            (["--run", "ram-3", "--budgets", "3", "0"], "budgets"),
+            (["--run", "ram-3", "--limit", "0"], "--limit"),
+            (["--run", "ram-3", "ram-3"], "same model"),
+    ):
+        assert gb.main(["--runs", str(runs), *argv, "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("glimpse_budget: error: ") and err.count("\n") == 1
+        assert fragment in err
+    assert not list(tmp_path.iterdir())
