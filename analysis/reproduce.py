@@ -366,7 +366,10 @@ def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFram
 
     def need(*roles: str) -> str | None:
         absent = [labels.get(r, r.upper()) for r in roles if r not in stats]
-        return f"no scanpaths of {', '.join(absent)}" if absent else None
+        if absent:
+            return f"no scanpaths of {', '.join(absent)}"
+        still = [labels[r] for r in roles if not np.isfinite(stats[r]["fixational_share"])]
+        return f"no glimpse-to-glimpse step in {', '.join(still)}" if still else None
 
     def share(role: str) -> str:
         return f"{labels[role]} fixational share {stats[role]['fixational_share']:.3f}"

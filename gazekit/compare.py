@@ -64,6 +64,23 @@ def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     return d, float(np.clip(stats.kstwo.sf(d, en), 0, 1)), wasserstein
 
 
+def _jsd_grid(a: np.ndarray, b: np.ndarray, h_a: float, h_b: float,
+              lower: float) -> tuple[float, int, np.ndarray]:
+    """The grid on which the JSD is computed: ``(upper, points, weights)``, from ``lower`` to
+    3 bandwidths past the largest value, 5 points per smaller bandwidth (clipped to
+    ``_GRID_MIN``-``_GRID_MAX`` points).
+
+    Trapezoid weights turn the grid values into probabilities that integrate the densities to
+    second order.
+    """
+    upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
+    points = int(np.clip(np.ceil((upper - lower) / (min(h_a, h_b) / 5)) + 1, _GRID_MIN,
+                         _GRID_MAX))
+    weights = np.full(points, 1.0)
+    weights[[0, -1]] = 0.5
+    return upper, points, weights
+
+
 def _sorted_median(x: np.ndarray) -> float:
     """Median of a sorted, non-empty sample (as :func:`numpy.median`)."""
     return float((x[(x.size - 1) // 2] + x[x.size // 2]) / 2)
@@ -117,17 +134,12 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     a_sorted, b_sorted = np.sort(a), np.sort(b)
     ks_statistic, ks_pvalue, wasserstein = _ks_wasserstein(a_sorted, b_sorted)
     h_a, h_b = (select_bandwidth(s, bw_method, unit=unit, discrete=discrete) for s in (a, b))
-    upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
-    points = int(np.clip(np.ceil((upper - lower) / (min(h_a, h_b) / 5)) + 1, _GRID_MIN,
-                         _GRID_MAX))
+    upper, points, weights = _jsd_grid(a, b, h_a, h_b, lower)
     grid = np.linspace(lower, upper, points)
-    # Trapezoid weights turn the grid values into probabilities that integrate the densities
-    # to second order; values below the smallest normal float are flushed to 0, since halving
-    # a subnormal can underflow to 0 and make jensenshannon return inf.
-    weights = np.full(points, 1.0)
-    weights[[0, -1]] = 0.5
     p, q = (fit_density(s, unit=unit, lower=lower, discrete=discrete, bw_method=h, grid=grid
                         ).density * weights for s, h in ((a, h_a), (b, h_b)))
+    # Values below the smallest normal float are flushed to 0: halving a subnormal can
+    # underflow to 0 and make jensenshannon return inf.
     tiny = np.finfo(np.float64).tiny
     p, q = np.where(p < tiny, 0.0, p), np.where(q < tiny, 0.0, q)
     low, high = bootstrap_ci((a, b), "median", confidence=confidence,
@@ -446,12 +458,8 @@ def distance_bootstrap(a, b, *, unit: str, bw_method: str | float = "scott",
     if min(a.size, b.size) < 2:
         return dict.fromkeys(HUMAN_METRICS, (np.nan, np.nan))
     h_a, h_b = (select_bandwidth(s, bw_method, unit=unit) for s in (a, b))
-    upper = max(a.max() + 3 * h_a, b.max() + 3 * h_b)
-    # The grid of compare_samples.
-    points = int(np.clip(np.ceil(upper / (min(h_a, h_b) / 5)) + 1, 512, 65_536))
+    upper, points, weights = _jsd_grid(a, b, h_a, h_b, 0.0)  # that of compare_samples
     spacing = upper / (points - 1)
-    weights = np.full(points, 1.0)
-    weights[[0, -1]] = 0.5
     rng = np.random.default_rng(seed)
     a, b = (s if s.size <= max_bootstrap else rng.choice(s, max_bootstrap, replace=False)
             for s in (a, b))

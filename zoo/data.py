@@ -432,7 +432,8 @@ def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     intensity units of [0, 1] (the checkpoint's ``normalization``).
     """
     scale = 1.0 / (255.0 * std)
-    return images.unsqueeze(1).to(torch.float32).mul_(scale).sub_(mean / std)
+    # copy=True: in-place maths on a fresh tensor, never on a float32 caller's images.
+    return images.unsqueeze(1).to(torch.float32, copy=True).mul_(scale).sub_(mean / std)
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,14 @@ def model_colors(names: object) -> dict[str, tuple[float, float, float]]:
     colors = {}
     for name in {str(n) for n in names}:
         match = _LABEL.match(name)
-        if match is None or match["family"] not in FAMILY_SLOTS:
+        if match is None:
             continue
-        rgb = np.array(palette[FAMILY_SLOTS[match["family"]]])
+        # A tag that is no ablation of ours ("CNN-saliency-12") keeps its architecture's hue.
+        family = match["family"]
+        family = family if family in FAMILY_SLOTS else family.split("-")[0]
+        if family not in FAMILY_SLOTS:
+            continue
+        rgb = np.array(palette[FAMILY_SLOTS[family]])
         if match["glimpses"] and int(match["glimpses"]) < 10:
             rgb = rgb + 0.45 * (1.0 - rgb)
         if match["scales"] and int(match["scales"]) > 1:

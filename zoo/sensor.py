@@ -69,8 +69,9 @@ def patch_origin(locations: torch.Tensor, height: int, width: int, side: int) ->
 
 
 def _margin(size: int, scales: int) -> int:
-    # Largest overhang of the biggest patch past an image edge (see patch_origin), in pixels.
-    return (size * 2 ** (scales - 1)) // 2
+    # Largest overhang of the biggest patch past an image edge (see patch_origin), in pixels:
+    # side / 2 rounded up, as an odd side reaches one pixel further past the far edge.
+    return (size * 2 ** (scales - 1) + 1) // 2
 
 
 def _check_sensor(size: int, scales: int) -> None:
@@ -95,7 +96,7 @@ def pad_images(images: torch.Tensor, size: int = 8, scales: int = 1,
     Returns
     -------
     Tensor, shape (B, C, H + 2m, W + 2m)
-        With the margin ``m = (size * 2**(scales - 1)) // 2`` pixels on every side.
+        With the margin ``m = ceil(size * 2**(scales - 1) / 2)`` pixels on every side.
     """
     _check_sensor(size, scales)
     if images.dim() != 4:

@@ -584,7 +584,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.get("resume"):
             if "out_dir" not in args:
                 raise ConfigError("--resume needs --out")
-            stored = load_checkpoint(Path(args["out_dir"]) / "last.pt")["config"]
+            last = Path(args["out_dir"]) / "last.pt"
+            stored = load_checkpoint(last).get("config")
+            if not isinstance(stored, dict) or "model_kwargs" not in stored:
+                raise CheckpointError(f"{last}: no training config (not written by zoo train)")
             args = {**stored, **args, "model_kwargs": {**stored["model_kwargs"], **model_kwargs}}
         else:
             flags = {"model": "--model", "dataset": "--dataset", "out_dir": "--out"}
@@ -592,9 +595,14 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 raise ConfigError(f"missing {', '.join(missing)} (or pass --resume)")
             args["model_kwargs"] = model_kwargs
-        train(TrainConfig(**args))
-    except (ConfigError, DatasetError, CheckpointError) as exc:
-        print(f"zoo train: error: {exc}", file=sys.stderr)
+        try:
+            config = TrainConfig(**args)
+        except TypeError as exc:  # e.g. a stored config of another version
+            raise ConfigError(f"bad training settings: {exc}") from exc
+        train(config)
+    except (ConfigError, DatasetError, CheckpointError, OSError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"zoo train: error: {message}", file=sys.stderr)
         return 2
     return 0
 

@@ -251,6 +251,11 @@ def test_measure_claims_on_a_hand_made_summary():
                                           "direction only (95% CIs overlap)"]
     claims = reproduce.measure_claims(summary.iloc[:2], labels)
     assert claims["verdict"].tolist()[2:] == ["cannot assess: no scanpaths of MRAM-12"] * 2
+    # One-glimpse scanpaths have no transitions (share NaN): nothing to judge.
+    single = summary.assign(fixational_share=[np.nan, 0.8, 0.5])
+    assert reproduce.measure_claims(single, labels)["verdict"].tolist()[:3] == [
+        "cannot assess: no glimpse-to-glimpse step in RAM-12", "reproduced",
+        "cannot assess: no glimpse-to-glimpse step in RAM-12"]
     # Without CIs (a threshold sweep's rows) the saccade claim rests on point estimates.
     point = summary.drop(columns=["saccade_px_mean_ci_low", "saccade_px_mean_ci_high"])
     claims = reproduce.measure_claims(point, labels)

@@ -251,6 +251,10 @@ def test_normalize_matches_float64():
     ref = (x.numpy().astype(np.float64) / 255 - 0.3) / 0.2
     assert out.shape == (3, 1, 5, 7) and out.dtype == torch.float32
     np.testing.assert_allclose(out[:, 0].numpy(), ref, rtol=0, atol=1e-5)
+    # Float32 input gives the same result and is left as it was.
+    as_float = x.to(torch.float32)
+    torch.testing.assert_close(data.normalize(as_float, 0.3, 0.2), out, rtol=0, atol=0)
+    assert torch.equal(as_float, x.to(torch.float32))
 
 
 def test_train_loader_order_depends_only_on_seed_and_epoch():

@@ -105,6 +105,9 @@ def test_model_colors_depend_on_the_label_alone():
     np.testing.assert_allclose(crowd["DRAM-nocontext-12-2scales"], 0.65 * dram)
     assert model_colors(["MRAM-12 (untrained)"])["MRAM-12 (untrained)"] == \
         model_colors(["MRAM-12"])["MRAM-12"]
+    # The CNN's saliency scanpaths ("CNN-saliency-12") keep the CNN's grey.
+    assert model_colors(["CNN-saliency-12"])["CNN-saliency-12"] == model_colors(["CNN"])["CNN"]
+    assert model_colors(["XYZ-12"]) == {}
 
 
 def test_group_colors_keep_fixed_colours_and_avoid_them_for_the_rest():

@@ -23,7 +23,7 @@ def _images(b, c, h, w, seed=0):
 
 @pytest.mark.parametrize("h, w", [(28, 28), (27, 31), (48, 48), (9, 10)])
 @pytest.mark.parametrize("c", [1, 3])
-@pytest.mark.parametrize("size, scales", [(8, 1), (8, 2), (5, 2), (4, 3)])
+@pytest.mark.parametrize("size, scales", [(8, 1), (8, 2), (5, 2), (4, 3), (7, 1), (1, 1)])
 def test_matches_reference_loop(h, w, c, size, scales):
     g = torch.Generator().manual_seed(h * w + c)
     random = torch.rand(24, 2, generator=g, dtype=torch.float64) * 2 - 1

@@ -198,6 +198,19 @@ def test_cli_errors(tmp_path, capsys):
     one_line_error(capsys, main(run), "already holds a run")
     one_line_error(capsys, main(["--resume", "--seed", "2", *base]),
                    "started with seed=1; cannot resume it with seed=2")
+    # --out is a file; a last.pt without a training config; a config of another version.
+    afile = tmp_path / "afile.csv"
+    afile.write_text("x\n")
+    one_line_error(capsys, main(["--model", "ram", "--dataset", "synthetic", "--out",
+                                 str(afile), "--num-threads", "1"]), str(afile))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    torch.save({k: v for k, v in state.items() if k != "config"}, foreign / "last.pt")
+    one_line_error(capsys, main(["--resume", "--out", str(foreign)]), "no training config")
+    state["config"]["from_the_future"] = 1
+    torch.save(state, foreign / "last.pt")
+    one_line_error(capsys, main(["--resume", "--out", str(foreign)]), "bad training settings")
 
 
 def test_ddp_two_processes(tmp_path):
