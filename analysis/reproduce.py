@@ -74,6 +74,7 @@ from analysis.experiments import (
     write_synthetic_fer2013,
 )
 from gazekit.analyze import analyze, markdown_table
+from gazekit.human import FORMATS
 from gazekit.io import atomic_file, read_scanpaths
 from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
 from gazekit.sweep import threshold_sweep
@@ -109,6 +110,10 @@ SYNTHETIC_FER_NOTE = "SYNTHETIC CSV in FER2013's format (cartoon faces), NOT FER
 POLICIES = ("mean", "sampled")
 POLICY_SUFFIX = {"mean": "", "sampled": "-sampled"}
 SAMPLING_SEED = 0  # seed of the sampled exports (zoo.export.export_scanpaths)
+#: Human recordings of the human-likeness claim by default: the studyforrest excerpt shipped
+#: with the tests (REMoDNaV events of movie viewing; tests/data/human/README.md).
+HUMAN_DEFAULT = REPO / "tests" / "data" / "human" / "studyforrest-events"
+HUMAN_LABEL = "human"
 
 
 @dataclass
@@ -131,6 +136,8 @@ class Settings:
     force: bool = False
     queues: int = 2
     launch: bool = False
+    human: Path | None = HUMAN_DEFAULT
+    human_format: str = "bids-events"
 
     @property
     def experiments(self) -> list[Experiment]:
@@ -482,6 +489,68 @@ def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+HUMAN_CLAIM = "MRAM's gaze is the most human-like of RAM, DRAM and MRAM"
+
+
+def human_claim(comparison: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
+    """The paper's claim that MRAM's gaze is the most human-like, measured.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`gazekit.analyze.human_comparison` of the models against human recordings in
+        relative units (durations over each group's median, distances over the stimulus
+        width): ``quantity``, ``group``, ``ks`` with ``ks_ci_low``/``ks_ci_high``, ``n_human``.
+    labels : dict
+        Group label of each role, as for :func:`measure_claims`.
+
+    Returns
+    -------
+    dict
+        ``claim``, ``criterion``, ``measured`` and ``verdict``: ``reproduced`` when MRAM is the
+        closest to the human data (two-sample KS distance) for both fixation duration and
+        saccade distance with its 95% bootstrap CI below the others'; ``direction only (95%
+        CIs overlap)`` when closest for both; ``partly: closest for <quantity> only``; ``not
+        reproduced``; or ``cannot assess: ...``.
+    """
+    row = {"claim": HUMAN_CLAIM,
+           "criterion": "smallest two-sample KS distance to the human fixation durations and "
+                        "saccade distances (relative units); 'reproduced' needs MRAM's 95% "
+                        "bootstrap CI below the others'",
+           "measured": "", "verdict": ""}
+    quantities = ("fixation_duration", "saccade_distance")
+    roles = ("mram", "dram", "ram")
+    table = comparison.assign(group=comparison["group"].astype(str)).set_index(
+        ["quantity", "group"])
+    absent = [labels.get(r, r.upper()) for r in roles
+              if r not in labels or any((q, labels[r]) not in table.index for q in quantities)]
+    if absent:
+        row["verdict"] = f"cannot assess: no comparison of {', '.join(absent)} with human data"
+        return row
+    closest, strict, measured = {}, {}, []
+    for q in quantities:
+        ks = {r: table.loc[(q, labels[r])] for r in roles}
+        others = [ks[r] for r in roles if r != "mram"]
+        closest[q] = ks["mram"]["ks"] < min(o["ks"] for o in others)
+        strict[q] = ks["mram"]["ks_ci_high"] < min(o["ks_ci_low"] for o in others)
+        measured.append(f"{q.replace('_', ' ')}: " + ", ".join(
+            f"{labels[r]} KS {ks[r]['ks']:.3f} [{ks[r]['ks_ci_low']:.3f}, "
+            f"{ks[r]['ks_ci_high']:.3f}]" for r in roles))
+    n_human = int(table.loc[(quantities[0], labels["mram"]), "n_human"])
+    row["measured"] = "; ".join(measured) + f" ({n_human:,} human fixations)"
+    if all(strict.values()):
+        row["verdict"] = "reproduced"
+    elif all(closest.values()):
+        row["verdict"] = "direction only (95% CIs overlap)"
+    elif any(closest.values()):
+        row["verdict"] = ("partly: closest for "
+                          + " and ".join(q.replace("_", " ") for q in quantities if closest[q])
+                          + " only")
+    else:
+        row["verdict"] = "not reproduced"
+    return row
+
+
 def claims_by_threshold(sweep: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The verdict of each claim (:func:`measure_claims`, point estimates) at each fixation
     threshold of a :func:`gazekit.sweep.threshold_sweep`: one row per ``threshold_px``, one
@@ -551,6 +620,22 @@ def _analyze_policy(settings: Settings, policy: str,
     labels = {role: e.label + POLICY_SUFFIX[policy]
               for role, e in _figure_models(exps).items()}
     claims = measure_claims(result.summary, labels)
+    tables = {}
+    if settings.human is not None:
+        # Human-likeness: shapes of the distributions, in relative units (no glimpse duration
+        # or image size in degrees to assume).
+        versus = analyze(paths, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
+                         mode="consecutive", group_by="model", units="relative",
+                         human=settings.human, human_format=settings.human_format,
+                         human_label=HUMAN_LABEL, overwrite=True, progress=False)
+        claims = pd.concat([claims, pd.DataFrame([human_claim(versus.human_comparison, labels)])],
+                           ignore_index=True)
+        tables["human_comparison"] = versus.human_comparison.assign(policy=policy)
+        plot_densities(versus.densities["fixation_duration"],
+                       versus.densities["saccade_distance"],
+                       results / f"{settings.gaze_stem(policy)}_human_densities",
+                       title=f"Models (policy {policy}) and human fixations, relative units",
+                       reference=HUMAN_LABEL, colors=model_colors(groups))
     # How the statistics and verdicts move with the paper's 6 px threshold.
     sweep = threshold_sweep(read_scanpaths(paths), SWEEP_THRESHOLDS_PX, group_by="model")
     plot_threshold_sweep(sweep, results / f"{settings.gaze_stem(policy)}_threshold_sweep",
@@ -564,7 +649,7 @@ def _analyze_policy(settings: Settings, policy: str,
                                for p in paths]).astype(str).itertuples(index=False))
     summary = result.summary.assign(
         policy=result.summary["group"].astype(str).map(policies), test_images=images)
-    return {"gaze_summary": summary,
+    return {"gaze_summary": summary, **tables,
             "claims": claims.assign(policy=policy, test_images=images),
             "threshold_sweep": sweep.assign(policy=sweep["group"].astype(str).map(policies)),
             "threshold_claims": claims_by_threshold(sweep, labels).assign(policy=policy)}
@@ -694,6 +779,18 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         lines += [f"Densities ({policy}): ![densities {policy}]"
                   f"({settings.gaze_stem(policy)}_{density_name}.png)\n"
                   for policy in POLICIES if policy in set(df["policy"])]
+        if HUMAN_CLAIM in set(df["claim"]) and settings.human is not None:
+            human = (settings.human.relative_to(REPO) if settings.human.is_relative_to(REPO)
+                     else settings.human)
+            lines += [
+                f"Human-likeness: the human group is `{human}` ({settings.human_format}), "
+                "compared in relative units (fixation durations over each group's median, "
+                "saccade distances over the stimulus width), so no glimpse duration or "
+                "degrees per pixel is assumed; per-model distances with 95% bootstrap CIs: "
+                f"[`{stem}_human_comparison.csv`]({stem}_human_comparison.csv).", ""]
+            lines += [f"Models and human ({policy}): ![human {policy}]"
+                      f"({settings.gaze_stem(policy)}_human_densities.png)\n"
+                      for policy in POLICIES if policy in set(df["policy"])]
     lines += _sensitivity_markdown(settings)
     return "\n".join(lines)
 
@@ -849,6 +946,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queues", type=int, default=2, help="training queues (default 2)")
     p.add_argument("--launch", action="store_true",
                    help="start the training queues in the background (train stage)")
+    p.add_argument("--human", default=str(HUMAN_DEFAULT),
+                   help="human eye-tracking recordings (file or folder) for the human-likeness "
+                   "claim; default: the studyforrest excerpt in tests/data/human; 'none' skips "
+                   "the claim")
+    p.add_argument("--human-format", default="bids-events", choices=FORMATS,
+                   help="format of --human (default bids-events: REMoDNaV event files)")
     return p
 
 
@@ -868,8 +971,9 @@ def main(argv: list[str] | None = None) -> int:
         results=args.results, limit=args.limit, data_dir=data_dir, full_mnist=args.full_mnist,
         device=args.device, repeats=args.repeats, latency_images=args.latency_images,
         batch_size=args.batch_size, threads=args.threads, compile=args.compile,
-        force=args.force,
-        queues=args.queues, launch=args.launch)
+        force=args.force, queues=args.queues, launch=args.launch,
+        human=None if args.human.lower() == "none" else Path(args.human),
+        human_format=args.human_format)
     try:
         run(settings, STAGES if args.stage == "all" else (args.stage,))
     except (ValueError, OSError) as exc:  # bad input: data, checkpoints, exports, options

@@ -318,6 +318,60 @@ def test_accuracy_claims_of_the_pipeline(pipeline):
     assert "exact two-sided McNemar test" in report and "| MRAM-12 vs RAM-12 |" in report
 
 
+def _human_rows(ks: dict[str, dict[str, tuple[float, float, float]]]) -> pd.DataFrame:
+    """A human comparison with KS (value, CI low, CI high) per quantity and group."""
+    return pd.DataFrame([{"quantity": q, "group": g, "ks": v, "ks_ci_low": lo,
+                          "ks_ci_high": hi, "n_human": 321}
+                         for q, groups in ks.items() for g, (v, lo, hi) in groups.items()])
+
+
+def test_human_claim_on_hand_made_distances():
+    labels = {"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}
+
+    def verdict(mram_dur, mram_sac):
+        table = _human_rows({
+            "fixation_duration": {"MRAM-12": mram_dur, "DRAM-12": (0.3, 0.25, 0.35),
+                                  "RAM-12": (0.4, 0.35, 0.45)},
+            "saccade_distance": {"MRAM-12": mram_sac, "DRAM-12": (0.5, 0.45, 0.55),
+                                 "RAM-12": (0.2, 0.15, 0.25)}})
+        return reproduce.human_claim(table, labels)
+
+    row = verdict((0.1, 0.05, 0.15), (0.1, 0.05, 0.12))
+    assert row["verdict"] == "reproduced" and row["claim"] == reproduce.HUMAN_CLAIM
+    assert "MRAM-12 KS 0.100 [0.050, 0.150]" in row["measured"]
+    assert "(321 human fixations)" in row["measured"]
+    assert verdict((0.1, 0.05, 0.15), (0.1, 0.05, 0.16))["verdict"] == \
+        "direction only (95% CIs overlap)"
+    assert verdict((0.1, 0.05, 0.15), (0.3, 0.25, 0.35))["verdict"] == \
+        "partly: closest for fixation duration only"
+    assert verdict((0.35, 0.3, 0.4), (0.3, 0.25, 0.35))["verdict"] == "not reproduced"
+    no_ram = _human_rows({q: {"MRAM-12": (0.1, 0.0, 0.2)}
+                          for q in ("fixation_duration", "saccade_distance")})
+    assert reproduce.human_claim(no_ram, labels)["verdict"] == \
+        "cannot assess: no comparison of DRAM-12, RAM-12 with human data"
+
+
+def test_human_likeness_of_the_pipeline(pipeline):
+    results = pipeline["results"]
+    versus = pd.read_csv(results / "table2_fashion_mnist_human_comparison.csv")
+    assert set(versus["policy"]) == {"mean", "sampled"}
+    assert set(versus["unit"]) == {"relative"}
+    claims = pd.read_csv(results / "table2_fashion_mnist_claims.csv")
+    human = claims[claims["claim"] == reproduce.HUMAN_CLAIM]
+    assert human["policy"].tolist() == ["mean", "sampled"]
+    mean = versus[versus["policy"] == "mean"].set_index(["quantity", "group"])
+    # The verdict follows the distances in the comparison table.
+    ks = {g: mean.loc[("fixation_duration", g), "ks"] for g in ("MRAM-12", "DRAM-12", "RAM-12")}
+    verdict = human["verdict"].iloc[0]
+    assert (verdict in ("reproduced", "direction only (95% CIs overlap)")
+            or verdict.startswith("partly: closest for fixation")) == (
+        ks["MRAM-12"] < min(ks["DRAM-12"], ks["RAM-12"]))
+    for suffix in ("", "_sampled"):
+        assert (results / f"table2_fashion_mnist{suffix}_human_densities.png").stat().st_size
+    report = (results / "table2_fashion_mnist.md").read_text()
+    assert "tests/data/human/studyforrest-events" in report
+
+
 def test_threshold_sensitivity(pipeline, naive_gaze):
     results = pipeline["results"]
     exports = pipeline["runs"] / "_reproduce" / "exports"
