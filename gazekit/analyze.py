@@ -552,7 +552,8 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     group_by : str or None, default "model"
         Column whose values define the groups compared; None, or a column absent from the
         input, gives one group ``"all"``. Must be a per-scanpath column (key or
-        :data:`gazekit.segment.SCANPATH_COLUMNS`).
+        :data:`gazekit.segment.SCANPATH_COLUMNS`); :func:`gazekit.schema.validate` rejects
+        an input in which such a column changes value within a scanpath.
     units : {"native", "physical", "relative"}, default "native"
         Units of the comparisons and figures: ``"native"`` glimpse steps and px;
         ``"physical"`` ms and degrees of visual angle (needs ``px_per_degree``, and

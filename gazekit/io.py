@@ -13,6 +13,14 @@ read as pandas categoricals when every input is Parquet and holds the column dic
 their categories are the column's values in all the files (in order of first appearance), so
 every chunk has the same dtype, and the integer codes keep the strings out of the hot path.
 Otherwise such columns are decoded to plain values, like every column of CSV/TSV files.
+
+The columns that identify a scanpath (``scanpath_id`` and :data:`gazekit.schema.KEY_COLUMNS`)
+of CSV/TSV files are read as text (``image_id`` 5 becomes ``"5"``), whole or in chunks: a type
+inferred per chunk could differ between chunks (text in one, integers in the next) and cut a
+scanpath in two at the boundary. Parquet files keep the types of their schema.
+
+Messages name a row of a CSV/TSV file by its line (``line 5``, the header being line 1) and a
+row of a Parquet file by its 0-based number (``row 3 (0-based)``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import takewhile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +39,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from gazekit.schema import ScanpathError, key_columns, validate
+from gazekit.schema import (
+    KEY_COLUMNS,
+    ScanpathError,
+    describe_keys,
+    key_columns,
+    row_name,
+    validate,
+)
 
 __all__ = [
     "SUFFIXES",
@@ -45,6 +61,8 @@ __all__ = [
 ]
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv", ".tsv")
+#: Types of the CSV/TSV columns read as text (see the module docstring).
+_TEXT_KEYS: dict[str, type] = dict.fromkeys(("scanpath_id", *KEY_COLUMNS), str)
 
 PathLike = str | os.PathLike
 Paths = PathLike | Sequence[PathLike]
@@ -195,19 +213,13 @@ def _raw_frames(path: Path, chunk_rows: int | None,
     kind, sep = ("TSV", "\t") if path.suffix == ".tsv" else ("CSV", ",")
     try:
         if chunk_rows is None:
-            yield pd.read_csv(path, sep=sep)
+            yield pd.read_csv(path, sep=sep, dtype=_TEXT_KEYS)
         else:
-            yield from pd.read_csv(path, sep=sep, chunksize=chunk_rows)
+            yield from pd.read_csv(path, sep=sep, dtype=_TEXT_KEYS, chunksize=chunk_rows)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError) as exc:
         raise ScanpathError(f"cannot read as {kind} ({' '.join(str(exc).split())})",
                             source) from exc
-
-
-def _describe(row: pd.DataFrame) -> str:
-    """``col=value, ...`` for the one-row frame of a scanpath's key values."""
-    values = (v.item() if isinstance(v, np.generic) else v for v in row.iloc[0])
-    return ", ".join(f"{c}={v!r}" for c, v in zip(row.columns, values, strict=True))
 
 
 class _HashSet:
@@ -254,39 +266,41 @@ class _Assembler:
         self.seen = _HashSet()  # key hashes of all completed scanpaths
         self.files: list[tuple[str, np.ndarray]] = []  # (file, its key hashes), for messages
 
-    def file(self, frames: Iterator[pd.DataFrame], source: str) -> Iterator[pd.DataFrame]:
-        """Yield validated frames of whole scanpaths from the raw frames of one file."""
+    def file(self, frames: Iterator[pd.DataFrame], source: str,
+             rows: str) -> Iterator[pd.DataFrame]:
+        """Yield validated frames of whole scanpaths from the raw frames of one file, whose
+        rows messages name as ``rows`` says (:func:`gazekit.schema.row_name`)."""
         carry: pd.DataFrame | None = None
         mine: list[np.ndarray] = []  # key hashes of the scanpaths completed in this file
-        rows = 0
+        done = 0
         for frame in frames:
             # Index = row number in the file, so that validation errors point at file rows.
-            frame.index = pd.RangeIndex(rows, rows + len(frame))
-            rows += len(frame)
+            frame.index = pd.RangeIndex(done, done + len(frame))
+            done += len(frame)
             df = frame if carry is None else pd.concat([carry, frame])
             del frame  # only the concatenation is needed from here on
             if len(df) == 0:
                 continue
-            starts, hashes = self._runs(df, source, mine)
+            starts, hashes = self._runs(df, source, rows, mine)
             # A copy, so that the carried rows do not keep the whole batch alive.
             carry, carry_hash = df.iloc[starts[-1]:].copy(), hashes[-1:]
             if len(starts) > 1:
                 self._complete(hashes[:-1], mine)
-                chunk = self._finish(df.iloc[:starts[-1]], source, starts[:-1])
+                chunk = self._finish(df.iloc[:starts[-1]], source, rows, starts[:-1])
                 del df  # free the raw rows while the caller works on the chunk
                 yield chunk
                 del chunk
         if carry is None:
             raise ScanpathError("no rows (expected at least one glimpse)", source)
         self._complete(carry_hash, mine)
-        yield self._finish(carry, source, np.zeros(1, dtype=np.int64))  # one scanpath
+        yield self._finish(carry, source, rows, np.zeros(1, dtype=np.int64))  # one scanpath
         self.files.append((source, np.concatenate(mine)))
 
     def _complete(self, hashes: np.ndarray, mine: list[np.ndarray]) -> None:
         self.seen.add(hashes)
         mine.append(hashes)
 
-    def _runs(self, df: pd.DataFrame, source: str,
+    def _runs(self, df: pd.DataFrame, source: str, rows: str,
               mine: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Row positions where a scanpath starts, and the hash of each scanpath's key values.
 
@@ -295,7 +309,7 @@ class _Assembler:
         """
         keys = key_columns(df.columns, source)
         if df[keys].isna().to_numpy().any():
-            validate(df, source)  # raises the schema's message for the missing key value
+            validate(df, source, rows=rows)  # raises the schema's message for the missing key
         change = np.zeros(len(df), dtype=bool)
         change[0] = True
         for key in keys:
@@ -308,7 +322,8 @@ class _Assembler:
         bad = pd.Series(hashes).duplicated().to_numpy() | self.seen.contains(hashes)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            where = f"row {df.index[starts[i]]}: scanpath ({_describe(first_rows.iloc[[i]])})"
+            where = (f"{row_name(df.index[starts[i]], rows)}: scanpath "
+                     f"({describe_keys(first_rows, i, keys)})")
             other = next((name for name, past in self.files if np.isin(hashes[i], past)), None)
             if other is None:
                 raise ScanpathError(
@@ -319,10 +334,11 @@ class _Assembler:
                 source)
         return starts, hashes
 
-    def _finish(self, df: pd.DataFrame, source: str, starts: np.ndarray) -> pd.DataFrame:
+    def _finish(self, df: pd.DataFrame, source: str, rows: str,
+                starts: np.ndarray) -> pd.DataFrame:
         """Validate the whole scanpaths of ``df``, which start at the row positions ``starts``."""
         # _runs has checked that no scanpath comes back, so validate can number them by run.
-        out = validate(df, source, scanpath_starts=starts)
+        out = validate(df, source, scanpath_starts=starts, rows=rows)
         out.attrs["source"] = source
         out["_scanpath"] += self.offset
         self.offset = int(out["_scanpath"].iloc[-1]) + 1
@@ -379,7 +395,9 @@ def _iter(files: list[Path], chunk_rows: int | None, progress: bool) -> Iterator
     with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress,
               leave=False) as bar:
         for path in files:
-            for chunk in assembler.file(_raw_frames(path, chunk_rows, categories), str(path)):
+            rows = "row" if path.suffix == ".parquet" else "line"
+            for chunk in assembler.file(_raw_frames(path, chunk_rows, categories), str(path),
+                                        rows):
                 bar.update(len(chunk))
                 yield chunk
 
@@ -412,14 +430,25 @@ def _sibling(path: Path, kind: str) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{kind}")
 
 
-def _created_ancestor(path: Path) -> Path | None:
-    """Topmost missing ancestor of ``path`` (created by the caller, removed on failure)."""
-    missing = None
-    for parent in path.parents:
-        if parent.exists():
-            break
-        missing = parent
-    return missing
+@contextmanager
+def _parent_dirs(path: Path) -> Iterator[None]:
+    """Create the missing parent directories of ``path``; remove them again if the body (or
+    the creation) fails, so that a failed write leaves no trace.
+
+    The body must have removed what it wrote there. Folders are removed innermost first and
+    only while empty: one that another writer has put a file into meanwhile stays.
+    """
+    missing = list(takewhile(lambda parent: not parent.exists(), path.parents))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException:
+        for folder in missing:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or never made): leave it and its parents
+                break
+        raise
 
 
 @contextmanager
@@ -432,7 +461,8 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
     Parameters
     ----------
     path : path
-        Final file. Missing parent directories are created.
+        Final file. Missing parent directories are created (and removed again if the body
+        fails).
     overwrite : bool, default True
         Replace an existing ``path``; if False, an existing ``path`` raises before the body runs.
 
@@ -454,17 +484,17 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
     path = Path(path)
     if not overwrite and path.exists():
         raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(path, "tmp")
-    try:
-        yield tmp
-        # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _parent_dirs(path):
+        try:
+            yield tmp
+            # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 @contextmanager
@@ -495,17 +525,14 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise FileExistsError(f"{path}: output directory exists and is not empty "
                               "(use overwrite to replace it)")
-    created = _created_ancestor(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(path, "tmp")
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        raise
+    with _parent_dirs(path):
+        tmp.mkdir()
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     if path.exists():
         # Move the old directory aside first so that `path` is never half-written.
         old = _sibling(path, "old")

@@ -123,14 +123,18 @@ def plot_densities(duration_densities: Mapping[str, Density],
 
 
 def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:
-    """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``, each
-    atomically (:func:`gazekit.io.atomic_file`); return ``[png, svg]``."""
+    """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``
+    atomically (:func:`gazekit.io.atomic_file`); return ``[png, svg]``.
+
+    Both are written to temporary files before either is renamed into place, so a failure
+    while drawing either leaves neither (and no parent directory this call created).
+    """
     stem = Path(path_stem)
-    paths = [stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg")]
-    for path in paths:
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format=path.suffix[1:], dpi=dpi)
-    return paths
+    png, svg = (stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg"))
+    with atomic_file(png) as png_tmp, atomic_file(svg) as svg_tmp:
+        fig.savefig(png_tmp, format="png", dpi=dpi)
+        fig.savefig(svg_tmp, format="svg", dpi=dpi)
+    return [png, svg]
 
 
 #: Panels of :func:`plot_threshold_sweep`: (column of the sweep, panel title, y-axis label).

@@ -9,14 +9,23 @@ Required
     ``scanpath_id`` : any hashable, *or* the key columns that form it: whichever of
     :data:`KEY_COLUMNS` are present (at least one of them).
 Optional
-    ``t`` : float, onset of the row in **milliseconds**.
-    ``duration`` : float, how long the row lasts in **milliseconds** (fixation lists).
+    ``t`` : float, onset of the row in **milliseconds**, finite and strictly increasing with
+    ``step`` within a scanpath.
+    ``duration`` : float, how long the row lasts in **milliseconds** (fixation lists), finite
+    and positive.
+    A ``t`` or ``duration`` column that is entirely empty (NaN) counts as absent.
     ``model``, ``dataset``, ``image_id``, ``subject``, ``trial``, ``label``, ``pred``,
     ``correct``, ``image_width``, ``image_height`` (px), ``glimpse_size`` (px), ``scales``,
     ``policy`` (``"mean"``, ``"sampled"``, ``"saliency"``, ``"synthetic"``, ``"human"``).
+    ``image_width``, ``image_height`` and ``glimpse_size`` must be positive and finite.
+    The columns of :data:`SCANPATH_COLUMNS` describe a whole scanpath: one value per scanpath.
 
 Rows of one scanpath must be contiguous in a file (as :mod:`zoo` exports them) so that large
 inputs can be streamed; within a scanpath they may come in any order of ``step``.
+
+Error messages name a row by its index label (``row 3 (index label)``); for files read by
+:mod:`gazekit.io`, by its 1-based line in a CSV/TSV file (``line 5``, the header being line 1)
+or its 0-based row in a Parquet file (``row 3 (0-based)``).
 """
 
 from __future__ import annotations
@@ -31,6 +40,22 @@ KEY_COLUMNS: tuple[str, ...] = ("model", "dataset", "subject", "trial", "image_i
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "x", "y", "t", "duration", "image_width", "image_height", "glimpse_size",
 )
+#: Numeric columns that must be positive (besides finite).
+_POSITIVE: frozenset[str] = frozenset({"duration", "image_width", "image_height", "glimpse_size"})
+#: Unit of each numeric column, for messages.
+_UNITS: dict[str, str] = {"x": "pixels", "y": "pixels", "t": "milliseconds",
+                          "duration": "milliseconds", "image_width": "pixels",
+                          "image_height": "pixels", "glimpse_size": "pixels"}
+#: Time columns that may be entirely NaN, which means absent.
+_OPTIONAL_TIME: tuple[str, ...] = ("t", "duration")
+#: Per-scanpath columns: one value per scanpath (:func:`validate` checks it), which
+#: :func:`gazekit.segment.segment` copies into the fixations and saccades.
+SCANPATH_COLUMNS: tuple[str, ...] = (
+    "model", "dataset", "image_id", "subject", "trial", "label", "pred", "correct",
+    "image_width", "image_height", "glimpse_size", "scales", "policy",
+)
+#: How messages name a row (:func:`row_name`).
+ROW_NAMING: tuple[str, ...] = ("label", "row", "line")
 #: pandas >= 3 always copies on write, so :func:`validate`'s result and its input stay
 #: independent with a shallow copy; a deep one would copy, and consolidate, every column.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
@@ -62,12 +87,38 @@ def key_columns(columns: Sequence[str], source: str | None = None) -> list[str]:
     return keys
 
 
-def _first_bad_row(mask: np.ndarray, index: pd.Index) -> str:
-    return str(index[int(np.flatnonzero(mask)[0])])
+def row_name(label: object, rows: str = "label") -> str:
+    """How an error message names the row with index label ``label``.
+
+    Parameters
+    ----------
+    label : int or hashable
+        Index label of the row.
+    rows : {"label", "row", "line"}, default "label"
+        What the labels are: any index labels (``"row 3 (index label)"``); 0-based row numbers
+        of a Parquet file (``"row 3 (0-based)"``); or 0-based data rows of a CSV/TSV file with
+        one header line, named by their 1-based line in the file (``"line 5"``; blank lines,
+        which the reader skips, are not counted).
+
+    Returns
+    -------
+    str
+    """
+    if rows == "line":
+        return f"line {int(label) + 2}"
+    if rows == "row":
+        return f"row {label} (0-based)"
+    return f"row {label} (index label)"
 
 
 def _show(value: object) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def describe_keys(table: pd.DataFrame, position: int, keys: Sequence[str]) -> str:
+    """``key=value, ...`` for the row at ``position`` of ``table`` (for messages)."""
+    values = table[list(keys)].iloc[position]
+    return ", ".join(f"{key}={_show(value)}" for key, value in zip(keys, values, strict=True))
 
 
 def scanpath_codes(df: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
@@ -100,8 +151,65 @@ def _run_codes(starts: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(codes, out=codes)
 
 
+def _changes(column: pd.Series) -> np.ndarray:
+    """Whether each row's value differs from the previous row's (bool, one shorter than
+    ``column``); missing values equal each other."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        values = column.cat.codes.to_numpy()  # -1 for every missing value
+    elif column.isna().to_numpy().any():
+        # Integer codes, in which all missing values share one code (NaN != NaN otherwise).
+        values = pd.factorize(column.array, use_na_sentinel=False)[0]
+    else:
+        # numpy arrays as such; extension arrays (e.g. Arrow strings) compare in their own code.
+        values = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+    return np.asarray(values[1:] != values[:-1], dtype=bool)
+
+
+def _check_constant(table: pd.DataFrame, columns: Sequence[str], same: np.ndarray,
+                    keys: Sequence[str], source: str | None, rows: str) -> None:
+    """Raise unless every column holds one value within each run of ``same`` (see
+    :func:`check_per_scanpath`); ``same[i]``: rows i and i + 1 are in one scanpath."""
+    for col in columns:
+        varies = _changes(table[col])
+        varies &= same
+        if varies.any():
+            i = int(np.flatnonzero(varies)[0]) + 1
+            raise ScanpathError(
+                f"column {col!r} {row_name(table.index[i], rows)}: value "
+                f"{_show(table[col].iloc[i])} differs from {_show(table[col].iloc[i - 1])} "
+                f"earlier in the same scanpath ({describe_keys(table, i, keys)}); expected one "
+                "value per scanpath", source)
+
+
+def check_per_scanpath(table: pd.DataFrame, columns: Sequence[str],
+                       source: str | None = None) -> None:
+    """Check that each of ``columns`` holds one value per scanpath of a validated table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows sorted by scanpath, with the int64 ``_scanpath`` of :func:`validate`.
+    columns : sequence of str
+        Columns of ``table`` to check; missing values count as one value.
+    source : str, optional
+        Name of the file the rows came from, for the message.
+
+    Raises
+    ------
+    ScanpathError
+        If ``table`` lacks ``_scanpath``, or a column changes value within a scanpath; the
+        message names the column, the row (index label) and both values.
+    """
+    if "_scanpath" not in table.columns:
+        raise ScanpathError("missing column '_scanpath'; pass the table through "
+                            "gazekit.schema.validate", source)
+    codes = table["_scanpath"].to_numpy()
+    _check_constant(table, columns, codes[1:] == codes[:-1], key_columns(table.columns, source),
+                    source, "label")
+
+
 def validate(df: pd.DataFrame, source: str | None = None, *,
-             scanpath_starts: np.ndarray | None = None) -> pd.DataFrame:
+             scanpath_starts: np.ndarray | None = None, rows: str = "label") -> pd.DataFrame:
     """Check a scanpath table and return it sorted by scanpath (first appearance) and step.
 
     Parameters
@@ -117,6 +225,9 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         then numbered by run, which is their order of first appearance, without grouping the
         key columns again. By default they are found from the key values, and the rows of a
         scanpath need not be contiguous.
+    rows : {"label", "row", "line"}, default "label"
+        What the index labels of ``df`` are, for naming rows in messages (:func:`row_name`):
+        any labels, 0-based rows of a Parquet file, or 0-based data rows of a CSV/TSV file.
 
     Returns
     -------
@@ -129,9 +240,17 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
     ------
     ScanpathError
         On an empty table, a missing required column, non-numeric or non-finite coordinates,
-        negative or non-integer steps, missing key values, or a step repeated within a
-        scanpath. The message names the column and the first offending row.
+        times or sizes (``t`` and ``duration`` may be entirely NaN), a ``duration``,
+        ``image_width``, ``image_height`` or ``glimpse_size`` that is not positive, negative or
+        non-integer steps, missing key values, a step repeated within a scanpath, a ``t`` not
+        strictly increasing with ``step``, or a column of :data:`SCANPATH_COLUMNS` (other than
+        the key columns) that changes value within a scanpath. The message names the column
+        and the first offending row.
+    ValueError
+        If ``rows`` is not one of :data:`ROW_NAMING`.
     """
+    if rows not in ROW_NAMING:
+        raise ValueError(f"rows must be one of {', '.join(ROW_NAMING)}, got {rows!r}")
     if len(df) == 0:
         raise ScanpathError("no rows (expected at least one glimpse)", source)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -142,18 +261,15 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
     out = df.copy(deep=not _COPY_ON_WRITE)
     for col in (c for c in NUMERIC_COLUMNS if c in out.columns):
         values = _floats(out[col])
-        finite = np.isfinite(values)
-        if not finite.all():
-            bad = ~finite
-            if col in ("x", "y"):
-                raise ScanpathError(
-                    f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite "
-                    f"number (pixels), got {_show(out[col].iloc[int(np.flatnonzero(bad)[0])])}",
-                    source)
-            if col in ("t", "duration") and not bad.all():
-                raise ScanpathError(
-                    f"column {col!r} row {_first_bad_row(bad, out.index)}: expected a finite "
-                    "number (milliseconds)", source)
+        ok = np.isfinite(values)
+        if col in _POSITIVE:
+            ok &= values > 0
+        if not ok.all() and not (col in _OPTIONAL_TIME and np.isnan(values).all()):
+            i = int(np.flatnonzero(~ok)[0])
+            raise ScanpathError(
+                f"column {col!r} {row_name(out.index[i], rows)}: expected a "
+                f"{'positive ' if col in _POSITIVE else ''}finite number ({_UNITS[col]}), "
+                f"got {_show(out[col].iloc[i])}", source)
         if out[col].dtype != np.float64:
             _assign(out, col, values)
     if isinstance(out["step"].dtype, np.dtype) and out["step"].dtype.kind == "i":
@@ -164,9 +280,10 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         step = pd.to_numeric(out["step"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         bad = ~np.isfinite(step) | (step < 0) | (step != np.round(step))
     if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ScanpathError(
-            f"column 'step' row {_first_bad_row(bad, out.index)}: expected a non-negative "
-            f"integer, got {_show(out['step'].iloc[int(np.flatnonzero(bad)[0])])}", source)
+            f"column 'step' {row_name(out.index[i], rows)}: expected a non-negative "
+            f"integer, got {_show(out['step'].iloc[i])}", source)
     if out["step"].dtype != np.int64:
         step = step.astype(np.int64, copy=False)
         _assign(out, "step", step)
@@ -174,25 +291,39 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         null = out[key].isna().to_numpy()
         if null.any():
             raise ScanpathError(
-                f"column {key!r} row {_first_bad_row(null, out.index)}: missing value "
-                "(expected a scanpath identifier)", source)
+                f"column {key!r} {row_name(out.index[int(np.flatnonzero(null)[0])], rows)}: "
+                "missing value (expected a scanpath identifier)", source)
 
     codes = (scanpath_codes(out, keys) if scanpath_starts is None
              else _run_codes(scanpath_starts, len(out)))
     # Sorted, with strictly increasing steps within each scanpath (so none repeated)? Boolean
     # comparisons of neighbours, not np.diff: no temporary of 8 bytes per row.
+    same = codes[1:] == codes[:-1]
     ordered = codes[1:] > codes[:-1]
-    ordered |= (codes[1:] == codes[:-1]) & (step[1:] > step[:-1])
+    ordered |= same & (step[1:] > step[:-1])
     if not ordered.all():
         order = np.lexsort((step, codes))
         out, codes, step = out.iloc[order], codes[order], step[order]
-        repeated = (np.diff(codes) == 0) & (np.diff(step) == 0)
+        np.equal(codes[1:], codes[:-1], out=same)
+        repeated = same & (step[1:] == step[:-1])
         if repeated.any():
             i = int(np.flatnonzero(repeated)[0]) + 1
             raise ScanpathError(
-                f"row {out.index[i]}: step {step[i]} appears twice in one scanpath "
-                f"({', '.join(keys)} = {tuple(out[keys].iloc[i])}); expected unique steps",
-                source)
+                f"{row_name(out.index[i], rows)}: step {step[i]} appears twice in one scanpath "
+                f"({describe_keys(out, i, keys)}); expected unique steps", source)
+    # Checks on neighbours within a scanpath, now that its rows are contiguous and in step order.
+    if "t" in out.columns:
+        t = out["t"].to_numpy(np.float64)
+        if np.isfinite(t[0]):  # all finite by now, or all NaN (no times)
+            back = same & ~(t[1:] > t[:-1])
+            if back.any():
+                i = int(np.flatnonzero(back)[0]) + 1
+                raise ScanpathError(
+                    f"column 't' {row_name(out.index[i], rows)}: onset {_show(t[i])} ms at step "
+                    f"{step[i]} is not after {_show(t[i - 1])} ms at step {step[i - 1]} of the "
+                    "same scanpath (expected times strictly increasing with step)", source)
+    _check_constant(out, [c for c in SCANPATH_COLUMNS if c in out.columns and c not in keys],
+                    same, keys, source, rows)
     out = out.reset_index(drop=True)
     _assign(out, "_scanpath", codes)
     return out

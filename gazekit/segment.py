@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gazekit.schema import ScanpathError, key_columns
+from gazekit.schema import SCANPATH_COLUMNS, ScanpathError, key_columns, row_name
 
 MODES: tuple[str, ...] = ("consecutive", "centroid", "anchor")
 
@@ -25,11 +25,7 @@ MODES: tuple[str, ...] = ("consecutive", "centroid", "anchor")
 #: squared distance (whose rounding error is about 2e-16 relative) and calls ``np.hypot``.
 _MARGIN = 1e-9
 
-#: Per-scanpath columns copied (first value of the scanpath) into the outputs when present.
-SCANPATH_COLUMNS: tuple[str, ...] = (
-    "model", "dataset", "image_id", "subject", "trial", "label", "pred", "correct",
-    "image_width", "image_height", "glimpse_size", "scales", "policy",
-)
+__all__ = ["MODES", "SCANPATH_COLUMNS", "Segmentation", "segment"]
 
 
 @dataclass
@@ -189,7 +185,7 @@ def _check_table(table: pd.DataFrame) -> None:
     if unsorted.any():
         row = int(np.flatnonzero(unsorted)[0]) + 1
         raise ScanpathError(
-            f"column '_scanpath' row {table.index[row]}: scanpaths must come in sorted, "
+            f"column '_scanpath' {row_name(table.index[row])}: scanpaths must come in sorted, "
             "contiguous blocks; pass the table through gazekit.schema.validate")
 
 
@@ -252,6 +248,9 @@ def _within(dx: np.ndarray, dy: np.ndarray, threshold: float) -> np.ndarray:
 def _frame(table: pd.DataFrame, first_rows: np.ndarray, computed: dict) -> pd.DataFrame:
     """Key and per-scanpath columns of ``table`` at ``first_rows``, then ``computed``.
 
+    A per-scanpath column (:data:`SCANPATH_COLUMNS`) holds one value per scanpath, which
+    :func:`gazekit.schema.validate` checks, so the first row's value is the scanpath's.
+
     Built in one go from fresh arrays (no copies): adding columns one by one to a frame of
     this size costs several times more.
     """
@@ -265,7 +264,9 @@ def _row_durations(table: pd.DataFrame, starts: np.ndarray,
                    lengths: np.ndarray) -> np.ndarray | None:
     """Duration of every row in milliseconds, or None without time information.
 
-    An all-NaN ``duration`` column (allowed by ``validate``) counts as absent.
+    An all-NaN ``duration`` column (allowed by ``validate``) counts as absent. ``validate``
+    makes durations positive and ``t`` strictly increasing within a scanpath, so every
+    duration is positive (or NaN: the last row of a one-row scanpath without ``duration``).
     """
     if "duration" in table and table["duration"].notna().any():
         return table["duration"].to_numpy(np.float64)

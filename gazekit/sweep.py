@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from gazekit.schema import check_per_scanpath, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, Segmentation, segment
 from gazekit.stats import group_indices
 
@@ -125,22 +126,26 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
     ------
     ValueError
         On a threshold that is not a positive finite number or is repeated (the message
-        names it), an unknown ``mode``, a ``group_by`` column of ``table`` that varies within
-        a scanpath, or missing group values.
+        names it), an unknown ``mode``, a ``group_by`` column of ``table`` that is not a key
+        column or one of :data:`~gazekit.segment.SCANPATH_COLUMNS`, or missing group values.
     ScanpathError
-        If ``table`` is not a validated scanpath table.
+        If ``table`` is not a validated scanpath table, or its ``group_by`` column varies
+        within a scanpath (the message names the row and both values).
     """
     values = _check_thresholds(thresholds)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if group_by in table.columns:
+        if group_by not in SCANPATH_COLUMNS and group_by not in key_columns(table.columns):
+            raise ValueError(
+                f"group_by column {group_by!r} does not describe whole scanpaths; "
+                f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
+        # validate checks this already; a table changed or built since may not hold to it.
+        check_per_scanpath(table, [group_by])
     labels: list = []
     stats: list[dict[str, list]] = []
     for threshold in values:  # one segmentation alive at a time: memory of a single one
         seg = segment(table, threshold, mode)
-        if group_by in table.columns and group_by not in seg.fixations.columns:
-            raise ValueError(
-                f"group_by column {group_by!r} does not describe whole scanpaths; "
-                f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
         labels, per_group = _group_statistics(seg, group_by)
         stats.append(per_group)
     # Every threshold has the same groups in the same order: each scanpath's first fixation

@@ -164,6 +164,27 @@ def test_files_with_different_optional_columns(hand_file, tmp_path):
     assert not (tmp_path / "out2").exists()
 
 
+def test_chunked_csv_keys_agree_with_whole_read(hand_file, tmp_path):
+    """The review's case: image_id is text in the first chunk of 3 rows, integers after it."""
+    path = tmp_path / "mixed.csv"
+    path.write_text("model,image_id,step,x,y\nm,a,0,0,0\nm,a,1,1,0\nm,5,0,1,1\n"
+                    "m,5,1,2,2\nm,6,0,3,3\n")
+    chunked = run(path, tmp_path / "chunked", chunk_rows=3)
+    whole = run(path, tmp_path / "whole")
+    assert chunked.scanpaths == whole.scanpaths == 3
+    for name in ("fixations.parquet", "saccades.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "chunked" / name),
+                                      pd.read_parquet(tmp_path / "whole" / name))
+    pd.testing.assert_frame_equal(chunked.summary, whole.summary)
+    fixations = pd.read_parquet(chunked.fixations_path)
+    assert fixations["image_id"].tolist() == ["a", "5", "6"]  # as segment says of the table
+    assert fixations["n_glimpses"].tolist() == segment(read_scanpaths(path)).fixations[
+        "n_glimpses"].tolist() == [2, 2, 1]
+    # Parquet inputs keep the types of their schema.
+    from_parquet = pd.read_parquet(run(hand_file, tmp_path / "parquet").fixations_path)
+    assert from_parquet["image_id"].dtype == np.int64
+
+
 def _later_nan(tmp_path):
     """A second file whose last row has no x: the reader thread fails after chunks went by."""
     table = hand_table().assign(model=lambda d: "c" + d["model"])
@@ -187,7 +208,7 @@ def _later_missing_group(tmp_path):
 
 
 @pytest.mark.parametrize("make_input, message", [
-    (_later_nan, r"second\.csv: column 'x' row 16: expected a finite number"),
+    (_later_nan, r"second\.csv: column 'x' line 18: expected a finite number"),
     (_later_key_column, r"second\.csv: column 'subject' is not in the first input file"),
     (_later_missing_group, r"second\.csv: group_by column 'label': missing value"),
 ])
@@ -393,8 +414,9 @@ def test_binned_kde_matches_fit_density():
 
 
 def test_human_columns_must_fit_the_scanpaths(tmp_path):
-    path = tmp_path / "subjects.csv"
-    hand_table().assign(subject=7).to_csv(path, index=False)  # integer subjects
+    path = tmp_path / "subjects.parquet"
+    # Integer subjects (Parquet: CSV keys are read as text, which would fit the human ones).
+    hand_table().assign(subject=7).to_parquet(path, index=False)
     with pytest.raises(ScanpathError, match="human recordings: column 'subject': cannot store"):
         run(path, tmp_path / "out", units="relative", human=HUMAN / "studyforrest-fixvectors",
             human_format="fixations")

@@ -70,7 +70,7 @@ def _write_bad(kind: str, path):
 
 BAD = {
     "missing column": "missing column 'x'",
-    "nan coordinate": "column 'y' row 1: expected a finite number",
+    "nan coordinate": "column 'y' row 1 (0-based): expected a finite number",
     "duplicate step": "step 1 appears twice",
     "empty file": "empty file",
     "not parquet": "cannot read as Parquet",
@@ -241,6 +241,8 @@ def test_sweep_writes_nothing_by_default(tmp_path, monkeypatch, capsys):
     (["--group-by", "step"], "group_by column 'step' does not describe whole scanpaths"),
     (["--out", "."], "is a directory"),
     (["--figure", "in.parquet/fig"], "in.parquet"),  # the figure's folder is a file
+    # The CSV's new folders go again when the figure fails.
+    (["--out", "new/sub/sweep.csv", "--figure", "in.parquet/fig"], "in.parquet"),
     (["missing.parquet"], "missing.parquet: file not found"),
 ])
 def test_sweep_errors_in_process(tmp_path, monkeypatch, capsys, argv, message):
@@ -252,6 +254,38 @@ def test_sweep_errors_in_process(tmp_path, monkeypatch, capsys, argv, message):
     assert captured.err.count("\n") == 1 and captured.err.startswith("gazekit: error: ")
     assert message in captured.err and captured.out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+#: The code review's reproductions (CSV text, message): each exited 0 or failed without naming
+#: the file and line before.
+REVIEW = {
+    "time going back": ("scanpath_id,model,step,x,y,t\na,m,0,0,0,0\na,m,1,10,0,100\n"
+                        "a,m,2,20,0,50\na,m,3,30,0,80\n",
+                        "column 't' line 4: onset 50.0 ms at step 2 is not after 100.0 ms"),
+    "group varies": ("scanpath_id,model,step,x,y,image_width\na,m,0,0,0,28\na,n,1,10,0,28\n"
+                     "b,m,0,0,0,28\nb,m,1,1,0,28\n",
+                     "column 'model' line 3: value 'n' differs from 'm' earlier in the same "
+                     "scanpath (scanpath_id='a')"),
+    "zero width": ("model,image_id,step,x,y,image_width\nm,1,0,0,0,0\nm,1,1,10,0,0\n",
+                   "column 'image_width' line 2: expected a positive finite number (pixels), "
+                   "got 0"),
+}
+
+
+@pytest.mark.parametrize("command", ["analyze", "sweep"])
+@pytest.mark.parametrize("kind", list(REVIEW))
+def test_review_cases_fail_with_one_line(tmp_path, monkeypatch, capsys, command, kind):
+    monkeypatch.chdir(tmp_path)
+    text, message = REVIEW[kind]
+    Path("bad.csv").write_text(text)
+    argv = (["analyze", "bad.csv", "--out", "new/out", "--no-progress", "--units", "relative"]
+            if command == "analyze" else
+            ["sweep", "bad.csv", "--out", "new/sweep.csv", "--figure", "new/fig"])
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"gazekit: error: bad.csv: {message}")
+    assert captured.err.count("\n") == 1 and captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
 
 def test_sweep_malformed_csv_subprocess(tmp_path):

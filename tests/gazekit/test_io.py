@@ -63,7 +63,7 @@ def test_read_several_files_and_directory(tmp_path):
     write_parquet(a, tmp_path / "1.parquet")
     b.to_csv(tmp_path / "2.csv", index=False)
     (tmp_path / "notes.txt").write_text("ignored: not a scanpath file")
-    want = expected([a, b])
+    want = expected([a, b.astype({"image_id": str})])  # CSV keys are read as text
     pd.testing.assert_frame_equal(
         read_scanpaths([tmp_path / "1.parquet", tmp_path / "2.csv"]), want)
     pd.testing.assert_frame_equal(read_scanpaths(tmp_path), want)
@@ -75,7 +75,7 @@ def test_read_csv_and_tsv_sort_steps(tmp_path):
     shuffled = df.iloc[[2, 0, 1, 4, 3]]  # steps out of order inside contiguous scanpaths
     shuffled.to_csv(tmp_path / "s.csv", index=False)
     shuffled.to_csv(tmp_path / "s.tsv", index=False, sep="\t")
-    want = expected([df])
+    want = expected([df.astype({"image_id": str})])  # CSV keys are read as text
     pd.testing.assert_frame_equal(read_scanpaths(tmp_path / "s.csv"), want)
     pd.testing.assert_frame_equal(read_scanpaths(tmp_path / "s.tsv"), want)
 
@@ -148,7 +148,7 @@ def test_non_contiguous_scanpath(tmp_path, chunk_rows):
     df = scanpaths([3, 3])
     broken = pd.concat([df.iloc[:2], df.iloc[3:], df.iloc[2:3]])  # scanpath 0 comes back
     path = write_parquet(broken, tmp_path / "broken.parquet")
-    with pytest.raises(ScanpathError, match=r"broken\.parquet: row 5: scanpath "
+    with pytest.raises(ScanpathError, match=r"broken\.parquet: row 5 \(0-based\): scanpath "
                                             r"\(model='m', image_id=0\) appears again"):
         list(iter_scanpath_chunks(path, chunk_rows=chunk_rows))
 
@@ -183,23 +183,78 @@ def _missing_key(df):
     return df.assign(model=df["model"].where(df.index != 3))
 
 
-@pytest.mark.parametrize("break_it, message", [
-    (_missing_column, "missing column 'y'"),
-    (_nan_coordinate, r"column 'x' row 4: expected a finite number \(pixels\), got nan"),
-    (_duplicate_step, "row 2: step 1 appears twice in one scanpath"),
-    (_missing_key, "column 'model' row 3: missing value"),
+def _time_back(df):
+    return df.assign(t=[0.0, 10.0, 20.0, 0.0, 10.0, 5.0, 30.0])  # row 5: back in scanpath 1
+
+
+def _varying_policy(df):
+    return df.assign(policy=["mean"] * 6 + ["sampled"])
+
+
+def _zero_width(df):
+    return df.assign(image_width=[28.0] * 4 + [0.0] * 3)
+
+
+@pytest.mark.parametrize("break_it, row, message", [
+    (_missing_column, None, "missing column 'y'"),
+    (_nan_coordinate, 4, r"column 'x' {row}: expected a finite number \(pixels\), got nan"),
+    (_duplicate_step, 2, "{row}: step 1 appears twice in one scanpath"),
+    (_missing_key, 3, "column 'model' {row}: missing value"),
+    (_time_back, 5, "column 't' {row}: onset 5.0 ms at step 2 is not after 10.0 ms"),
+    (_varying_policy, 6, "column 'policy' {row}: value 'sampled' differs from 'mean'"),
+    (_zero_width, 4, r"column 'image_width' {row}: expected a positive finite number"),
 ])
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
-def test_schema_errors_name_the_file(tmp_path, break_it, message, suffix):
+def test_schema_errors_name_the_file(tmp_path, break_it, row, message, suffix):
+    """Parquet rows are named by their 0-based number, CSV rows by their line in the file."""
     df = break_it(scanpaths([3, 4]))
     path = tmp_path / f"bad{suffix}"
     if suffix == ".csv":
         df.to_csv(path, index=False)
+        where = f"line {row + 2}" if row is not None else ""  # line 1 is the header
     else:
         write_parquet(df, path)
+        where = fr"row {row} \(0-based\)"
     for read in (read_scanpaths, lambda p: list(iter_scanpath_chunks(p, chunk_rows=2))):
-        with pytest.raises(ScanpathError, match=f"^{path}: .*{message}"):
+        with pytest.raises(ScanpathError, match=f"^{path}: .*{message.format(row=where)}"):
             read(path)
+
+
+def test_csv_line_numbers_count_the_header(tmp_path):
+    """Hand-checked: the bad value sits on line 4 of the file (the header is line 1)."""
+    path = tmp_path / "bad.csv"
+    path.write_text("model,image_id,step,x,y\nm,0,0,1,1\nm,0,1,2,2\nm,0,2,oops,3\n")
+    with pytest.raises(ScanpathError, match=r"bad\.csv: column 'x' line 4: .* got 'oops'"):
+        read_scanpaths(path)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 4, 100])
+def test_csv_keys_are_text_in_every_chunk(tmp_path, chunk_rows):
+    """The reviewer's case: image_id text ("a") in the first chunk, integers in the next one."""
+    path = tmp_path / "mixed.csv"
+    path.write_text("model,image_id,step,x,y\n"
+                    "m,a,0,0,0\nm,a,1,1,0\nm,5,0,1,1\n"  # first chunk of 3 rows
+                    "m,5,1,2,2\nm,6,0,3,3\n")
+    whole = read_scanpaths(path)
+    assert whole["image_id"].tolist() == ["a", "a", "5", "5", "6"]
+    assert whole["_scanpath"].tolist() == [0, 0, 1, 1, 2]
+    chunks = pd.concat(list(iter_scanpath_chunks(path, chunk_rows=chunk_rows)),
+                       ignore_index=True)
+    pd.testing.assert_frame_equal(chunks, whole)
+
+
+def test_csv_keys_read_as_text_parquet_keeps_its_types(tmp_path):
+    df = scanpaths([2, 3]).assign(scanpath_id=lambda d: d["image_id"] + 10, trial=1,
+                                  label=7)
+    df.to_csv(tmp_path / "a.csv", index=False)
+    write_parquet(df, tmp_path / "a.parquet")
+    from_csv = read_scanpaths(tmp_path / "a.csv")
+    for key in ("scanpath_id", "model", "image_id", "trial"):
+        assert from_csv[key].tolist() == df[key].astype(str).tolist()
+    assert from_csv["label"].dtype == np.int64  # not a key: inferred as before
+    from_parquet = read_scanpaths(tmp_path / "a.parquet")
+    assert from_parquet["image_id"].dtype == np.int64
+    assert from_parquet["scanpath_id"].dtype == np.int64
 
 
 def test_file_errors(tmp_path):
@@ -276,6 +331,24 @@ def test_atomic_file_success_failure_and_overwrite(tmp_path):
     with pytest.raises(FileNotFoundError), atomic_file(tmp_path / "never.txt"):
         pass  # the body wrote nothing
     assert not (tmp_path / "never.txt").exists()
+
+
+def test_atomic_file_failure_removes_the_folders_it_made(tmp_path):
+    (tmp_path / "old").mkdir()
+    for path in (tmp_path / "new" / "sub" / "f.txt", tmp_path / "old" / "new" / "f.txt"):
+        with pytest.raises(RuntimeError), atomic_file(path) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("failed")
+    assert [p.name for p in tmp_path.iterdir()] == ["old"]  # an existing folder stays
+    assert list((tmp_path / "old").iterdir()) == []
+    with pytest.raises(FileNotFoundError), atomic_file(tmp_path / "new" / "f.txt"):
+        pass  # the body wrote nothing
+    assert [p.name for p in tmp_path.iterdir()] == ["old"]
+    # A file that another writer put into a new folder meanwhile keeps that folder.
+    with pytest.raises(RuntimeError), atomic_file(tmp_path / "new" / "sub" / "f.txt"):
+        (tmp_path / "new" / "other.txt").write_text("not ours")
+        raise RuntimeError("failed")
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["other.txt"]
 
 
 def test_atomic_output_dir_success_and_failure(tmp_path):

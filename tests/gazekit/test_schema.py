@@ -2,7 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gazekit.schema import ScanpathError, key_columns, scanpath_codes, validate
+from gazekit.schema import (
+    ScanpathError,
+    check_per_scanpath,
+    key_columns,
+    row_name,
+    scanpath_codes,
+    validate,
+)
 
 
 def table(**columns):
@@ -68,16 +75,137 @@ def test_key_columns():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"x": [1.0, np.nan, 3.0, 4.0]}, r"f\.parquet: column 'x' row 1: expected a finite number"),
-    ({"step": [0, -1, 0, 0]}, "column 'step' row 1: expected a non-negative integer"),
-    ({"step": [0, 0.5, 0, 0]}, "column 'step' row 1: expected a non-negative integer"),
-    ({"step": [0, 0, 0, 0]}, "step 0 appears twice in one scanpath"),
-    ({"model": ["a", None, "b", "a"]}, "column 'model' row 1: missing value"),
-    ({"t": [0.0, "later", 1.0, 2.0]}, "column 't' row 1: expected a finite number"),
+    ({"x": [1.0, np.nan, 3.0, 4.0]},
+     r"f\.parquet: column 'x' row 1 \(index label\): expected a finite number"),
+    ({"step": [0, -1, 0, 0]}, r"column 'step' row 1 \(index label\): expected a non-negative"),
+    ({"step": [0, 0.5, 0, 0]}, r"column 'step' row 1 \(index label\): expected a non-negative"),
+    ({"step": [0, 0, 0, 0]}, r"row 1 \(index label\): step 0 appears twice in one scanpath "
+                             r"\(model='a', image_id=1\)"),
+    ({"model": ["a", None, "b", "a"]}, r"column 'model' row 1 \(index label\): missing value"),
+    ({"t": [0.0, "later", 1.0, 2.0]},
+     r"column 't' row 1 \(index label\): expected a finite number \(milliseconds\), "
+     "got 'later'"),
 ])
 def test_validate_errors_name_file_column_and_row(change, message):
     with pytest.raises(ScanpathError, match=message):
         validate(table(**change), "f.parquet")
+
+
+def test_row_names():
+    assert row_name(3) == "row 3 (index label)"
+    assert row_name(3, "row") == "row 3 (0-based)"
+    assert row_name(3, "line") == "line 5"  # header on line 1, data row 0 on line 2
+    with pytest.raises(ValueError, match="rows must be one of"):
+        validate(table(), rows="lines")
+
+
+def timed(t=None, duration=None, **columns):
+    """Two scanpaths of ``scanpath_id`` a (steps 0-3, listed in order) and b (steps 0-1)."""
+    df = pd.DataFrame({"scanpath_id": ["a"] * 4 + ["b"] * 2, "step": [0, 1, 2, 3, 0, 1],
+                       "x": np.arange(6.0), "y": 0.0, **columns})
+    if t is not None:
+        df["t"] = t
+    if duration is not None:
+        df["duration"] = duration
+    return df
+
+
+@pytest.mark.parametrize("t, duration, message", [
+    # The reviewer's case: time goes back within scanpath a (a -50 ms fixation before).
+    ([0, 100, 50, 80, 0, 10], None,
+     r"column 't' row 2 \(index label\): onset 50\.0 ms at step 2 is not after 100\.0 ms at "
+     r"step 1 of the same scanpath \(expected times strictly increasing with step\)"),
+    ([0, 100, 100, 180, 0, 10], None, "column 't' row 2 .*not after 100.0 ms"),  # equal onsets
+    ([0, 10, 20, np.inf, 0, 10], None, r"column 't' row 3 .*expected a finite number"),
+    ([0, 10, 20, np.nan, 0, 10], None, r"column 't' row 3 .*expected a finite number"),
+    (None, [10, 10, -5, 10, 10, 10],
+     r"column 'duration' row 2 \(index label\): expected a positive finite number "
+     r"\(milliseconds\), got -5"),
+    (None, [10, 10, 10, 10, 0, 10], "column 'duration' row 4 .*positive finite.*got 0"),
+    (None, [10, 10, 10, 10, 10, np.nan], "column 'duration' row 5 .*positive finite.*got nan"),
+    (None, [10, np.inf, 10, 10, 10, 10], "column 'duration' row 1 .*positive finite.*got inf"),
+])
+def test_times_must_be_finite_increasing_and_durations_positive(t, duration, message):
+    with pytest.raises(ScanpathError, match=f"^f\\.csv: {message}"):
+        validate(timed(t, duration), "f.csv")
+
+
+def test_time_checks_follow_step_order_within_each_scanpath():
+    # Rows out of step order, time going up with step; each scanpath starts its own clock.
+    df = timed([0, 100, 50, 80, 5, 1]).iloc[[0, 2, 3, 1, 5, 4]]
+    df["t"] = [0.0, 50.0, 80.0, 100.0, 1.0, 5.0]  # steps 0, 2, 3, 1, 1, 0 -> not increasing
+    # In step order scanpath a has 0, 100, 50, 80 ms: the row labelled 2 (step 2) goes back.
+    with pytest.raises(ScanpathError, match=r"column 't' row 2 \(index label\): onset 50\.0 ms "
+                                            r"at step 2 is not after 100\.0 ms at step 1"):
+        validate(df)
+    df["t"] = [0.0, 50.0, 80.0, 20.0, 9.0, 5.0]  # increasing with step in both scanpaths
+    out = validate(df)
+    assert out["t"].tolist() == [0.0, 20.0, 50.0, 80.0, 5.0, 9.0]
+
+
+def test_empty_time_columns_count_as_absent():
+    """The documented convention (human fixation lists without onsets): all-NaN t/duration."""
+    out = validate(timed([np.nan] * 6, [np.nan] * 6))
+    assert out["t"].isna().all() and out["duration"].isna().all()
+    out = validate(timed([0.0, 1.0, 2.0, 3.0, 0.0, 0.5], [1.0, 1.0, 1.0, 1.0, 0.5, 0.5]))
+    assert out["duration"].tolist() == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("column", ["image_width", "image_height", "glimpse_size"])
+@pytest.mark.parametrize("bad", [0.0, -28.0, np.nan, np.inf, "wide"])
+def test_sizes_must_be_positive_and_finite(column, bad):
+    values = [28.0] * 6
+    values[4] = bad
+    with pytest.raises(ScanpathError, match=f"^f\\.csv: column '{column}' row 4 \\(index "
+                                            r"label\): expected a positive finite number "
+                                            r"\(pixels\), got "):
+        validate(timed(**{column: values}), "f.csv")
+    with pytest.raises(ScanpathError, match=f"column '{column}' row 0"):  # all of them
+        validate(timed(**{column: [bad] * 6}), "f.csv")
+    assert validate(timed(**{column: [28, 28, 28, 28, 32, 32]}))[column].dtype == np.float64
+
+
+@pytest.mark.parametrize("column, values", [
+    ("model", ["m", "n", "m", "m", "m", "m"]),  # the reviewer's case
+    ("policy", pd.Categorical(["mean", "mean", "mean", "mean", "mean", "sampled"])),
+    ("label", [1, 1, 1, 1, 2, 3]),
+    ("image_width", [28.0, 28.0, 28.0, 32.0, 28.0, 28.0]),
+    ("correct", [True, True, True, True, False, True]),
+    ("dataset", ["d", "d", "d", None, "d", "d"]),  # a missing value differs from a value
+])
+def test_per_scanpath_columns_must_not_vary_within_a_scanpath(column, values):
+    df = timed(**{column: values})
+    with pytest.raises(ScanpathError, match=f"^f\\.csv: column '{column}' row \\d+ \\(index "
+                                            r"label\): value .* differs from .* earlier in the "
+                                            r"same scanpath \(scanpath_id='[ab]'\); expected "
+                                            "one value per scanpath"):
+        validate(df, "f.csv")
+    # In step order: row 1 of scanpath a comes first here, its step-0 row last.
+    shuffled = df.iloc[[1, 2, 3, 0, 4, 5]]
+    with pytest.raises(ScanpathError, match=f"column '{column}'"):
+        validate(shuffled)
+
+
+def test_per_scanpath_columns_may_differ_between_scanpaths():
+    df = timed(model=["m"] * 4 + ["n"] * 2, label=[np.nan] * 4 + [2.0, 2.0],
+               policy=pd.Categorical([None] * 4 + ["mean"] * 2))
+    out = validate(df)
+    assert out["model"].tolist() == ["m"] * 4 + ["n"] * 2
+    # A key column defines the scanpaths, so it cannot vary within one.
+    keyed = timed().drop(columns="scanpath_id").assign(model=["m"] * 3 + ["n"] * 3,
+                                                       image_id=[0] * 4 + [1] * 2)
+    assert validate(keyed)["_scanpath"].tolist() == [0, 0, 0, 1, 2, 2]
+
+
+def test_check_per_scanpath_on_a_validated_table():
+    out = validate(timed(model=["m"] * 4 + ["n"] * 2))
+    check_per_scanpath(out, ["model"])
+    out.loc[3, "model"] = "n"
+    with pytest.raises(ScanpathError, match=r"column 'model' row 3 \(index label\): value 'n' "
+                                            r"differs from 'm'"):
+        check_per_scanpath(out, ["model"])
+    with pytest.raises(ScanpathError, match="missing column '_scanpath'"):
+        check_per_scanpath(out.drop(columns="_scanpath"), ["model"])
 
 
 def test_validate_rejects_empty_and_missing_columns():

@@ -293,7 +293,7 @@ def test_unvalidated_table():
     table = make_table(HAND_PATHS)
     with pytest.raises(ScanpathError, match="'_scanpath'.*validate"):
         segment(table.drop(columns="_scanpath"))
-    with pytest.raises(ScanpathError, match="'_scanpath' row 3"):
+    with pytest.raises(ScanpathError, match=r"'_scanpath' row 3 \(index label\)"):
         segment(table.iloc[::-1].reset_index(drop=True))
 
 

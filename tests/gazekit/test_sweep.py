@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
 import gazekit.plot
 from gazekit.plot import group_colors, plot_threshold_sweep
-from gazekit.schema import validate
+from gazekit.schema import ScanpathError, validate
 from gazekit.segment import MODES, segment
 from gazekit.stats import summarize
 from gazekit.sweep import COLUMNS, DEFAULT_THRESHOLDS, threshold_sweep
@@ -194,6 +195,17 @@ def test_bad_arguments(kw, message):
         threshold_sweep(to_table(random_paths(6)), [6], **kw)
 
 
+def test_group_column_varying_within_a_scanpath():
+    """The docstring's promise, for a table changed after validate (which checks it too)."""
+    table = to_table(random_paths(6)).assign(scanpath_id=lambda d: d["_scanpath"])
+    table.loc[1, "model"] = "z"  # row 1 belongs to the first scanpath, like row 0
+    assert table.loc[0, "_scanpath"] == table.loc[1, "_scanpath"]
+    with pytest.raises(ScanpathError, match=r"column 'model' row 1 \(index label\): value 'z' "
+                                            "differs from 'b' earlier in the same scanpath"):
+        threshold_sweep(table, [6])
+    threshold_sweep(table, [6], group_by="image_id")  # other group columns are fine
+
+
 # --- figure --------------------------------------------------------------------------------
 
 
@@ -238,6 +250,30 @@ def test_plot_threshold_sweep(tmp_path, drawn):
     assert colors["a"] == {(0.0, 0.0, 0.0)}
     assert [ax.get_ylabel().split("(")[-1] for ax in fig.axes[1:]] == ["glimpse steps)", "px)"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["b", "a", "c", "6 px (paper)"]
+
+
+@pytest.mark.parametrize("failing", ["svg drawing", "svg rename"])
+def test_figure_failure_leaves_neither_file(tmp_path, monkeypatch, failing):
+    """save_figure writes both temporary files before renaming either into place."""
+    sweep = threshold_sweep(to_table(random_paths(7)), [2, 4])
+    stem = tmp_path / "new" / "sub" / "sweep"
+    if failing == "svg drawing":
+        draw = Figure.savefig
+
+        def savefig(self, fname, *args, **kw):
+            if kw.get("format") == "svg":
+                raise OSError("no space left on device")
+            return draw(self, fname, *args, **kw)
+
+        monkeypatch.setattr(Figure, "savefig", savefig)
+    else:
+        stem.with_suffix(".svg").mkdir(parents=True)  # a folder the SVG cannot replace
+    with pytest.raises(OSError):
+        plot_threshold_sweep(sweep, stem)
+    if failing == "svg drawing":
+        assert list(tmp_path.iterdir()) == []  # nor the folders it created
+    else:
+        assert [p.name for p in stem.parent.iterdir()] == ["sweep.svg"]  # the folder only
 
 
 def test_plot_mark_elsewhere_or_none(tmp_path, drawn):
