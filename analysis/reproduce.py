@@ -26,8 +26,10 @@ output is newer than its input, so the whole pipeline is resumable):
     rule: the paper's Fig. 3), the paper's qualitative claims measured for both policies
     (:func:`measure_claims`), and the figures: glimpses of MRAM, DRAM and RAM (Fig. 2;
     Fig. 4-style on FER data; policy mean) and the densities (Fig. 3; one per policy); how
-    the verdicts move with the threshold (1-12 px); and the paper's accuracy claim (MRAM
-    beats CNN, RAM and DRAM) tested on paired test-set predictions (:func:`accuracy_claims`).
+    the verdicts move with the threshold (1-12 px) and without each scanpath's first glimpse
+    (:func:`first_glimpses`); the human-likeness claim against real recordings
+    (:func:`human_claim`); and the paper's accuracy claim (MRAM beats CNN, RAM and DRAM)
+    tested on paired test-set predictions (:func:`accuracy_claims`).
 
 Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (stem e.g.
 ``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
@@ -77,6 +79,8 @@ from gazekit.analyze import analyze, markdown_table
 from gazekit.human import FORMATS
 from gazekit.io import atomic_file, read_scanpaths
 from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
+from gazekit.segment import segment
+from gazekit.stats import summarize
 from gazekit.sweep import threshold_sweep
 from zoo import data as zdata
 from zoo.evaluate import evaluate
@@ -84,8 +88,8 @@ from zoo.export import export_scanpaths
 from zoo.machine import cpu_name
 from zoo.plot import model_colors, plot_exports
 
-__all__ = ["STAGES", "Settings", "accuracy_claims", "claims_by_threshold", "main",
-           "measure_claims", "plot_training", "results_table", "run"]
+__all__ = ["STAGES", "Settings", "accuracy_claims", "claims_by_threshold", "first_glimpses",
+           "human_claim", "main", "measure_claims", "plot_training", "results_table", "run"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
@@ -551,6 +555,24 @@ def human_claim(comparison: pd.DataFrame, labels: dict[str, str]) -> dict[str, s
     return row
 
 
+def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
+    """Where each model's first glimpse lands, from a validated scanpath table.
+
+    Returns one row per ``model``: ``x_mean``, ``y_mean``, ``x_sd``, ``y_sd`` of the glimpse
+    centres at ``step`` 0 (**pixels**) and ``corner_share``, the share of them within half a
+    glimpse (``glimpse_size / 2`` px) of an image corner in both x and y.
+    """
+    first = table[table["step"] == 0]
+    x, y = first["x"], first["y"]
+    half = first["glimpse_size"] / 2
+    corner = ((np.minimum(x, first["image_width"] - x) < half)
+              & (np.minimum(y, first["image_height"] - y) < half))
+    grouped = first.assign(corner=corner).groupby("model", sort=False, observed=True)
+    return pd.DataFrame({"x_mean": grouped["x"].mean(), "y_mean": grouped["y"].mean(),
+                         "x_sd": grouped["x"].std(), "y_sd": grouped["y"].std(),
+                         "corner_share": grouped["corner"].mean()}).reset_index()
+
+
 def claims_by_threshold(sweep: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The verdict of each claim (:func:`measure_claims`, point estimates) at each fixation
     threshold of a :func:`gazekit.sweep.threshold_sweep`: one row per ``threshold_px``, one
@@ -636,8 +658,16 @@ def _analyze_policy(settings: Settings, policy: str,
                        results / f"{settings.gaze_stem(policy)}_human_densities",
                        title=f"Models (policy {policy}) and human fixations, relative units",
                        reference=HUMAN_LABEL, colors=model_colors(groups))
+    scanpaths = read_scanpaths(paths)
+    # The claims without each scanpath's first glimpse, which a model may park anywhere (our
+    # DRAMs learn to put it in an image corner): the jump from there is no choice of gaze.
+    later = segment(scanpaths[scanpaths["step"] > 0], THRESHOLD_PX, "consecutive")
+    tables["claims_after_first"] = measure_claims(
+        summarize(later.fixations, later.saccades, group_by="model"), labels).assign(
+            policy=policy)
+    tables["first_glimpses"] = first_glimpses(scanpaths).assign(policy=policy)
     # How the statistics and verdicts move with the paper's 6 px threshold.
-    sweep = threshold_sweep(read_scanpaths(paths), SWEEP_THRESHOLDS_PX, group_by="model")
+    sweep = threshold_sweep(scanpaths, SWEEP_THRESHOLDS_PX, group_by="model")
     plot_threshold_sweep(sweep, results / f"{settings.gaze_stem(policy)}_threshold_sweep",
                          mark=THRESHOLD_PX, colors=model_colors(groups),
                          title=f"Gaze statistics against the fixation threshold (policy "
@@ -791,8 +821,30 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
             lines += [f"Models and human ({policy}): ![human {policy}]"
                       f"({settings.gaze_stem(policy)}_human_densities.png)\n"
                       for policy in POLICIES if policy in set(df["policy"])]
+    lines += _after_first_markdown(settings)
     lines += _sensitivity_markdown(settings)
     return "\n".join(lines)
+
+
+def _after_first_markdown(settings: Settings) -> list[str]:
+    """The claims without the first glimpse, and where the first glimpses land."""
+    stem = settings.stem
+    claims = settings.results / f"{stem}_claims_after_first.csv"
+    first = settings.results / f"{stem}_first_glimpses.csv"
+    if not (claims.is_file() and first.is_file()):
+        return []
+    df = pd.read_csv(claims, keep_default_na=False)
+    where = pd.read_csv(first)
+    where = where[where["policy"] == "mean"].drop(columns="policy")
+    return [
+        "## Without the first glimpse", "",
+        "A model chooses its first glimpse before it has seen anything of the image, so that "
+        "glimpse can be parked anywhere, and the jump from there to the object is not a "
+        "choice of gaze. Where the first glimpses land (policy mean; px, origin top-left; "
+        "corner share: within half a glimpse of an image corner):", "",
+        markdown_table(where.round(3)), "",
+        "The claims measured on glimpses 2 to T only (same threshold and rules):", "",
+        markdown_table(df), ""]
 
 
 def _accuracy_markdown(settings: Settings) -> list[str]:

@@ -161,7 +161,8 @@ def test_results_table_columns_and_paper_numbers(pipeline):
     cnn = table.set_index("run").loc["cnn"]
     assert [cnn["params_m_paper"], cnn["ms_per_image_paper"], cnn["accuracy_pct_paper"]] \
         == [0.061, 1.22, 89.02]
-    assert (pipeline["results"] / "table2_fashion_mnist.md").read_text().count("| MRAM-12 |") == 1
+    main_table = (pipeline["results"] / "table2_fashion_mnist.md").read_text().split("\n## ")[0]
+    assert main_table.count("| MRAM-12 |") == 1
 
 
 def test_state_column(pipeline):
@@ -370,6 +371,38 @@ def test_human_likeness_of_the_pipeline(pipeline):
         assert (results / f"table2_fashion_mnist{suffix}_human_densities.png").stat().st_size
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "tests/data/human/studyforrest-events" in report
+
+
+def test_first_glimpses_on_a_hand_made_table():
+    table = pd.DataFrame({
+        "model": ["A", "A", "A", "A", "B", "B"], "image_id": [0, 0, 1, 1, 0, 0],
+        "step": [0, 1, 0, 1, 0, 1], "x": [1.0, 14.0, 27.5, 14.0, 14.0, 3.0],
+        "y": [2.0, 14.0, 27.0, 14.0, 1.0, 3.0], "image_width": 28.0, "image_height": 28.0,
+        "glimpse_size": 8.0})
+    where = reproduce.first_glimpses(table).set_index("model")
+    assert where.loc["A", "x_mean"] == pytest.approx(14.25)
+    assert where.loc["A", "y_sd"] == pytest.approx(np.std([2.0, 27.0], ddof=1))
+    assert where.loc["A", "corner_share"] == 1.0  # (1, 2) and (27.5, 27): both corners
+    assert where.loc["B", "corner_share"] == 0.0  # on the top edge, not in a corner
+
+
+def test_claims_without_the_first_glimpse(pipeline, naive_gaze, tmp_path):
+    results = pipeline["results"]
+    claims = pd.read_csv(results / "table2_fashion_mnist_claims_after_first.csv")
+    assert set(claims["policy"]) == {"mean", "sampled"}
+    export = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
+                             f"ram-12-limit{LIMIT}.parquet")
+    later = export[export["step"] > 0]
+    later.to_parquet(tmp_path / "later.parquet")
+    naive = naive_gaze(tmp_path / "later.parquet")
+    ram = claims[claims["policy"] == "mean"].iloc[0]
+    assert f"RAM-12 fixational share {naive['fixational_share']:.3f}" in ram["measured"]
+    first = pd.read_csv(results / "table2_fashion_mnist_first_glimpses.csv")
+    row = first[(first["policy"] == "mean") & (first["model"] == "RAM-12")].iloc[0]
+    start = export[export["step"] == 0]
+    assert row["x_mean"] == pytest.approx(start["x"].mean())
+    report = (results / "table2_fashion_mnist.md").read_text()
+    assert "## Without the first glimpse" in report
 
 
 def test_threshold_sensitivity(pipeline, naive_gaze):
