@@ -346,6 +346,8 @@ def test_human_claim_on_hand_made_distances():
     assert verdict((0.1, 0.05, 0.15), (0.3, 0.25, 0.35))["verdict"] == \
         "partly: closest for fixation duration only"
     assert verdict((0.35, 0.3, 0.4), (0.3, 0.25, 0.35))["verdict"] == "not reproduced"
+    # Closest for one quantity by a hair (CIs overlap): no partial win either.
+    assert verdict((0.35, 0.3, 0.4), (0.1999, 0.15, 0.25))["verdict"] == "not reproduced"
     no_ram = _human_rows({q: {"MRAM-12": (0.1, 0.0, 0.2)}
                           for q in ("fixation_duration", "saccade_distance")})
     assert reproduce.human_claim(no_ram, labels)["verdict"] == \
