@@ -644,9 +644,10 @@ def _analyze_policy(settings: Settings, policy: str,
     claims = measure_claims(result.summary, labels)
     tables = {}
     if settings.human is not None:
-        # Human-likeness: shapes of the distributions, in relative units (no glimpse duration
-        # or image size in degrees to assume).
-        versus = analyze(paths, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
+        # Human-likeness of the glimpse models (the CNN's saliency path is no gaze): shapes of
+        # the distributions, in relative units (no glimpse duration or size in degrees).
+        gaze = [settings.export_path(e, policy) for e in exps if e.glimpses is not None]
+        versus = analyze(gaze, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
                          mode="consecutive", group_by="model", units="relative",
                          human=settings.human, human_format=settings.human_format,
                          human_label=HUMAN_LABEL, overwrite=True, progress=False)

@@ -359,6 +359,7 @@ def test_human_likeness_of_the_pipeline(pipeline):
     versus = pd.read_csv(results / "table2_fashion_mnist_human_comparison.csv")
     assert set(versus["policy"]) == {"mean", "sampled"}
     assert set(versus["unit"]) == {"relative"}
+    assert not versus["group"].str.startswith("CNN").any()  # saliency is no gaze
     claims = pd.read_csv(results / "table2_fashion_mnist_claims.csv")
     human = claims[claims["claim"] == reproduce.HUMAN_CLAIM]
     assert human["policy"].tolist() == ["mean", "sampled"]
