@@ -86,6 +86,25 @@ def test_float64_weights_are_stored_as_float32(tmp_path):
         assert torch.equal(weights[key], value.float())
 
 
+def test_shipping_the_same_weights_again_changes_no_file(tmp_path):
+    model = zoo.create_model("cnn", num_classes=4)
+    pt, card = save_pretrained(model.state_dict(), card_for(model, "cnn", date="monday"),
+                               tmp_path)
+    before = pt.read_bytes(), card.read_bytes()
+    save_pretrained(model.state_dict(), card_for(model, "cnn", date="tuesday"), tmp_path)
+    assert (pt.read_bytes(), card.read_bytes()) == before
+    # Another card entry or other weights: both files are written anew.
+    save_pretrained(model.state_dict(), card_for(model, "cnn", date="tuesday", best_epoch=4),
+                    tmp_path)
+    assert json.loads(card.read_text())["best_epoch"] == 4
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    save_pretrained(model.state_dict(), card_for(model, "cnn", best_epoch=4), tmp_path)
+    assert torch.equal(torch.load(pt, weights_only=True)[next(iter(model.state_dict()))],
+                       next(iter(model.state_dict().values())))
+    assert json.loads(card.read_text())["sha256"] == hashlib.sha256(pt.read_bytes()).hexdigest()
+
+
 def test_create_model_pretrained_gives_the_shipped_model(shipped):
     model = zoo.create_model("mram", glimpses=3, pretrained="synthetic").eval()
     assert model.card["dataset"] == "synthetic" and model.card["normalization"] == NORM
