@@ -38,14 +38,17 @@ __all__ = ["STUDYFORREST", "TOBII_TX300", "ScreenGeometry"]
 
 
 def _positive_pair(name: str, value, cast=float) -> tuple:
+    kind = "whole numbers" if cast is int else "numbers"
+    message = f"{name} must be two positive {kind} (width, height), got {value!r}"
     try:
-        pair = tuple(cast(v) for v in value)
+        floats = tuple(float(v) for v in value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be two positive numbers (width, height), got "
-                         f"{value!r}") from exc
-    if len(pair) != 2 or not all(math.isfinite(v) and v > 0 for v in pair):
-        raise ValueError(f"{name} must be two positive numbers (width, height), got {value!r}")
-    return pair
+        raise ValueError(message) from exc
+    if len(floats) != 2 or not all(math.isfinite(v) and v > 0 for v in floats):
+        raise ValueError(message)
+    if cast is int and not all(v.is_integer() for v in floats):  # 1920.5 px: no truncation
+        raise ValueError(message)
+    return tuple(cast(v) for v in floats)
 
 
 @dataclass(frozen=True)

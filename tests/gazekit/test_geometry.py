@@ -93,6 +93,7 @@ def test_shipped_geometries():
 @pytest.mark.parametrize("kw, message", [
     ({"resolution_px": (0, 500)}, "resolution_px"),
     ({"resolution_px": (1000,)}, "resolution_px"),
+    ({"resolution_px": (1920.5, 1080)}, "resolution_px must be two positive whole numbers"),
     ({"size_cm": (40.0, float("nan"))}, "size_cm"),
     ({"size_cm": "wide"}, "size_cm"),
     ({"distance_cm": -5.0}, "distance_cm"),
@@ -101,3 +102,10 @@ def test_bad_geometry(kw, message):
     args = {"resolution_px": (1000, 500), "size_cm": (40.0, 20.0), "distance_cm": 50.0, **kw}
     with pytest.raises(ValueError, match=message):
         ScreenGeometry(**args)
+
+
+def test_whole_float_resolutions_are_accepted():
+    geometry = ScreenGeometry(resolution_px=(1920.0, 1080.0), size_cm=(50.9, 28.6),
+                              distance_cm=65.0)
+    assert geometry.resolution_px == (1920, 1080)
+    assert all(isinstance(v, int) for v in geometry.resolution_px)
