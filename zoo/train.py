@@ -383,7 +383,12 @@ def train(config: TrainConfig) -> dict:
         torch.set_num_threads(config.num_threads)
     ctx = _init_context(config.device)
     try:
-        return _run(config, ctx)
+        result = _run(config, ctx)
+        if ctx.world_size > 1:
+            # Leave together: a rank that tears down while its peer still writes files can
+            # abort the peer's gloo connections (std::terminate under load).
+            dist.barrier()
+        return result
     finally:
         if ctx.world_size > 1:
             dist.destroy_process_group()
