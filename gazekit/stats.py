@@ -148,7 +148,7 @@ def _describe(values: np.ndarray, prefix: str, boot: dict) -> dict[str, float]:
     out.update({f"{prefix}_mean": float(values.mean()), f"{prefix}_median": float(median),
                 f"{prefix}_sd": float(np.std(values, ddof=1)) if values.size > 1 else np.nan,
                 f"{prefix}_q25": float(q25), f"{prefix}_q75": float(q75)})
-    for stat in STATISTICS:
+    for stat in STATISTICS if boot["n_resamples"] else ():
         low, high = bootstrap_ci((values,), stat, **boot)
         out[f"{prefix}_{stat}_ci_low"], out[f"{prefix}_{stat}_ci_high"] = low, high
     return out
@@ -230,7 +230,8 @@ def summarize(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: str | N
     confidence : float, default 0.95
         Level of the bootstrap confidence intervals.
     n_resamples : int, default 1000
-        Bootstrap resamples per interval.
+        Bootstrap resamples per interval; 0 computes no intervals (their columns are NaN),
+        for point estimates at a fraction of the cost (:func:`gazekit.sweep.threshold_sweep`).
     max_bootstrap : int, default 50_000
         Larger samples are subsampled (seeded) before bootstrapping; the CI is then
         conservative.
@@ -278,7 +279,8 @@ def summarize(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: str | N
         per_scanpath = np.unique(scanpath[fi], return_counts=True)[1].astype(np.float64)
         glimpses = int(steps[fi].sum())
         transitions = glimpses - per_scanpath.size
-        low, high = bootstrap_ci((per_scanpath,), "mean", **boot)
+        low, high = (bootstrap_ci((per_scanpath,), "mean", **boot) if n_resamples
+                     else (np.nan, np.nan))
         group_ms = ms[fi]
         rows.append({
             "group": label, "scanpaths": per_scanpath.size, "glimpses": glimpses,

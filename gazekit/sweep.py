@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from gazekit.schema import check_per_scanpath, key_columns
-from gazekit.segment import MODES, SCANPATH_COLUMNS, Segmentation, segment
-from gazekit.stats import group_indices
+from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
+from gazekit.stats import summarize
 
 __all__ = ["COLUMNS", "DEFAULT_THRESHOLDS", "threshold_sweep"]
 
@@ -53,44 +53,15 @@ def _check_thresholds(thresholds: float | Iterable[float]) -> np.ndarray:
     return np.sort(np.array(values, dtype=np.float64))
 
 
-def _group_statistics(seg: Segmentation, group_by: str | None) -> tuple[list, dict[str, list]]:
-    """Group labels and, per statistic of :data:`COLUMNS`, its value for each group.
-
-    Loops over the groups only; every statistic is one numpy reduction over a group's rows.
-    """
-    fixations, saccades = seg.fixations, seg.saccades
-    labels, fix_rows, sac_rows = group_indices(fixations, saccades, group_by)
-    first = fixations["fixation"].to_numpy() == 0  # one first fixation per scanpath
-    glimpses = fixations["n_glimpses"].to_numpy()
-    px = saccades["distance_px"].to_numpy(np.float64)
-    stats: dict[str, list] = {c: [] for c in COLUMNS[2:]}
-    for fi, si in zip(fix_rows, sac_rows, strict=True):
-        scanpaths, steps, jumps = int(first[fi].sum()), glimpses[fi], px[si]
-        transitions = int(steps.sum()) - scanpaths
-        for column, value in (
-                ("scanpaths", scanpaths), ("glimpses", int(steps.sum())),
-                ("fixations", fi.size), ("saccades", si.size),
-                ("fixations_per_scanpath", fi.size / scanpaths if scanpaths else np.nan),
-                # Same definition as gazekit.stats.summarize: transitions within fixations.
-                ("fixational_share", 1 - si.size / transitions if transitions > 0 else np.nan),
-                ("fixation_steps_mean", steps.mean(dtype=np.float64) if fi.size else np.nan),
-                ("fixation_steps_median", np.median(steps) if fi.size else np.nan),
-                ("saccade_px_mean", jumps.mean() if si.size else np.nan),
-                ("saccade_px_median", np.median(jumps) if si.size else np.nan)):
-            stats[column].append(value)
-    return labels, stats
-
-
 def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = DEFAULT_THRESHOLDS,
                     mode: str = "consecutive", group_by: str | None = "model") -> pd.DataFrame:
     """Per-group fixation and saccade statistics of ``table`` at each fixation threshold.
 
     For each threshold the scanpaths are segmented with :func:`gazekit.segment.segment` and
-    described per group exactly as :func:`gazekit.stats.summarize` describes them (same
-    groups, same counts, same definitions), point estimates only. There are no bootstrap
-    confidence intervals: they would cost the whole bootstrap once per threshold, and the
-    intervals at the threshold finally chosen come from :func:`gazekit.stats.summarize` or
-    ``gazekit analyze``.
+    described per group by :func:`gazekit.stats.summarize` without intervals
+    (``n_resamples=0``): point estimates only. Bootstrap confidence intervals would cost the
+    whole bootstrap once per threshold; those at the threshold finally chosen come from
+    :func:`gazekit.stats.summarize` or ``gazekit analyze``.
 
     Parameters
     ----------
@@ -142,16 +113,13 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
                 f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
         # validate checks this already; a table changed or built since may not hold to it.
         check_per_scanpath(table, [group_by])
-    labels: list = []
-    stats: list[dict[str, list]] = []
+    parts = []
     for threshold in values:  # one segmentation alive at a time: memory of a single one
         seg = segment(table, threshold, mode)
-        labels, per_group = _group_statistics(seg, group_by)
-        stats.append(per_group)
-    # Every threshold has the same groups in the same order: each scanpath's first fixation
-    # comes in table order whatever the threshold.
-    rows = [{"group": label, "threshold_px": threshold,
-             **{column: per_threshold[column][g] for column in COLUMNS[2:]}}
-            for g, label in enumerate(labels)
-            for threshold, per_threshold in zip(values, stats, strict=True)]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+        summary = summarize(seg.fixations, seg.saccades, group_by, n_resamples=0)
+        parts.append(summary.assign(threshold_px=threshold, _order=np.arange(len(summary))))
+    # Every threshold has the same groups in the same order (first appearance in the table):
+    # group by group, thresholds ascending.
+    sweep = pd.concat(parts, ignore_index=True).sort_values(["_order", "threshold_px"],
+                                                            kind="stable")
+    return sweep[list(COLUMNS)].reset_index(drop=True)

@@ -52,6 +52,15 @@ def test_counts_and_point_estimates_by_hand(categorical):
     assert np.isnan(b["fixations_per_scanpath_ci_low"])
 
 
+def test_no_resamples_gives_the_same_point_estimates_and_no_intervals():
+    with_ci, without = summarize(*tables(), n_resamples=200), summarize(*tables(), n_resamples=0)
+    intervals = [c for c in with_ci.columns if c.endswith(("_ci_low", "_ci_high"))]
+    assert without[intervals].isna().all().all()
+    assert with_ci["fixation_steps_mean_ci_low"].notna().all()
+    pd.testing.assert_frame_equal(without.drop(columns=intervals),
+                                  with_ci.drop(columns=intervals))
+
+
 def test_confidence_intervals_contain_the_estimates():
     out = summarize(*tables(), n_resamples=300)
     for prefix in ("fixation_steps", "saccade_px"):
