@@ -623,8 +623,9 @@ def stage_analyze(settings: Settings) -> None:
 
 def _analyze_policy(settings: Settings, policy: str,
                     exps: list[Experiment]) -> dict[str, pd.DataFrame]:
-    """gazekit on one policy's exports and its density and threshold-sweep figures; the
-    tables ``gaze_summary``, ``claims``, ``threshold_sweep`` and ``threshold_claims``."""
+    """gazekit on one policy's exports and its density, human and threshold-sweep figures;
+    the tables ``gaze_summary``, ``claims``, ``claims_after_first``, ``first_glimpses``,
+    ``threshold_sweep``, ``threshold_claims`` and (with human data) ``human_comparison``."""
     paths = [settings.export_path(e, policy) for e in exps]
     suffix = (f"-limit{settings.limit}" if settings.limit else "") + POLICY_SUFFIX[policy]
     out = settings.work / f"analysis{suffix}"
@@ -632,7 +633,8 @@ def _analyze_policy(settings: Settings, policy: str,
                      overwrite=True, progress=False)
     results = settings.results
     results.mkdir(parents=True, exist_ok=True)
-    images = int(pd.read_parquet(paths[0], columns=["image_id"])["image_id"].nunique())
+    scanpaths = read_scanpaths(paths)  # in memory for the analyses that analyze does not do
+    images = int(scanpaths["image_id"].nunique())
     groups = result.summary["group"].astype(str)
     plot_densities(result.densities["fixation_duration"], result.densities["saccade_distance"],
                    results / f"{settings.gaze_stem(policy)}_{FIGURE_NAMES[settings.table][1]}",
@@ -659,7 +661,6 @@ def _analyze_policy(settings: Settings, policy: str,
                        results / f"{settings.gaze_stem(policy)}_human_densities",
                        title=f"Models (policy {policy}) and human fixations, relative units",
                        reference=HUMAN_LABEL, colors=model_colors(groups))
-    scanpaths = read_scanpaths(paths)
     # The claims without each scanpath's first glimpse, which a model may park anywhere (our
     # DRAMs learn to put it in an image corner): the jump from there is no choice of gaze.
     later = segment(scanpaths[scanpaths["step"] > 0], THRESHOLD_PX, "consecutive")
@@ -676,8 +677,7 @@ def _analyze_policy(settings: Settings, policy: str,
     _log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
          f"-> {out}")
     # The policy of each group as its export records it ("saliency" for the CNN).
-    policies = dict(pd.concat([pd.read_parquet(p, columns=["model", "policy"]).iloc[:1]
-                               for p in paths]).astype(str).itertuples(index=False))
+    policies = scanpaths.groupby(scanpaths["model"].astype(str))["policy"].first().astype(str)
     summary = result.summary.assign(
         policy=result.summary["group"].astype(str).map(policies), test_images=images)
     return {"gaze_summary": summary, **tables,
