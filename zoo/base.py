@@ -25,8 +25,9 @@ class GlimpseOutput:
     means : Tensor, shape (B, T, 2)
         Mean of the Gaussian location policy for each glimpse.
     log_probs : Tensor, shape (B, T)
-        ``log pi(l_t | h_{t-1})`` of each taken location under the policy (carries gradient to
-        the policy parameters only).
+        ``log pi(l_t | h_{t-1})`` of each taken location under the policy; its gradient reaches
+        the location head and every parameter upstream of the state it reads (see
+        :mod:`zoo.modules`).
     baselines : Tensor, shape (B, T)
         Reward baseline ``b_t`` for each glimpse, from the same state that chose ``l_t``.
     """

@@ -436,6 +436,8 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
         scheduler.load_state_dict(resumed["scheduler"])
         _restore_rng(resumed["rng"], ctx, loader, last_path)
         progress = {key: resumed[key] for key in progress}
+        # patience may change on resume: a stopped run goes on under a larger one.
+        progress["stopped_early"] = progress["epochs_without_improvement"] >= config.patience
 
     config_dict = dataclasses.asdict(config)
     forward = step_forward(config.compile)

@@ -174,6 +174,22 @@ def test_early_stopping_and_lr_reduction(tmp_path):
             lr *= 0.5
 
 
+def test_resume_applies_a_new_patience(tmp_path):
+    final = train(config(tmp_path, epochs=40, patience=1, lr_patience=0, lr=3e-3))
+    assert final["stopped_early"]
+    stalled = final["epochs_run"] - final["best_epoch"]
+    assert stalled == 1
+    # A larger patience lets the stopped run go on; it stops again under the new rule.
+    assert main(["--out", str(tmp_path), "--resume", "--patience", "4", "--epochs", "40"]) == 0
+    more = json.loads((tmp_path / "final.json").read_text())
+    assert more["epochs_run"] > final["epochs_run"]
+    assert more["stopped_early"] and more["epochs_run"] - more["best_epoch"] == 4
+    assert len(read_metrics(tmp_path)) == more["epochs_run"]
+    # A patience already exhausted stops at once: no further epoch.
+    assert main(["--out", str(tmp_path), "--resume", "--patience", "2", "--epochs", "40"]) == 0
+    assert json.loads((tmp_path / "final.json").read_text())["epochs_run"] == more["epochs_run"]
+
+
 def one_line_error(capsys, code: int, fragment: str) -> None:
     err = capsys.readouterr().err
     assert code == 2
