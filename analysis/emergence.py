@@ -39,7 +39,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.reproduce import THRESHOLD_PX
+from analysis.reproduce import RESULTS_DIR, THRESHOLD_PX
 from gazekit.io import atomic_file, read_scanpaths
 from gazekit.plot import group_colors, save_figure
 from gazekit.schema import ScanpathError
@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if out is None:
             first = next(iter(snapshots(args.runs / args.run[0]).values()), None)
             dataset = load_checkpoint(first)["dataset"] if first else "runs"
-            out = (Path(__file__).resolve().parent / "results" /
-                   f"emergence_{dataset.replace('-', '_')}")
+            out = RESULTS_DIR / f"emergence_{dataset.replace('-', '_')}"
         csv = out.with_name(f"{out.name}.csv")
         previous = None if args.force or not csv.is_file() else pd.read_csv(csv)
         table = emergence(args.runs, args.run, args.limit, args.device, previous)

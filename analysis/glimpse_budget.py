@@ -44,6 +44,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import binomtest
 from torch import nn
 
+from analysis.reproduce import RESULTS_DIR
 from gazekit.io import atomic_file
 from gazekit.plot import group_colors, save_figure
 from zoo.checkpoint import CheckpointError, load_checkpoint, load_model
@@ -212,8 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             if label in checkpoints:
                 raise ValueError(f"{path}: same model as {checkpoints[label]} ({label})")
             checkpoints[label] = path
-        out = args.out or (Path(__file__).resolve().parent / "results" /
-                           f"glimpse_budget_{first['dataset'].replace('-', '_')}")
+        out = args.out or RESULTS_DIR / f"glimpse_budget_{first['dataset'].replace('-', '_')}"
         table = glimpse_budget(checkpoints, args.budgets, args.limit, args.device)
         csv = out.with_name(f"{out.name}.csv")
         with atomic_file(csv) as tmp:
