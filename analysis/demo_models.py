@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         run_demo(args.out, args.dataset, args.data, args.limit or None, args.overwrite)
-    except (DemoError, zdata.DatasetError, FileExistsError, ValueError) as exc:
+    except (DemoError, zdata.DatasetError, OSError, ValueError) as exc:
         print(f"demo_models: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     return 0

@@ -265,7 +265,8 @@ def _idx_path(name: str, stem: str, data_dir: Path, download: bool) -> Path:
     if not download:
         raise DatasetError(
             f"{data_dir}: missing {stem}.gz (or uncompressed {stem}) of {name}; "
-            "pass download=True (--download) or point data_dir at the files"
+            "point data_dir (--data-dir) at the files, or fetch them with download=True "
+            "(zoo train --download)"
         )
     return download_idx(name, f"{stem}.gz", data_dir)
 

@@ -123,6 +123,8 @@ def export_scanpaths(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size: expected a positive integer, got {batch_size}")
+    if Path(out).suffix.lower() != ".parquet":
+        raise ValueError(f"out: expected a .parquet file name, got {str(out)!r}")
     dev = resolve_device(device)
     cuda = [dev.index if dev.index is not None else torch.cuda.current_device()] \
         if dev.type == "cuda" else []

@@ -258,6 +258,10 @@ def plot_exports(
     list of pathlib.Path
         ``[png, svg]``.
     """
+    if image_ids is None and n_images < 1:
+        raise ValueError(f"n_images: expected a positive integer, got {n_images}")
+    if image_ids is not None and len(set(image_ids)) < len(image_ids):
+        raise ValueError(f"image_ids: expected distinct ids, got {list(image_ids)}")
     table = read_exports(exports)
     images = np.asarray(images)
     ids = pick_images(table, n_images) if image_ids is None else np.asarray(image_ids, np.int64)

@@ -589,6 +589,16 @@ def test_demo_without_weights_explains_what_to_do(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "demo").exists()
 
 
+def test_demo_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert demo_models.main(["--out", str(blocker / "demo"), "--data", "examples",
+                             "--limit", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("demo_models: error: ") and err.count("\n") == 1
+    assert str(blocker) in err and blocker.read_text() == ""
+
+
 def test_compile_option_reaches_evaluate_and_the_table(pipeline, tmp_path, monkeypatch):
     calls = []
 

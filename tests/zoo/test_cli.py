@@ -94,7 +94,15 @@ def test_export_evaluate_and_plot_end_to_end(make_checkpoint, capsys, tmp_path):
     capsys.readouterr()
     rc = main(["plot", *exports, "--out", str(tmp_path / "g"), "--class-names", "a"])
     one_line_error(capsys, rc, "class_names")
+    for bad, fragment in ((["--image-ids", "1", "1"], "distinct ids"),
+                          (["--images", "0"], "n_images"), (["--images", "-1"], "n_images")):
+        one_line_error(capsys, main(["plot", *exports, "--out", str(tmp_path / "g"), *bad]),
+                       fragment)
     assert not (tmp_path / "g.png").exists()
+    csv = tmp_path / "x.csv"
+    rc = main(["export", str(tmp_path / "ram.pt"), "--out", str(csv), "--limit", "2"])
+    one_line_error(capsys, rc, ".parquet", "x.csv")
+    assert not csv.exists()
 
 
 def test_evaluate_passes_precision_and_compile_to_the_api(make_checkpoint, capsys, tmp_path,

@@ -207,6 +207,7 @@ def test_cli_export_and_evaluate_accept_specs(shipped, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["synthetic/cnn", "synthetic/mram-3"]
     assert all("  test " in line for line in lines)  # accuracy from the card (or "?")
-    assert zoo_main(["export", "pretrained:synthetic/x-1", "--out", str(tmp_path / "x")]) == 2
+    assert zoo_main(["export", "pretrained:synthetic/x-1", "--out",
+                     str(tmp_path / "x.parquet")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("zoo: error: no shipped weights synthetic/x-1; available:")
