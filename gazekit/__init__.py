@@ -29,7 +29,7 @@ from gazekit.reference import human_reference
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import MODES, Segmentation, segment
 from gazekit.stats import summarize
-from gazekit.sweep import threshold_sweep
+from gazekit.sweep import sweep_files, threshold_sweep
 
 __version__ = "0.1.0"
 
@@ -64,6 +64,7 @@ __all__ = [
     "segment",
     "summarize",
     "synthetic_scanpaths",
+    "sweep_files",
     "threshold_sweep",
     "validate",
     "write_parquet_atomic",

@@ -47,7 +47,8 @@ must bridge them explicitly (``units="native"`` is refused):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator, Sequence
+import os
+from collections.abc import Collection, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -74,21 +75,32 @@ from gazekit.density import (
 )
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import HumanRecordings, load_recordings
-from gazekit.io import Paths, atomic_output_dir, find_inputs, iter_scanpath_chunks, parquet_options
+from gazekit.io import (
+    Paths,
+    atomic_output_dir,
+    check_outputs,
+    find_inputs,
+    iter_scanpath_chunks,
+    parquet_options,
+)
 from gazekit.plot import plot_densities
 from gazekit.reference import human_reference
-from gazekit.schema import ScanpathError
+from gazekit.schema import ScanpathError, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
 
-__all__ = ["UNITS", "AnalysisResult", "analyze", "closest_summary",
-           "human_comparison", "markdown_table"]
+__all__ = ["DEFAULT_GROUP", "UNITS", "AnalysisResult", "analyze", "check_group_column",
+           "check_threshold", "closest_summary", "human_comparison",
+           "markdown_table"]
 
 #: Bootstrap settings of the summary and comparison confidence intervals.
 CONFIDENCE = 0.95
 N_RESAMPLES = 1000
 MAX_BOOTSTRAP = 50_000
 FIGURE_STEM = "densities"
+#: The default group column. Inputs without it (synthetic or human scanpaths, say) form one
+#: group ``"all"``; any other column asked for by name must be in the input.
+DEFAULT_GROUP = "model"
 
 
 @dataclass
@@ -134,11 +146,54 @@ class AnalysisResult:
     human_comparison: pd.DataFrame | None = None
 
 
+def check_threshold(threshold: object) -> float:
+    """A fixation threshold as a float in **pixels**, or ValueError naming the bad value.
+
+    The rule of :func:`analyze` and :func:`gazekit.sweep.threshold_sweep`: finite and >= 0.
+    0 px is meaningful (every glimpse is its own fixation, as in
+    :func:`gazekit.human.human_segmentation`); infinity, negatives and NaN are not.
+    """
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise ValueError(f"threshold {threshold!r} is not a number (expected a distance in "
+                         "pixels)") from None
+    if not (value >= 0 and math.isfinite(value)):  # also rejects NaN
+        raise ValueError(f"threshold {value:g}: expected a finite distance >= 0 in pixels")
+    return value
+
+
+def check_group_column(group_by: str | None, columns: Collection[str]) -> None:
+    """Reject a ``group_by`` column that the input lacks, unless it is :data:`DEFAULT_GROUP`.
+
+    None, and the default column where the input lacks it, mean one group ``"all"``; any
+    other name is most likely misspelt, and pooling everything silently would hide that.
+
+    Parameters
+    ----------
+    group_by : str or None
+        The group column asked for.
+    columns : collection of str
+        The columns of all the input (validated scanpath tables).
+
+    Raises
+    ------
+    ValueError
+        If ``group_by`` is not in ``columns`` (nor None or the default); the message lists
+        the columns that can define groups (per-scanpath columns).
+    """
+    if group_by is None or group_by == DEFAULT_GROUP or group_by in columns:
+        return
+    keys = key_columns(list(columns))
+    usable = [c for c in columns if c in SCANPATH_COLUMNS or c in keys]
+    raise ValueError(f"group_by column {group_by!r} is not in the input (columns that can "
+                     f"define groups: {', '.join(usable)})")
+
+
 def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float | None,
                      px_per_degree: float | None, chunk_rows: int, with_human: bool) -> None:
     """Reject bad arguments before any file is read or written."""
-    if not float(threshold) >= 0:
-        raise ValueError(f"threshold must be a non-negative distance in pixels, got {threshold}")
+    check_threshold(threshold)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if units not in UNITS:
@@ -267,14 +322,16 @@ def _write(appenders: Sequence[_ParquetAppender], tables: Sequence[pd.DataFrame]
 
 
 def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
-                 group_col: str, keep_width: bool, chunk_rows: int, progress: bool,
-                 human: HumanRecordings | None = None
+                 group_by: str | None, group_col: str, keep_width: bool, chunk_rows: int,
+                 progress: bool, human: HumanRecordings | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
     """Segment the input chunk by chunk, write the full tables, return the compact columns.
 
     The next chunk is read (:func:`_prefetched`) and the previous chunk's tables are written
     (one writer thread) while the current one is segmented; errors of either thread are raised
-    here, and no write is running any more when this function returns or raises.
+    here, and no write is running any more when this function returns or raises. Groups are
+    the values of ``group_col`` (``group_by``, or a name no column has); once all model input
+    is read, :func:`check_group_column` judges whether ``group_by`` may be absent from it.
 
     With ``human``, its fixations and saccades are appended last (``_scanpath`` shifted past
     the model scanpaths), its rows get the group label ``human.label``, and the compact
@@ -299,6 +356,7 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
     sac_out = _ParquetAppender(tmp / "saccades.parquet",
                                _schema(human_seg.saccades) if human_seg else None)
     rows = scanpaths = 0
+    columns: dict[str, None] = {}  # of all model chunks, in order of first appearance
 
     def add(fix: pd.DataFrame, sac: pd.DataFrame, source: str | None,
             fix_group: np.ndarray, sac_group: np.ndarray, sac_deg: np.ndarray) -> None:
@@ -336,6 +394,7 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
                     written.result()  # raises the writer's error, if any
                 written = writer.submit(_write, outputs, (seg.fixations, seg.saccades), source)
                 rows += len(chunk)
+                columns.update(dict.fromkeys(c for c in chunk.columns if c != "_scanpath"))
                 scanpaths = int(chunk["_scanpath"].iloc[-1]) + 1
                 fix, sac = seg.fixations, seg.saccades
                 add(fix, sac, source, groups.encode(_group_values(fix, group_col), source),
@@ -347,6 +406,7 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
                 pa.default_memory_pool().release_unused()
             if written is not None:
                 written.result()
+        check_group_column(group_by, columns)
         if human_seg is not None:
             if human.label in groups.labels:
                 raise ValueError(f"the human group label {human.label!r} is also a model group "
@@ -520,6 +580,13 @@ def _human_summary(summary: pd.DataFrame, reference: pd.DataFrame,
     return summary, reference
 
 
+def _listed(paths: Paths | None) -> list[str | os.PathLike]:
+    """``paths`` (one path, several, or None) as a list."""
+    if paths is None:
+        return []
+    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+
+
 def _load_human(human, human_format: str, geometry: ScreenGeometry | None, human_label: str,
                 human_method: str, human_params: dict | None) -> HumanRecordings | None:
     if human is None or isinstance(human, HumanRecordings):
@@ -544,16 +611,21 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         Scanpath files (``.parquet``, ``.csv``, ``.tsv``) and/or directories of them, in the
         :mod:`gazekit.schema` format.
     out_dir : path
-        Output directory (see the module docstring for its files). Created atomically.
+        Output directory (see the module docstring for its files). Created atomically; it
+        must not be, contain or lie inside an input path, human recordings included
+        (:func:`gazekit.io.check_outputs`).
     threshold : float, default 6.0
-        Fixation threshold in **pixels** (the paper's 6 px; see :func:`gazekit.segment.segment`).
+        Fixation threshold in **pixels** (the paper's 6 px; see :func:`gazekit.segment.segment`),
+        finite and >= 0 (:func:`check_threshold`).
     mode : {"consecutive", "centroid", "anchor"}, default "consecutive"
         Fixation rule (the paper's is ``"consecutive"``).
     group_by : str or None, default "model"
-        Column whose values define the groups compared; None, or a column absent from the
-        input, gives one group ``"all"``. Must be a per-scanpath column (key or
-        :data:`gazekit.segment.SCANPATH_COLUMNS`); :func:`gazekit.schema.validate` rejects
-        an input in which such a column changes value within a scanpath.
+        Column whose values define the groups compared; None gives one group ``"all"``, as
+        does the default ``"model"`` where the input lacks it (:data:`DEFAULT_GROUP`). Any
+        other column must be in at least one input file (:func:`check_group_column`), and
+        must be a per-scanpath column (key or :data:`gazekit.segment.SCANPATH_COLUMNS`);
+        :func:`gazekit.schema.validate` rejects an input in which such a column changes
+        value within a scanpath.
     units : {"native", "physical", "relative"}, default "native"
         Units of the comparisons and figures: ``"native"`` glimpse steps and px;
         ``"physical"`` ms and degrees of visual angle (needs ``px_per_degree``, and
@@ -602,22 +674,27 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     ScanpathError
         For unreadable or invalid input (the message names the file).
     ValueError
-        For bad arguments, or units that the input cannot be converted to.
+        For bad arguments (a ``group_by`` column the input lacks, an ``out_dir`` that holds
+        or lies in an input, ...), or units that the input cannot be converted to; nothing is
+        written then.
     FileExistsError
         If ``out_dir`` exists and is not empty, unless ``overwrite``.
     """
     _check_arguments(threshold, mode, units, ms_per_step, px_per_degree, chunk_rows,
                      with_human=human is not None)
     files = find_inputs(paths)
+    out_dir = Path(out_dir)
+    # The paths as given cover the files found in them (human recordings: in subfolders too).
+    check_outputs([*_listed(paths), *_listed(
+        human.files if isinstance(human, HumanRecordings) else human)], dirs=[out_dir])
     recordings = _load_human(human, human_format, geometry, human_label, human_method,
                              human_params)
     group_col = group_by or "_group"  # a name no input column has
-    out_dir = Path(out_dir)
     with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
         fixations, saccades, rows, scanpaths = _segment_all(
-            files, tmp, threshold=threshold, mode=mode, group_col=group_col,
-            keep_width=units == "relative", chunk_rows=chunk_rows, progress=progress,
-            human=recordings)
+            files, tmp, threshold=threshold, mode=mode, group_by=group_by,
+            group_col=group_col, keep_width=units == "relative", chunk_rows=chunk_rows,
+            progress=progress, human=recordings)
         boot = {"confidence": CONFIDENCE, "n_resamples": N_RESAMPLES,
                 "max_bootstrap": MAX_BOOTSTRAP, "seed": seed}
         summary = summarize(fixations, saccades, group_by=group_col, **boot)

@@ -1,6 +1,6 @@
 """Command line interface: ``gazekit analyze``, ``gazekit demo`` and ``gazekit sweep``.
 
-A thin layer over :func:`gazekit.analyze.analyze` and :func:`gazekit.sweep.threshold_sweep`.
+A thin layer over :func:`gazekit.analyze.analyze` and :func:`gazekit.sweep.sweep_files`.
 
 ``gazekit analyze MODEL... --human RECORDING... --human-format tobii|bids-events|fixations|csv
 --units physical|relative`` adds human eye-tracking recordings as one more group (see
@@ -10,17 +10,18 @@ and can be set with ``--screen-px``, ``--screen-cm`` and ``--distance-cm``.
 ``gazekit sweep FILE_OR_DIR... --thresholds 2 4 6 8`` prints the gaze statistics of each group
 at each fixation threshold (pixels) and writes them to ``--out`` (CSV) and ``--figure``.
 
-Bad input (invalid or unreadable files, bad argument values, an existing output directory)
-ends with one line ``gazekit: error: ...`` on stderr and exit status 2; no output directory or
-file is left behind.
+Bad input (invalid or unreadable files, bad argument values, an existing output directory,
+an output that would replace or delete an input) ends with one line ``gazekit: error: ...`` on
+stderr and exit status 2; no output directory or file is left behind. A reader that stops
+early (``gazekit sweep ... | head``) ends the command quietly with exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -31,11 +32,9 @@ from gazekit.demo import demo_path
 from gazekit.events import METHODS
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import FORMATS, default_geometry
-from gazekit.io import atomic_file, read_scanpaths
-from gazekit.plot import plot_threshold_sweep
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES
-from gazekit.sweep import DEFAULT_THRESHOLDS, threshold_sweep
+from gazekit.sweep import DEFAULT_THRESHOLDS, sweep_files
 
 __all__ = ["main", "summary_table"]
 
@@ -97,7 +96,8 @@ def _positive_float(text: str) -> float:
 def _common_options(parser: argparse.ArgumentParser, default_out: str) -> None:
     parser.add_argument("--out", default=default_out, metavar="DIR",
                         help="output directory, created atomically (must not exist or be empty "
-                        f"unless --overwrite); default {default_out}")
+                        "unless --overwrite, and must not be, hold or lie in an input); "
+                        f"default {default_out}")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing, non-empty output directory")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
@@ -117,23 +117,29 @@ def _parser() -> argparse.ArgumentParser:
         "and write fixations, saccades, summary, comparisons, figures and report.md.")
     run.add_argument("paths", nargs="+", metavar="PATH", help="scanpath file or directory")
     run.add_argument("--threshold", type=float, default=6.0, metavar="PX",
-                     help="fixation threshold in pixels (default 6, the paper's value)")
+                     help="fixation threshold in pixels, finite and >= 0 (0: every glimpse "
+                     "its own fixation); default 6, the paper's value")
     run.add_argument("--mode", choices=MODES, default="consecutive",
                      help="fixation rule: distance to the previous glimpse (consecutive, the "
                      "paper's), to the fixation centroid, or to its first glimpse (anchor); "
                      "default consecutive")
     run.add_argument("--group-by", default="model", metavar="COLUMN",
-                     help="per-scanpath column defining the groups (default model; a single "
-                     "group 'all' if the input lacks it)")
+                     help="per-scanpath column defining the groups (default model, or a "
+                     "single group 'all' if the input lacks it; another column must be in "
+                     "the input)")
     run.add_argument("--units", choices=UNITS, default="native",
                      help="units of comparisons and figures: native = glimpse steps and px; "
                      "physical = ms and degrees (needs --px-per-degree, and --ms-per-step "
                      "without time data); relative = over the group median duration and the "
                      "image width; default native")
     run.add_argument("--ms-per-step", type=_positive_float, metavar="MS",
-                     help="milliseconds per glimpse step (physical units, human reference)")
+                     help="milliseconds per glimpse step: model durations in ms in "
+                     "reference_comparison.csv (any --units) and in the comparisons and "
+                     "figures with --units physical")
     run.add_argument("--px-per-degree", type=_positive_float, metavar="PX",
-                     help="pixels per degree of visual angle (physical units, human reference)")
+                     help="pixels per degree of visual angle of the model image: saccades in "
+                     "degrees in reference_comparison.csv (any --units) and in the "
+                     "comparisons and figures with --units physical")
     run.add_argument("--bw-method", default="scott", metavar="RULE",
                      help="KDE bandwidth: scott, silverman, or a number in the analysis units "
                      "(steps/px, ms/deg, or relative); default scott")
@@ -175,17 +181,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("paths", nargs="+", metavar="FILE_OR_DIR",
                        help="scanpath file or directory")
     sweep.add_argument("--thresholds", nargs="+", type=float, default=list(DEFAULT_THRESHOLDS),
-                       metavar="PX", help="fixation thresholds in pixels (default "
-                       + " ".join(f"{t:g}" for t in DEFAULT_THRESHOLDS) + ")")
+                       metavar="PX", help="fixation thresholds in pixels, finite and >= 0 "
+                       "(default " + " ".join(f"{t:g}" for t in DEFAULT_THRESHOLDS) + ")")
     sweep.add_argument("--mode", choices=MODES, default="consecutive",
                        help="fixation rule, as for analyze; default consecutive")
     sweep.add_argument("--group-by", default="model", metavar="COLUMN",
-                       help="per-scanpath column defining the groups (default model; a single "
-                       "group 'all' if the input lacks it)")
+                       help="per-scanpath column defining the groups, as for analyze")
     sweep.add_argument("--out", metavar="CSV", help="write the whole table to this CSV file "
-                       "(replaced atomically if it exists)")
+                       "(replaced atomically if it exists; not an input file)")
     sweep.add_argument("--figure", metavar="STEM",
-                       help="write the figure to STEM.png and STEM.svg")
+                       help="write the figure to STEM.png and STEM.svg (with --out: all "
+                       "files or none)")
     return parser
 
 
@@ -240,18 +246,9 @@ def _analysis_lines(args: argparse.Namespace) -> list[str]:
 
 
 def _sweep_lines(args: argparse.Namespace) -> list[str]:
-    """Run ``sweep``; return the lines to print. Files are written only if all succeeds."""
-    out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir():
-        raise ValueError(f"{out}: is a directory (expected the name of a CSV file for --out)")
-    sweep = threshold_sweep(read_scanpaths(args.paths), args.thresholds, mode=args.mode,
-                            group_by=args.group_by)
-    title = f"Gaze statistics against the fixation threshold ({args.mode} rule)"
-    with ExitStack() as files:
-        if out is not None:  # renamed into place only once the figure is written too
-            sweep.to_csv(files.enter_context(atomic_file(out)), index=False)
-        figures = plot_threshold_sweep(sweep, args.figure, title=title) if args.figure else []
-    written = ([out] if out is not None else []) + figures
+    """Run ``sweep``; return the lines to print."""
+    sweep, written = sweep_files(args.paths, args.thresholds, mode=args.mode,
+                                 group_by=args.group_by, csv=args.out, figure=args.figure)
     lines = [_text_table(sweep, _SWEEP_PRINTED)]
     if written:
         lines += ["", f"wrote {', '.join(map(str, written))}"]
@@ -259,7 +256,8 @@ def _sweep_lines(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``gazekit`` command; returns the exit status (0 success, 2 bad input)."""
+    """Run the ``gazekit`` command; returns the exit status (0 success, 2 bad input, 1 when
+    stdout is closed before all is printed)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -268,7 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
-    print(*lines, sep="\n")
+    try:
+        print(*lines, sep="\n")
+        sys.stdout.flush()  # here, so that a closed pipe raises in this block
+    except BrokenPipeError:
+        # The reader has gone (`| head`): point stdout at devnull so that the flush at exit
+        # does not raise again, and end quietly (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

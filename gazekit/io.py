@@ -17,20 +17,30 @@ Otherwise such columns are decoded to plain values, like every column of CSV/TSV
 The columns that identify a scanpath (``scanpath_id`` and :data:`gazekit.schema.KEY_COLUMNS`)
 of CSV/TSV files are read as text (``image_id`` 5 becomes ``"5"``), whole or in chunks: a type
 inferred per chunk could differ between chunks (text in one, integers in the next) and cut a
-scanpath in two at the boundary. Parquet files keep the types of their schema.
+scanpath in two at the boundary. Parquet files keep the types of their schema. Between files,
+key values are compared by their text (``str``, as a CSV file written by pandas holds them):
+``image_id`` 5 in a Parquet file and ``"5"`` in a CSV file are the same scanpath, while 5.0
+(text ``"5.0"``) and ``"05"`` are other ones.
 
-Messages name a row of a CSV/TSV file by its line (``line 5``, the header being line 1) and a
-row of a Parquet file by its 0-based number (``row 3 (0-based)``).
+A file is validated chunk by chunk with the verdict of validating it whole
+(:class:`gazekit.schema.TableParts`).
+
+Messages name a row of a CSV/TSV file by the line of the file on which it starts (``line 5``:
+the header is line 1 unless blank lines precede it; blank lines and line breaks inside quoted
+fields are counted) and a row of a Parquet file by its 0-based number (``row 3 (0-based)``).
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from itertools import takewhile
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice, takewhile
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +52,7 @@ from tqdm.auto import tqdm
 from gazekit.schema import (
     KEY_COLUMNS,
     ScanpathError,
+    TableParts,
     describe_keys,
     key_columns,
     row_name,
@@ -52,11 +63,13 @@ __all__ = [
     "SUFFIXES",
     "atomic_file",
     "atomic_output_dir",
+    "check_outputs",
     "expand_paths",
     "find_inputs",
     "iter_scanpath_chunks",
     "parquet_options",
     "read_scanpaths",
+    "write_atomically",
     "write_parquet_atomic",
 ]
 
@@ -210,7 +223,7 @@ def _raw_frames(path: Path, chunk_rows: int | None,
             raise ScanpathError(
                 f"cannot read as Parquet ({' '.join(str(exc).split())})", source) from exc
         return
-    kind, sep = ("TSV", "\t") if path.suffix == ".tsv" else ("CSV", ",")
+    kind, sep = ("TSV" if path.suffix == ".tsv" else "CSV"), _separator(path)
     try:
         if chunk_rows is None:
             yield pd.read_csv(path, sep=sep, dtype=_TEXT_KEYS)
@@ -220,6 +233,74 @@ def _raw_frames(path: Path, chunk_rows: int | None,
             OSError) as exc:
         raise ScanpathError(f"cannot read as {kind} ({' '.join(str(exc).split())})",
                             source) from exc
+
+
+def _separator(path: Path) -> str:
+    return "\t" if path.suffix == ".tsv" else ","
+
+
+class _LastLine:
+    """The lines of a text file, remembering the one handed out last."""
+
+    def __init__(self, file: Iterator[str]) -> None:
+        self._file = file
+        self.last = ""
+
+    def __iter__(self) -> _LastLine:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self._file)
+        return self.last
+
+
+def _row_lines(path: Path, sep: str) -> Iterator[int]:
+    """The 1-based line of the file on which each data row of a CSV/TSV file starts.
+
+    Rows are delimited as pandas' reader delimits them: a line break inside a quoted field
+    continues the row, and blank lines (empty, or spaces and tabs other than ``sep``) are
+    skipped; the first row that is left is the header.
+    """
+    blank = " \t".replace(sep, "") + "\r\n"
+    # newline="": the csv module sees quoted line breaks, and counts \r\n as one line.
+    with open(path, newline="", encoding="utf-8", errors="replace") as file:
+        lines = _LastLine(file)
+        reader = csv.reader(lines, delimiter=sep)
+        end, header = 0, True
+        for _ in reader:
+            start, end = end + 1, reader.line_num
+            if start == end and not lines.last.strip(blank):
+                continue
+            if header:
+                header = False
+            else:
+                yield start
+
+
+def _line_name(path: Path, sep: str, row: Hashable) -> str:
+    """How messages name data row ``row`` (0-based) of a CSV/TSV file: by its line.
+
+    Only called for an error message, so it reads the file again up to that row instead of
+    keeping the line of every row while streaming. If the file cannot be read so (a field
+    over the csv module's size limit, the file gone), the row is named by its number.
+    """
+    try:
+        line = next(islice(_row_lines(path, sep), int(row), None), None)
+    except (csv.Error, OSError):
+        line = None
+    return f"data row {int(row) + 1}" if line is None else f"line {line}"
+
+
+def _rows_named(path: Path) -> str | Callable[[Hashable], str]:
+    """How messages name the rows of ``path`` (:func:`gazekit.schema.row_name`)."""
+    return "row" if path.suffix == ".parquet" else partial(_line_name, path, _separator(path))
+
+
+def _key_hashes(keys: pd.DataFrame) -> np.ndarray:
+    """64-bit hash of each row's key values, equal for rows whose values have equal text
+    (``str``): the identity of a scanpath, whatever the format of its file."""
+    # One row per scanpath, so the text costs little (about 0.15 us per scanpath and key).
+    return pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(np.uint64)
 
 
 class _HashSet:
@@ -253,12 +334,23 @@ class _HashSet:
         return found
 
 
+@dataclass
+class _File:
+    """What :class:`_Assembler` keeps while it reads one file."""
+
+    source: str  # the file, for messages
+    rows: str | Callable[[Hashable], str]  # how messages name its rows (schema.row_name)
+    hashes: list[np.ndarray] = field(default_factory=list)  # of its completed scanpaths
+    parts: TableParts = field(default_factory=TableParts)  # its chunks: one table to validate
+
+
 class _Assembler:
     """Cut a stream of raw frames into validated frames of whole, globally numbered scanpaths.
 
     Scanpaths are recognised as runs of equal key values. The key values of every completed
-    scanpath are remembered as 64-bit hashes (8 bytes per scanpath), which is how a scanpath
-    that reappears later in a file, or in another file, is detected without keeping the rows.
+    scanpath are remembered as 64-bit hashes of their text (8 bytes per scanpath,
+    :func:`_key_hashes`), which is how a scanpath that reappears later in a file, or in
+    another file (of any format), is detected without keeping the rows.
     """
 
     def __init__(self) -> None:
@@ -267,11 +359,11 @@ class _Assembler:
         self.files: list[tuple[str, np.ndarray]] = []  # (file, its key hashes), for messages
 
     def file(self, frames: Iterator[pd.DataFrame], source: str,
-             rows: str) -> Iterator[pd.DataFrame]:
+             rows: str | Callable[[Hashable], str]) -> Iterator[pd.DataFrame]:
         """Yield validated frames of whole scanpaths from the raw frames of one file, whose
         rows messages name as ``rows`` says (:func:`gazekit.schema.row_name`)."""
+        state = _File(source, rows)
         carry: pd.DataFrame | None = None
-        mine: list[np.ndarray] = []  # key hashes of the scanpaths completed in this file
         done = 0
         for frame in frames:
             # Index = row number in the file, so that validation errors point at file rows.
@@ -281,35 +373,38 @@ class _Assembler:
             del frame  # only the concatenation is needed from here on
             if len(df) == 0:
                 continue
-            starts, hashes = self._runs(df, source, rows, mine)
+            starts, hashes = self._runs(df, state)
             # A copy, so that the carried rows do not keep the whole batch alive.
             carry, carry_hash = df.iloc[starts[-1]:].copy(), hashes[-1:]
             if len(starts) > 1:
-                self._complete(hashes[:-1], mine)
-                chunk = self._finish(df.iloc[:starts[-1]], source, rows, starts[:-1])
+                self._complete(hashes[:-1], state)
+                chunk = self._finish(df.iloc[:starts[-1]], state, starts[:-1])
                 del df  # free the raw rows while the caller works on the chunk
                 yield chunk
                 del chunk
         if carry is None:
             raise ScanpathError("no rows (expected at least one glimpse)", source)
-        self._complete(carry_hash, mine)
-        yield self._finish(carry, source, rows, np.zeros(1, dtype=np.int64))  # one scanpath
-        self.files.append((source, np.concatenate(mine)))
+        self._complete(carry_hash, state)
+        last = self._finish(carry, state, np.zeros(1, dtype=np.int64))  # one scanpath
+        state.parts.finish(source)  # the rules on the whole file
+        yield last
+        self.files.append((source, np.concatenate(state.hashes)))
 
-    def _complete(self, hashes: np.ndarray, mine: list[np.ndarray]) -> None:
+    def _complete(self, hashes: np.ndarray, state: _File) -> None:
         self.seen.add(hashes)
-        mine.append(hashes)
+        state.hashes.append(hashes)
 
-    def _runs(self, df: pd.DataFrame, source: str, rows: str,
-              mine: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _runs(self, df: pd.DataFrame, state: _File) -> tuple[np.ndarray, np.ndarray]:
         """Row positions where a scanpath starts, and the hash of each scanpath's key values.
 
         Raises if a scanpath starts twice (rows not contiguous) or was already completed, in
         this file or in an earlier one.
         """
+        source, rows = state.source, state.rows
         keys = key_columns(df.columns, source)
         if df[keys].isna().to_numpy().any():
-            validate(df, source, rows=rows)  # raises the schema's message for the missing key
+            # Raises the schema's message for the missing key (or for an earlier defect).
+            validate(df, source, rows=rows, parts=state.parts)
         change = np.zeros(len(df), dtype=bool)
         change[0] = True
         for key in keys:
@@ -318,7 +413,7 @@ class _Assembler:
             change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
         starts = np.flatnonzero(change)
         first_rows = df[keys].iloc[starts]
-        hashes = pd.util.hash_pandas_object(first_rows, index=False).to_numpy(np.uint64)
+        hashes = _key_hashes(first_rows)
         bad = pd.Series(hashes).duplicated().to_numpy() | self.seen.contains(hashes)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -334,12 +429,13 @@ class _Assembler:
                 source)
         return starts, hashes
 
-    def _finish(self, df: pd.DataFrame, source: str, rows: str,
-                starts: np.ndarray) -> pd.DataFrame:
-        """Validate the whole scanpaths of ``df``, which start at the row positions ``starts``."""
+    def _finish(self, df: pd.DataFrame, state: _File, starts: np.ndarray) -> pd.DataFrame:
+        """Validate the whole scanpaths of ``df``, which start at the row positions ``starts``,
+        as the next part of the file."""
         # _runs has checked that no scanpath comes back, so validate can number them by run.
-        out = validate(df, source, scanpath_starts=starts, rows=rows)
-        out.attrs["source"] = source
+        out = validate(df, state.source, scanpath_starts=starts, rows=state.rows,
+                       parts=state.parts)
+        out.attrs["source"] = state.source
         out["_scanpath"] += self.offset
         self.offset = int(out["_scanpath"].iloc[-1]) + 1
         return out
@@ -395,9 +491,8 @@ def _iter(files: list[Path], chunk_rows: int | None, progress: bool) -> Iterator
     with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress,
               leave=False) as bar:
         for path in files:
-            rows = "row" if path.suffix == ".parquet" else "line"
             for chunk in assembler.file(_raw_frames(path, chunk_rows, categories), str(path),
-                                        rows):
+                                        _rows_named(path)):
                 bar.update(len(chunk))
                 yield chunk
 
@@ -428,6 +523,36 @@ def read_scanpaths(paths: Paths) -> pd.DataFrame:
 def _sibling(path: Path, kind: str) -> Path:
     """A unique hidden name next to ``path`` (created by the caller, so the umask applies)."""
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{kind}")
+
+
+@contextmanager
+def _as_destination(path: Path, *hidden: Path) -> Iterator[None]:
+    """Re-raise an OSError that names one of the ``hidden`` siblings of ``path`` (or a file in
+    one) as the same error (errno, reason) about ``path``: that is what the user asked for, and
+    a message naming the hidden name would send them looking for a file they never named.
+    Other exceptions pass unchanged.
+    """
+    try:
+        yield
+    except OSError as exc:
+        def user(text: str) -> str:
+            for name in hidden:
+                text = text.replace(str(name), str(path))
+            return text
+
+        reason = str(exc) if exc.errno is None else exc.strerror or os.strerror(exc.errno)
+        texts = [reason, *(str(name) for name in (exc.filename, exc.filename2) if name)]
+        renamed = [user(text) for text in texts]
+        if renamed == texts:
+            raise  # about another file
+        if exc.errno is None:
+            raise OSError(renamed[0]) from exc
+        # Each name once: a rename of a hidden sibling onto `path` is an error about `path`.
+        names = list(dict.fromkeys(renamed[1:]))
+        args = [exc.errno, renamed[0], *names[:1]]
+        if len(names) > 1:
+            args += [None, names[1]]  # OSError(errno, strerror, filename, winerror, filename2)
+        raise OSError(*args) from exc  # OSError(errno, ...) makes the subclass of the errno
 
 
 @contextmanager
@@ -480,12 +605,14 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
         If ``path`` exists and ``overwrite`` is False.
     FileNotFoundError
         If the body did not create the temporary file.
+    OSError
+        An OSError (of the body too) about the temporary file is raised as one about ``path``.
     """
     path = Path(path)
     if not overwrite and path.exists():
         raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
     tmp = _sibling(path, "tmp")
-    with _parent_dirs(path):
+    with _as_destination(path, tmp), _parent_dirs(path):
         try:
             yield tmp
             # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
@@ -518,6 +645,9 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
     ------
     FileExistsError
         If ``path`` is a non-empty directory and ``overwrite`` is False, or is a file.
+    OSError
+        An OSError (of the body too) about the temporary directory or a file in it is raised
+        as one about ``path`` (or the same file in ``path``).
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -525,22 +655,147 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise FileExistsError(f"{path}: output directory exists and is not empty "
                               "(use overwrite to replace it)")
-    tmp = _sibling(path, "tmp")
-    with _parent_dirs(path):
-        tmp.mkdir()
-        try:
-            yield tmp
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    if path.exists():
-        # Move the old directory aside first so that `path` is never half-written.
-        old = _sibling(path, "old")
-        os.replace(path, old)
+    tmp, old = _sibling(path, "tmp"), _sibling(path, "old")
+    with _as_destination(path, tmp, old):
+        with _parent_dirs(path):
+            tmp.mkdir()
+            try:
+                yield tmp
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        replace = path.exists()
+        if replace:  # move the old directory aside first so that `path` is never half-written
+            os.replace(path, old)
         os.replace(tmp, path)
+    if replace:
         shutil.rmtree(old)
-    else:
-        os.replace(tmp, path)
+
+
+def write_atomically(writers: Mapping[str | os.PathLike, Callable[[Path], object]]
+                     ) -> list[Path]:
+    """Write several files all or nothing, each atomically (:func:`atomic_file`).
+
+    Every writer fills a temporary file before any is renamed into place, so a failure while
+    writing leaves no file (and no folder this call created). If a rename fails after others
+    succeeded, those are undone: a file that existed before is restored (its old version was
+    kept as a hard link, or a copy where the file system has none), a new one removed, with
+    the folders created for it.
+
+    Parameters
+    ----------
+    writers : mapping of path to callable
+        Final path -> function writing that file's content to the temporary path it is given.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written, in the order of ``writers``.
+
+    Raises
+    ------
+    IsADirectoryError
+        If a path is a directory (checked before anything is written).
+    """
+    paths = [Path(p) for p in writers]
+    for path in paths:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path}: is a directory (expected the name of a file)")
+    created = {folder for p in paths for folder in p.parents if not folder.exists()}
+    backups: dict[Path, Path] = {}
+    renaming = False
+    try:
+        with ExitStack() as stack:  # renames on exit, last path first
+            for path, write in zip(paths, writers.values(), strict=True):
+                write(stack.enter_context(atomic_file(path)))
+            for path in paths:
+                if path.exists() or path.is_symlink():
+                    backups[path] = _keep(path)
+            renaming = True
+    except BaseException:
+        if renaming:
+            _undo(paths, backups, created)
+        raise
+    finally:
+        for backup in backups.values():  # restored ones are gone already
+            backup.unlink(missing_ok=True)
+    return paths
+
+
+def _keep(path: Path) -> Path:
+    """A hidden second name of ``path`` that keeps its current version: a hard link (no copy),
+    or a copy where the file system has no hard links."""
+    backup = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
+    try:
+        os.link(path, backup, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, backup, follow_symlinks=False)
+    return backup
+
+
+def _undo(paths: list[Path], backups: dict[Path, Path], created: set[Path]) -> None:
+    """Undo the renames of :func:`write_atomically` that took place: a path that is no longer
+    its backup (or exists without one) was replaced."""
+    for path in paths:
+        backup = backups.get(path)
+        if backup is None:
+            path.unlink(missing_ok=True)
+        elif not (path.exists() and os.path.samefile(path, backup)):
+            os.replace(backup, path)
+    for folder in sorted(created, key=lambda f: len(f.parts), reverse=True):  # innermost first
+        with suppress(OSError):  # not empty (another writer's file) or gone already
+            folder.rmdir()
+
+
+def check_outputs(inputs: Iterable[str | os.PathLike], *,
+                  files: Iterable[str | os.PathLike] = (),
+                  dirs: Iterable[str | os.PathLike] = ()) -> None:
+    """Refuse outputs that would replace or delete an input, before anything is written.
+
+    Paths are compared resolved (absolute, symbolic links followed); existing files also by
+    identity (:func:`os.path.samefile`, e.g. on case-insensitive file systems).
+
+    Parameters
+    ----------
+    inputs : iterable of path
+        Input files and directories (as given and as expanded).
+    files : iterable of path
+        Output files: none may be an input, and none may be named twice.
+    dirs : iterable of path
+        Output directories (replaced as a whole): none may be, contain or lie inside an
+        input.
+
+    Raises
+    ------
+    ValueError
+        Naming the output and the input it would replace or delete.
+    """
+    given = [(Path(p), Path(p).resolve()) for p in inputs]
+
+    def same(a: Path, b: Path) -> bool:
+        return a == b or (a.exists() and b.exists() and os.path.samefile(a, b))
+
+    seen: dict[Path, Path] = {}
+    for out in map(Path, files):
+        real = out.resolve()
+        for path, source in given:
+            if same(real, source):
+                raise ValueError(f"output file {out} is the input {path} (writing it would "
+                                 "replace the input); choose another output path")
+        other = next((p for r, p in seen.items() if same(real, r)), None)
+        if other is not None:
+            raise ValueError(f"output file {out} is also output {other}; choose distinct "
+                             "output paths")
+        seen[real] = out
+    for out in map(Path, dirs):
+        real = out.resolve()
+        for path, source in given:
+            relation = ("is" if same(real, source) else "contains" if real in source.parents
+                        else "lies inside" if source in real.parents else None)
+            if relation is not None:
+                raise ValueError(f"output directory {out} {relation} the input {path} "
+                                 "(replacing the directory would delete or change the "
+                                 "input); choose an output directory apart from the inputs")
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, object]:

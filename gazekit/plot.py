@@ -7,7 +7,7 @@ and open figures alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +17,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from gazekit.density import Density
-from gazekit.io import atomic_file
+from gazekit.io import write_atomically
 
-__all__ = ["group_colors", "plot_densities", "plot_threshold_sweep"]
+__all__ = ["figure_files", "group_colors", "plot_densities", "plot_threshold_sweep",
+           "save_figure", "threshold_sweep_figure"]
 
 # How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
 _DURATION_UNITS = {
@@ -122,19 +123,23 @@ def plot_densities(duration_densities: Mapping[str, Density],
     return save_figure(fig, path_stem)
 
 
-def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:
-    """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``
-    atomically (:func:`gazekit.io.atomic_file`); return ``[png, svg]``.
-
-    Both are written to temporary files before either is renamed into place, so a failure
-    while drawing either leaves neither (and no parent directory this call created).
-    """
+def figure_files(fig: Figure, path_stem: str | Path, dpi: int = 150,
+                 ) -> dict[Path, Callable[[Path], None]]:
+    """Writers of ``fig`` as ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``,
+    for :func:`gazekit.io.write_atomically` (with further files to write all or nothing)."""
     stem = Path(path_stem)
-    png, svg = (stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg"))
-    with atomic_file(png) as png_tmp, atomic_file(svg) as svg_tmp:
-        fig.savefig(png_tmp, format="png", dpi=dpi)
-        fig.savefig(svg_tmp, format="svg", dpi=dpi)
-    return [png, svg]
+    return {stem.with_name(f"{stem.name}.{ext}"):
+            lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi) for ext in ("png", "svg")}
+
+
+def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:
+    """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``, both
+    or neither (:func:`gazekit.io.write_atomically`); return ``[png, svg]``.
+
+    A failure while drawing or renaming either leaves the previous versions of both (or no
+    file, and no parent directory this call created).
+    """
+    return write_atomically(figure_files(fig, path_stem, dpi))
 
 
 #: Panels of :func:`plot_threshold_sweep`: (column of the sweep, panel title, y-axis label).
@@ -151,7 +156,22 @@ def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
                          mark: float | None = PAPER_THRESHOLD_PX,
                          colors: Mapping[str, object] | None = None,
                          title: str | None = None) -> list[Path]:
-    """Draw gaze statistics against the fixation threshold and save them as PNG and SVG.
+    """Draw gaze statistics against the fixation threshold (:func:`threshold_sweep_figure`)
+    and save them as ``path_stem.png`` (150 dpi) and ``path_stem.svg`` (:func:`save_figure`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG files written.
+    """
+    return save_figure(threshold_sweep_figure(sweep, mark=mark, colors=colors, title=title),
+                       path_stem)
+
+
+def threshold_sweep_figure(sweep: pd.DataFrame, *, mark: float | None = PAPER_THRESHOLD_PX,
+                           colors: Mapping[str, object] | None = None,
+                           title: str | None = None) -> Figure:
+    """Gaze statistics against the fixation threshold, as a figure not yet saved.
 
     Three panels against the threshold in **pixels**: (a) fixational share, (b) mean fixation
     duration in **glimpse steps**, (c) mean saccade distance in **pixels**. Each group is one
@@ -164,8 +184,6 @@ def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
     sweep : pandas.DataFrame
         Result of :func:`gazekit.sweep.threshold_sweep` (columns ``group``, ``threshold_px``,
         ``fixational_share``, ``fixation_steps_mean``, ``saccade_px_mean``).
-    path_stem : path
-        Output path without suffix; ``.png`` (150 dpi) and ``.svg`` are appended.
     mark : float or None, default 6.0
         Threshold in **pixels** marked by the dashed line, labelled "6 px (paper)" at the
         paper's 6 px; None draws no line.
@@ -176,8 +194,8 @@ def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
 
     Returns
     -------
-    list of pathlib.Path
-        The PNG and SVG files written.
+    matplotlib.figure.Figure
+        On an Agg canvas (no pyplot); save it with :func:`save_figure`.
     """
     groups = list(sweep.groupby("group", sort=False))  # first-appearance order
     palette = group_colors([g for g, _ in groups], colors)
@@ -198,4 +216,4 @@ def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
                frameon=False, fontsize="small")
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path_stem)
+    return fig

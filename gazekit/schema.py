@@ -13,7 +13,8 @@ Optional
     ``step`` within a scanpath.
     ``duration`` : float, how long the row lasts in **milliseconds** (fixation lists), finite
     and positive.
-    A ``t`` or ``duration`` column that is entirely empty (NaN) counts as absent.
+    A ``t`` or ``duration`` column that is entirely empty (NaN) counts as absent; one that is
+    empty in some rows only is an error.
     ``model``, ``dataset``, ``image_id``, ``subject``, ``trial``, ``label``, ``pred``,
     ``correct``, ``image_width``, ``image_height`` (px), ``glimpse_size`` (px), ``scales``,
     ``policy`` (``"mean"``, ``"sampled"``, ``"saliency"``, ``"synthetic"``, ``"human"``).
@@ -23,14 +24,22 @@ Optional
 Rows of one scanpath must be contiguous in a file (as :mod:`zoo` exports them) so that large
 inputs can be streamed; within a scanpath they may come in any order of ``step``.
 
-Error messages name a row by its index label (``row 3 (index label)``); for files read by
-:mod:`gazekit.io`, by its 1-based line in a CSV/TSV file (``line 5``, the header being line 1)
-or its 0-based row in a Parquet file (``row 3 (0-based)``).
+Coordinates normalised to ``[-1, 1]`` (as attention models use them internally) are rejected:
+a table whose ``x`` and ``y`` all lie within ``[-1, 1]``, some of them negative, while its
+images are larger than 2 px (``image_width`` and ``image_height``, where given) would, in
+pixels, be gaze within 1 px of the image's top-left corner throughout.
+
+Both that rule and the one on empty time columns judge a whole table; a table validated in
+parts (a file read in chunks) gets the same verdict through :class:`TableParts`.
+
+Error messages name a row by its index label (``row 3 (index label)``); :mod:`gazekit.io`
+names it by its line in a CSV/TSV file (``line 5``) or its 0-based row in a Parquet file
+(``row 3 (0-based)``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,8 +63,11 @@ SCANPATH_COLUMNS: tuple[str, ...] = (
     "model", "dataset", "image_id", "subject", "trial", "label", "pred", "correct",
     "image_width", "image_height", "glimpse_size", "scales", "policy",
 )
-#: How messages name a row (:func:`row_name`).
-ROW_NAMING: tuple[str, ...] = ("label", "row", "line")
+#: How messages name a row (:func:`row_name`), besides a function of the row's label.
+ROW_NAMING: tuple[str, ...] = ("label", "row")
+#: Images larger than this (px) cannot hold a pixel table within 1 px of their top-left
+#: corner that is mistaken for normalised coordinates (see the module docstring).
+_NORMALISED_MAX_SIZE = 2.0
 #: pandas >= 3 always copies on write, so :func:`validate`'s result and its input stay
 #: independent with a shallow copy; a deep one would copy, and consolidate, every column.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
@@ -87,25 +99,25 @@ def key_columns(columns: Sequence[str], source: str | None = None) -> list[str]:
     return keys
 
 
-def row_name(label: object, rows: str = "label") -> str:
+def row_name(label: Hashable, rows: str | Callable[[Hashable], str] = "label") -> str:
     """How an error message names the row with index label ``label``.
 
     Parameters
     ----------
     label : int or hashable
         Index label of the row.
-    rows : {"label", "row", "line"}, default "label"
-        What the labels are: any index labels (``"row 3 (index label)"``); 0-based row numbers
-        of a Parquet file (``"row 3 (0-based)"``); or 0-based data rows of a CSV/TSV file with
-        one header line, named by their 1-based line in the file (``"line 5"``; blank lines,
-        which the reader skips, are not counted).
+    rows : {"label", "row"} or callable, default "label"
+        What the labels are: any index labels (``"row 3 (index label)"``), or 0-based row
+        numbers of a Parquet file (``"row 3 (0-based)"``); or a function that names the row
+        with a given label (e.g. by its line in a CSV file, see :mod:`gazekit.io`). It is only
+        called for error messages, so it may be slow.
 
     Returns
     -------
     str
     """
-    if rows == "line":
-        return f"line {int(label) + 2}"
+    if callable(rows):
+        return rows(label)
     if rows == "row":
         return f"row {label} (0-based)"
     return f"row {label} (index label)"
@@ -208,8 +220,87 @@ def check_per_scanpath(table: pd.DataFrame, columns: Sequence[str],
                     source, "label")
 
 
+class TableParts:
+    """What :func:`validate` keeps of the earlier parts of a table validated part by part.
+
+    A file read in chunks is validated chunk by chunk, but two rules judge the whole table:
+    a ``t`` or ``duration`` column counts as absent only if it is empty (NaN) in every row,
+    and normalised coordinates are recognised on all rows together (see the module
+    docstring). Passing one ``TableParts`` to :func:`validate` with each part, in order, and
+    calling :meth:`finish` after the last one gives the verdict of validating the whole
+    table: the same error as far as the parts hold one defect (with several, each part
+    reports its own first).
+    """
+
+    def __init__(self) -> None:
+        #: Time columns with values in an earlier part.
+        self._filled: set[str] = set()
+        #: Time column -> (index label, raw value) of the first row of the first part in which
+        #: it was empty; labels are named only for a message, which may be slow (row_name).
+        self._empty: dict[str, tuple[Hashable, object]] = {}
+        #: Over the parts so far: x and y all within [-1, 1], some negative, smallest sizes.
+        self._unit = True
+        self._negative = False
+        self._sizes: dict[str, float] = {}
+
+    def _time_column(self, column: pd.Series, ok: np.ndarray,
+                     values: np.ndarray) -> tuple[Hashable, object] | None:
+        """Record this part's time column; return the (label, raw value) of the table's first
+        offending row, or None if the table (so far) is valid in this column.
+
+        ``ok`` says which rows hold a valid value, ``values`` are the rows as float64.
+        """
+        name = str(column.name)
+        if ok.all():
+            self._filled.add(name)
+            return self._empty.get(name)  # values after an empty part: its first row is wrong
+        if name not in self._filled and np.isnan(values).all():
+            self._empty.setdefault(name, (column.index[0], column.iloc[0]))
+            return None
+        i = int(np.flatnonzero(~ok)[0])
+        return self._empty.get(name, (column.index[i], column.iloc[i]))
+
+    def _coordinates(self, table: pd.DataFrame) -> None:
+        """Record the range of a validated part's coordinates and image sizes."""
+        if not self._unit:  # decided: a value outside [-1, 1] (the usual case, at once)
+            return
+        x, y = table["x"].to_numpy(), table["y"].to_numpy()
+        low, high = min(x.min(), y.min()), max(x.max(), y.max())
+        self._unit = bool(low >= -1.0 and high <= 1.0)
+        self._negative |= bool(low < 0.0)
+        for size in ("image_width", "image_height"):
+            if size in table.columns:
+                smallest = float(table[size].min())
+                self._sizes[size] = min(self._sizes.get(size, smallest), smallest)
+
+    def finish(self, source: str | None = None) -> None:
+        """Apply the rules on the whole table, after its last part has been validated.
+
+        Parameters
+        ----------
+        source : str, optional
+            Name of the file the rows came from, for the message.
+
+        Raises
+        ------
+        ScanpathError
+            If the coordinates look normalised to ``[-1, 1]`` rather than in pixels.
+        """
+        if not (self._unit and self._negative) or any(
+                size <= _NORMALISED_MAX_SIZE for size in self._sizes.values()):
+            return
+        images = " and ".join(f"{name} >= {size:g} px" for name, size in self._sizes.items())
+        raise ScanpathError(
+            "columns 'x' and 'y': every value lies within [-1, 1], some negative"
+            f"{f' (with {images})' if images else ''}: the coordinates look normalised to "
+            "[-1, 1], not in pixels; expected pixels from the image's top-left corner (x from 0 "
+            "to image_width, y from 0 to image_height)", source)
+
+
 def validate(df: pd.DataFrame, source: str | None = None, *,
-             scanpath_starts: np.ndarray | None = None, rows: str = "label") -> pd.DataFrame:
+             scanpath_starts: np.ndarray | None = None,
+             rows: str | Callable[[Hashable], str] = "label",
+             parts: TableParts | None = None) -> pd.DataFrame:
     """Check a scanpath table and return it sorted by scanpath (first appearance) and step.
 
     Parameters
@@ -225,9 +316,12 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         then numbered by run, which is their order of first appearance, without grouping the
         key columns again. By default they are found from the key values, and the rows of a
         scanpath need not be contiguous.
-    rows : {"label", "row", "line"}, default "label"
+    rows : {"label", "row"} or callable, default "label"
         What the index labels of ``df`` are, for naming rows in messages (:func:`row_name`):
-        any labels, 0-based rows of a Parquet file, or 0-based data rows of a CSV/TSV file.
+        any labels, 0-based rows of a Parquet file, or a function naming a row by its label.
+    parts : TableParts, optional
+        Validate ``df`` as the next part of a larger table (see :class:`TableParts`); the
+        caller calls ``parts.finish`` after the last part. By default ``df`` is the whole table.
 
     Returns
     -------
@@ -243,14 +337,16 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         times or sizes (``t`` and ``duration`` may be entirely NaN), a ``duration``,
         ``image_width``, ``image_height`` or ``glimpse_size`` that is not positive, negative or
         non-integer steps, missing key values, a step repeated within a scanpath, a ``t`` not
-        strictly increasing with ``step``, or a column of :data:`SCANPATH_COLUMNS` (other than
-        the key columns) that changes value within a scanpath. The message names the column
+        strictly increasing with ``step``, a column of :data:`SCANPATH_COLUMNS` (other than
+        the key columns) that changes value within a scanpath, or (last) coordinates that look
+        normalised to ``[-1, 1]`` (see the module docstring). The message names the column
         and the first offending row.
     ValueError
-        If ``rows`` is not one of :data:`ROW_NAMING`.
+        If ``rows`` is neither one of :data:`ROW_NAMING` nor callable.
     """
-    if rows not in ROW_NAMING:
-        raise ValueError(f"rows must be one of {', '.join(ROW_NAMING)}, got {rows!r}")
+    if not callable(rows) and rows not in ROW_NAMING:
+        raise ValueError(f"rows must be one of {', '.join(ROW_NAMING)} or a function, "
+                         f"got {rows!r}")
     if len(df) == 0:
         raise ScanpathError("no rows (expected at least one glimpse)", source)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -258,18 +354,25 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         raise ScanpathError(
             f"missing column {missing[0]!r} (required: {', '.join(REQUIRED_COLUMNS)})", source)
     keys = key_columns(df.columns, source)
+    table = TableParts() if parts is None else parts
     out = df.copy(deep=not _COPY_ON_WRITE)
     for col in (c for c in NUMERIC_COLUMNS if c in out.columns):
         values = _floats(out[col])
         ok = np.isfinite(values)
         if col in _POSITIVE:
             ok &= values > 0
-        if not ok.all() and not (col in _OPTIONAL_TIME and np.isnan(values).all()):
+        if col in _OPTIONAL_TIME:
+            bad = table._time_column(out[col], ok, values)
+        elif not ok.all():
             i = int(np.flatnonzero(~ok)[0])
+            bad = out.index[i], out[col].iloc[i]
+        else:
+            bad = None
+        if bad is not None:
             raise ScanpathError(
-                f"column {col!r} {row_name(out.index[i], rows)}: expected a "
+                f"column {col!r} {row_name(bad[0], rows)}: expected a "
                 f"{'positive ' if col in _POSITIVE else ''}finite number ({_UNITS[col]}), "
-                f"got {_show(out[col].iloc[i])}", source)
+                f"got {_show(bad[1])}", source)
         if out[col].dtype != np.float64:
             _assign(out, col, values)
     if isinstance(out["step"].dtype, np.dtype) and out["step"].dtype.kind == "i":
@@ -324,6 +427,9 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
                     "same scanpath (expected times strictly increasing with step)", source)
     _check_constant(out, [c for c in SCANPATH_COLUMNS if c in out.columns and c not in keys],
                     same, keys, source, rows)
+    table._coordinates(out)
+    if parts is None:
+        table.finish(source)
     out = out.reset_index(drop=True)
     _assign(out, "_scanpath", codes)
     return out

@@ -3,22 +3,27 @@
 The paper calls consecutive glimpses closer than 6 px one fixation (its glimpses are 8 x 8 px),
 and its qualitative claims (RAM mostly saccadic, DRAM mostly fixational, MRAM in between)
 depend on that choice. :func:`threshold_sweep` segments the same scanpaths at several
-thresholds and reports, per group, the statistics that those claims rest on.
+thresholds and reports, per group, the statistics that those claims rest on;
+:func:`sweep_files` does so for scanpath files and writes the table and its figure
+(``gazekit sweep``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gazekit.analyze import check_group_column, check_threshold
+from gazekit.io import Paths, check_outputs, find_inputs, read_scanpaths, write_atomically
+from gazekit.plot import figure_files, threshold_sweep_figure
 from gazekit.schema import check_per_scanpath, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
 
-__all__ = ["COLUMNS", "DEFAULT_THRESHOLDS", "threshold_sweep"]
+__all__ = ["COLUMNS", "DEFAULT_THRESHOLDS", "sweep_files", "threshold_sweep"]
 
 #: Thresholds swept by default, in **pixels**: around the paper's 6 px, up to 1.5 glimpse widths.
 DEFAULT_THRESHOLDS: tuple[float, ...] = (2, 3, 4, 5, 6, 7, 8, 10, 12)
@@ -35,17 +40,9 @@ def _check_thresholds(thresholds: float | Iterable[float]) -> np.ndarray:
     """The thresholds as sorted float64 pixels; ValueError naming the first bad value."""
     items = list(np.ravel(np.asarray(thresholds, dtype=object)))
     if not items:
-        raise ValueError("no thresholds given (expected positive distances in pixels)")
-    values = []
-    for item in items:
-        try:
-            value = float(item)
-        except (TypeError, ValueError):
-            raise ValueError(f"threshold {item!r} is not a number (expected a distance in "
-                             "pixels)") from None
-        if not (value > 0 and math.isfinite(value)):  # also rejects NaN
-            raise ValueError(f"threshold {value:g}: expected a positive, finite distance in "
-                             "pixels")
+        raise ValueError("no thresholds given (expected finite distances >= 0 in pixels)")
+    values: list[float] = []
+    for value in map(check_threshold, items):  # the rule of gazekit.analyze
         if value in values:
             raise ValueError(f"threshold {value:g} px is given twice (thresholds must be "
                              "distinct)")
@@ -70,12 +67,14 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
         :func:`gazekit.io.read_scanpaths`), ``x`` and ``y`` in **pixels**.
     thresholds : float or iterable of float, default :data:`DEFAULT_THRESHOLDS`
         Fixation thresholds in **pixels** (default 2, 3, 4, 5, 6, 7, 8, 10, 12 px), in any
-        order; each must be positive and finite, and no value may repeat.
+        order; each finite and >= 0 (:func:`gazekit.analyze.check_threshold`; 0 px makes
+        every glimpse its own fixation), and no value may repeat.
     mode : {"consecutive", "centroid", "anchor"}, default "consecutive"
         Joining rule of :func:`gazekit.segment.segment` (the paper's is ``"consecutive"``).
     group_by : str or None, default "model"
-        Per-scanpath column defining the groups; None, or a column that ``table`` lacks,
-        gives a single group ``"all"`` (as in :func:`gazekit.stats.summarize`).
+        Per-scanpath column defining the groups. None gives a single group ``"all"``, as
+        does the default ``"model"`` where ``table`` lacks it; any other column must be in
+        ``table`` (:func:`gazekit.analyze.check_group_column`).
 
     Returns
     -------
@@ -96,9 +95,10 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
     Raises
     ------
     ValueError
-        On a threshold that is not a positive finite number or is repeated (the message
-        names it), an unknown ``mode``, a ``group_by`` column of ``table`` that is not a key
-        column or one of :data:`~gazekit.segment.SCANPATH_COLUMNS`, or missing group values.
+        On a threshold that is not a finite number >= 0 or is repeated (the message names
+        it), an unknown ``mode``, a ``group_by`` column that ``table`` lacks (other than
+        ``"model"``) or that is not a key column or one of
+        :data:`~gazekit.segment.SCANPATH_COLUMNS`, or missing group values.
     ScanpathError
         If ``table`` is not a validated scanpath table, or its ``group_by`` column varies
         within a scanpath (the message names the row and both values).
@@ -106,6 +106,7 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
     values = _check_thresholds(thresholds)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    check_group_column(group_by, [c for c in table.columns if c != "_scanpath"])
     if group_by in table.columns:
         if group_by not in SCANPATH_COLUMNS and group_by not in key_columns(table.columns):
             raise ValueError(
@@ -123,3 +124,54 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
     sweep = pd.concat(parts, ignore_index=True).sort_values(["_order", "threshold_px"],
                                                             kind="stable")
     return sweep[list(COLUMNS)].reset_index(drop=True)
+
+
+def sweep_files(paths: Paths, thresholds: float | Iterable[float] = DEFAULT_THRESHOLDS, *,
+                mode: str = "consecutive", group_by: str | None = "model",
+                csv: str | Path | None = None, figure: str | Path | None = None,
+                ) -> tuple[pd.DataFrame, list[Path]]:
+    """:func:`threshold_sweep` of scanpath files, written to a CSV file and/or a figure.
+
+    The Python API of ``gazekit sweep``. The outputs are written all or nothing
+    (:func:`gazekit.io.write_atomically`), and never over an input.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Scanpath files and/or directories (:func:`gazekit.io.read_scanpaths`).
+    thresholds, mode, group_by
+        As for :func:`threshold_sweep` (thresholds in **pixels**).
+    csv : path, optional
+        Write the sweep (all of :data:`COLUMNS`) to this CSV file, replacing it if it exists.
+    figure : path, optional
+        Write the figure (:func:`gazekit.plot.threshold_sweep_figure`, the paper's 6 px
+        marked) to ``figure.png`` and ``figure.svg``.
+
+    Returns
+    -------
+    sweep : pandas.DataFrame
+        The result of :func:`threshold_sweep`.
+    written : list of pathlib.Path
+        The files written: the CSV file, then the PNG and SVG.
+
+    Raises
+    ------
+    ScanpathError
+        For unreadable or invalid input (the message names the file).
+    ValueError
+        As :func:`threshold_sweep`, or if an output is an input file or is named twice
+        (:func:`gazekit.io.check_outputs`); nothing is written then.
+    OSError
+        If an output cannot be written (e.g. it is a directory); no output is left then.
+    """
+    table = read_scanpaths(paths)
+    sweep = threshold_sweep(table, thresholds, mode=mode, group_by=group_by)
+    del table
+    parts = []  # kept apart until checked: a dict of all would hide a path named twice
+    if csv is not None:
+        parts.append({Path(csv): lambda tmp: sweep.to_csv(tmp, index=False)})
+    if figure is not None:
+        title = f"Gaze statistics against the fixation threshold ({mode} rule)"
+        parts.append(figure_files(threshold_sweep_figure(sweep, title=title), figure))
+    check_outputs(find_inputs(paths), files=[path for part in parts for path in part])
+    return sweep, write_atomically({k: v for part in parts for k, v in part.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +17,7 @@ from scipy import sparse, stats
 from gazekit.analyze import _prefetched, analyze, markdown_table
 from gazekit.compare import _binned_kde, distance_bootstrap
 from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
+from gazekit.human import load_recordings
 from gazekit.io import read_scanpaths
 from gazekit.schema import ScanpathError
 from gazekit.segment import segment
@@ -130,13 +132,33 @@ def test_physical_and_relative_units(hand_file, tmp_path):
     assert set(relative.comparison["unit"]) == {"relative"}
 
 
-@pytest.mark.parametrize("group_by", ["subject", None])
-def test_without_group_column_one_group(hand_file, tmp_path, group_by):
-    result = run(hand_file, tmp_path / "out", group_by=group_by)
+@pytest.mark.parametrize("group_by", ["model", None])
+def test_without_group_column_one_group(tmp_path, group_by):
+    """The default column may be absent (one group "all"), as may None."""
+    path = tmp_path / "nomodel.csv"
+    table = hand_table()
+    table["image_id"] += np.where(table["model"] == "b", 10, 0)  # the same five scanpaths
+    table.drop(columns="model").to_csv(path, index=False)
+    result = run(path, tmp_path / "out", group_by=group_by)
     assert result.summary["group"].tolist() == ["all"]
     assert result.summary["fixations"].tolist() == [11]
     assert result.comparison.empty
     assert "single group `all`" in result.report_path.read_text()
+
+
+def test_named_group_column_must_exist(hand_file, tmp_path):
+    """The review's case: a misspelt column pooled everything into "all" without a word."""
+    with pytest.raises(ValueError) as info:
+        run(hand_file, tmp_path / "out", group_by="modle")
+    assert str(info.value) == ("group_by column 'modle' is not in the input (columns that can "
+                               "define groups: model, image_id, image_width)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    # A column in one of several files is enough (the others are one group "all").
+    other = hand_table().assign(model=lambda d: "c" + d["model"], subject="s1")
+    other.to_csv(tmp_path / "in" / "subject.csv", index=False)
+    result = run([tmp_path / "in" / "subject.csv", hand_file], tmp_path / "out",
+                 group_by="subject")
+    assert result.summary["group"].tolist() == ["s1", "all"]
 
 
 def test_missing_group_label(tmp_path):
@@ -248,8 +270,22 @@ def test_prefetched_keeps_order_raises_in_place_and_waits_on_close():
     assert produced == [0, 1]  # one item ahead, no more
 
 
+def test_threshold_zero_makes_every_glimpse_a_fixation(hand_file, tmp_path):
+    """0 px is a valid threshold (the human segmentation's): by hand, 17 fixations of one
+    glimpse, and a saccade between every two consecutive glimpses."""
+    summary = run(hand_file, tmp_path / "out", threshold=0).summary
+    assert summary["fixations"].tolist() == [8, 9]
+    assert summary["saccades"].tolist() == [5, 7]
+    np.testing.assert_allclose(summary["saccade_px_mean"], [(1 + 9 + 1 + 15 + 1) / 5,
+                                                           (3 * 5 + 4 * 6) / 7])
+    np.testing.assert_array_equal(summary["fixational_share"], [0.0, 0.0])
+
+
 @pytest.mark.parametrize("kw, message", [
-    ({"threshold": -1.0}, "threshold"),
+    ({"threshold": -1.0}, r"^threshold -1: expected a finite distance >= 0 in pixels$"),
+    ({"threshold": float("inf")}, r"^threshold inf: expected a finite distance >= 0"),
+    ({"threshold": float("nan")}, r"^threshold nan: expected a finite distance >= 0"),
+    ({"threshold": "six"}, r"^threshold 'six' is not a number"),
     ({"mode": "fast"}, "unknown mode"),
     ({"units": "imperial"}, "unknown units"),
     ({"units": "physical"}, "px_per_degree"),
@@ -262,6 +298,33 @@ def test_bad_arguments_leave_nothing(hand_file, tmp_path, kw, message):
     with pytest.raises(ValueError, match=message):
         run(hand_file, tmp_path / "out", **kw)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its content (None for a directory or link)."""
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() and not p.is_symlink()
+            else None for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("paths, out, relation", [
+    ("in", "in", "is"),  # the review's case: with overwrite it deleted the input
+    ("in/scanpaths.parquet", "in", "contains"),
+    ("in/scanpaths.parquet", ".", "contains"),
+    ("in", "in/results", "lies inside"),
+    ("in/scanpaths.parquet", "in/scanpaths.parquet/results", "lies inside"),
+    ("link/scanpaths.parquet", "in", "contains"),  # through a symbolic link
+    ("in", "./link", "is"),
+])
+def test_output_directory_apart_from_the_inputs(hand_file, tmp_path, monkeypatch, paths, out,
+                                                relation):
+    monkeypatch.chdir(tmp_path)
+    Path("link").symlink_to("in")
+    before = tree(tmp_path)
+    with pytest.raises(ValueError) as info:
+        run(paths, out, overwrite=True)
+    assert str(info.value).startswith(f"output directory {Path(out)} {relation} the input "
+                                      f"{paths} (")
+    assert tree(tmp_path) == before
 
 
 def test_existing_output_directory(hand_file, tmp_path):
@@ -368,6 +431,21 @@ def test_human_in_physical_units(hand_file, tmp_path):
     np.testing.assert_allclose(human_ref["model_saccade_deg"], deg.mean())
     np.testing.assert_allclose(human_ref["model_fixation_ms"], durations.mean())
     assert "px / 3 px per degree of the model image" in result.report_path.read_text()
+
+
+def test_output_directory_apart_from_human_recordings(hand_file, tmp_path):
+    recordings = tmp_path / "rec" / "events"
+    shutil.copytree(HUMAN / "studyforrest-events", recordings)
+    before = tree(tmp_path)
+    human = {"units": "relative", "human_format": "bids-events", "overwrite": True}
+    with pytest.raises(ValueError, match=f"^output directory {tmp_path / 'rec'} contains the "
+                                         f"input {recordings} "):
+        run(hand_file, tmp_path / "rec", human=recordings, **human)
+    loaded = load_recordings(recordings, "bids-events")  # known by its files only
+    with pytest.raises(ValueError, match=f"^output directory {recordings} contains the input "
+                                         f"{loaded.files[0]} "):
+        run(hand_file, recordings, human=loaded, **human)
+    assert tree(tmp_path) == before
 
 
 def test_human_needs_bridged_units(hand_file, tmp_path):

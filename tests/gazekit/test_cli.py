@@ -96,7 +96,7 @@ def test_bad_input_subprocess(tmp_path, kind):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--threshold", "-2"], "threshold must be a non-negative distance in pixels"),
+    (["--threshold", "-2"], "threshold -2: expected a finite distance >= 0 in pixels"),
     (["--units", "physical"], "needs px_per_degree"),
     (["--bw-method", "widest"], "unknown bw_method 'widest'"),
     (["--group-by", "step"], "does not describe whole scanpaths"),
@@ -236,8 +236,10 @@ def test_sweep_writes_nothing_by_default(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--thresholds", "2", "6", "2"], "threshold 2 px is given twice"),
-    (["--thresholds", "-1"], "threshold -1: expected a positive, finite distance in pixels"),
-    (["--thresholds", "nan"], "threshold nan: expected a positive"),
+    (["--thresholds", "-1"], "threshold -1: expected a finite distance >= 0 in pixels"),
+    (["--thresholds", "nan"], "threshold nan: expected a finite distance >= 0"),
+    (["--out", "in.parquet"], "output file in.parquet is the input in.parquet"),
+    (["--out", "fig.svg"], "output file fig.svg is also output fig.svg"),
     (["--group-by", "step"], "group_by column 'step' does not describe whole scanpaths"),
     (["--out", "."], "is a directory"),
     (["--figure", "in.parquet/fig"], "in.parquet"),  # the figure's folder is a file
@@ -299,3 +301,111 @@ def test_sweep_malformed_csv_subprocess(tmp_path):
     assert proc.stderr.startswith("gazekit: error: ") and proc.stderr.count("\n") == 1
     assert f"{path}: cannot read as CSV" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+# --- the second review: outputs over inputs, pipes, and rules shared by both commands -------
+
+
+def _snapshot(root: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("argv, message", [
+    # The review's cases: the input directory deleted, the input CSV replaced, exit 0.
+    (["analyze", "ex", "--out", "ex", "--overwrite"],
+     "output directory ex is the input ex (replacing the directory would delete"),
+    (["analyze", "ex/in.parquet", "--out", "ex", "--overwrite"],
+     "output directory ex contains the input ex/in.parquet"),
+    (["analyze", "ex", "--out", "ex/results"], "output directory ex/results lies inside the "
+     "input ex"),
+    (["sweep", "in.csv", "--thresholds", "6", "--out", "in.csv"],
+     "output file in.csv is the input in.csv (writing it would replace the input)"),
+    (["sweep", "ex", "--out", "ex/in.parquet", "--figure", "fig"],
+     "output file ex/in.parquet is the input ex/in.parquet"),
+])
+def test_outputs_never_replace_inputs(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    Path("ex").mkdir()
+    table().to_parquet("ex/in.parquet", index=False)
+    table().to_csv("in.csv", index=False)
+    before = _snapshot(tmp_path)
+    assert main([*argv, *(["--no-progress"] if argv[0] == "analyze" else [])]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"gazekit: error: {message}" + captured.err[len(message) + 16:]
+    assert captured.err.count("\n") == 1 and captured.out == ""
+    assert _snapshot(tmp_path) == before
+
+
+def test_sweep_figure_is_all_or_nothing(tmp_path, monkeypatch, capsys):
+    """The review's case: with a folder fige.png in the way, fige.svg was left behind."""
+    monkeypatch.chdir(tmp_path)
+    table().to_csv("s.csv", index=False)
+    Path("fige.png").mkdir()
+    assert main(["sweep", "s.csv", "--out", "sw6.csv", "--figure", "fige"]) == 2
+    assert capsys.readouterr().err == ("gazekit: error: fige.png: is a directory (expected the "
+                                       "name of a file)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fige.png", "s.csv"]
+
+
+def test_closed_stdout_ends_quietly(tmp_path):
+    """The review's case: ``gazekit sweep s.parquet | head -2`` ended in a traceback."""
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    proc = subprocess.Popen([sys.executable, "-m", "gazekit.cli", "sweep",
+                             str(tmp_path / "in.parquet")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is printed
+    _, stderr = proc.communicate(timeout=120)
+    assert stderr == b"" and proc.returncode == 1
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1"])
+def test_one_threshold_rule_in_both_commands(tmp_path, capsys, value):
+    """The review's case: analyze took --threshold inf (and 0) while sweep refused both."""
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    errors = []
+    for argv in (["analyze", f"--threshold={value}", "--out", str(tmp_path / "out"),
+                  "--no-progress"], ["sweep", f"--thresholds={value}"]):
+        assert main([argv[0], str(tmp_path / "in.parquet"), *argv[1:]]) == 2
+        errors.append(capsys.readouterr().err)
+    shown = f"{float(value):g}"
+    assert errors == [f"gazekit: error: threshold {shown}: expected a finite distance >= 0 in "
+                      "pixels\n"] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_threshold_zero_in_both_commands(tmp_path, capsys):
+    """0 px: every glimpse its own fixation (model a: 3 glimpses, b: 2), in both commands."""
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--threshold", "0", "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    assert pd.read_csv(tmp_path / "out" / "summary.csv")["fixations"].tolist() == [3, 2]
+    assert main(["sweep", str(tmp_path / "in.parquet"), "--thresholds", "0", "--out",
+                 str(tmp_path / "sweep.csv")]) == 0
+    assert pd.read_csv(tmp_path / "sweep.csv")["fixations"].tolist() == [3, 2]
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", ["analyze", "sweep"])
+def test_misspelt_group_column(tmp_path, capsys, command):
+    """The review's case: --group-by modle pooled everything into one group "all"."""
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    extra = ["--out", str(tmp_path / "out"), "--no-progress"] if command == "analyze" else []
+    assert main([command, str(tmp_path / "in.parquet"), "--group-by", "modle", *extra]) == 2
+    assert capsys.readouterr().err == (
+        "gazekit: error: group_by column 'modle' is not in the input (columns that can define "
+        "groups: model, image_id)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_scale_options_serve_the_reference_comparison_in_native_units(tmp_path, capsys):
+    """--ms-per-step and --px-per-degree are not ignored without --units physical: they put
+    the model's means in ms and degrees next to the human reference values."""
+    table().to_parquet(tmp_path / "in.parquet", index=False)
+    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"),
+                 "--no-progress", "--ms-per-step", "50", "--px-per-degree", "3"]) == 0
+    capsys.readouterr()
+    reference = pd.read_csv(tmp_path / "out" / "reference_comparison.csv")
+    a = reference[reference["group"] == "a"]
+    np.testing.assert_allclose(a["model_fixation_ms"], 1.5 * 50)  # (2 + 1) / 2 steps
+    np.testing.assert_allclose(a["model_saccade_deg"], 9 / 3)  # one saccade of 9 px

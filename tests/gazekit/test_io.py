@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +20,7 @@ from gazekit.io import (
     read_scanpaths,
     write_parquet_atomic,
 )
-from gazekit.schema import ScanpathError
+from gazekit.schema import ScanpathError, validate
 
 
 def scanpaths(lengths: list[int], model: str = "m", seed: int = 0) -> pd.DataFrame:
@@ -417,3 +420,252 @@ def test_hash_set_matches_python_set():
         hashes.add(batch)
         reference.update(batch.tolist())
     assert len(hashes._levels) <= 8  # merged: about log2(n) sorted arrays
+
+
+# --- whole-file verdicts ---------------------------------------------------------------------
+
+
+def timed_scanpaths(lengths: list[int]) -> pd.DataFrame:
+    df = scanpaths(lengths)
+    return df.assign(t=df["step"] * 40.0, image_width=28.0, image_height=28.0)
+
+
+def write(df: pd.DataFrame, path):
+    """Write ``df`` as the suffix of ``path`` says (Parquet or CSV)."""
+    if path.suffix == ".parquet":
+        write_parquet(df, path)
+    else:
+        df.to_csv(path, index=False)
+
+
+def read_all_ways(path):
+    """Read ``path`` whole and in chunks of every size; return the set of error messages
+    (None for a file read without error)."""
+    verdicts = set()
+    for read in [read_scanpaths] + [lambda p, k=k: list(iter_scanpath_chunks(p, chunk_rows=k))
+                                    for k in (1, 2, 3, 5, 7, 100)]:
+        try:
+            read(path)
+            verdicts.add(None)
+        except ScanpathError as exc:
+            verdicts.add(str(exc))
+    return verdicts
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_time_column_empty_in_some_scanpaths_only(tmp_path, suffix):
+    """The reviewer's case: onsets in every scanpath but the last one, which chunked reading
+    validated on its own. Whole and in chunks, the file gets the verdict of validate."""
+    lengths = [3, 2, 4]
+    df = timed_scanpaths(lengths)
+    for missing, row in [(df.index >= 5, 5), (df.index < 3, 0)]:  # last scanpath, first one
+        path = tmp_path / f"{row}{suffix}"
+        broken = df.assign(t=df["t"].mask(missing))
+        write(broken, path)
+        with pytest.raises(ScanpathError, match=fr"column 't' row {row} \(index label\): "
+                                                "expected a finite number"):
+            validate(broken)
+        where = f"line {row + 2}" if suffix == ".csv" else f"row {row} (0-based)"
+        assert read_all_ways(path) == {
+            f"{path}: column 't' {where}: expected a finite number (milliseconds), got nan"}
+    # Empty in every scanpath: absent, whole and in chunks.
+    path = tmp_path / f"none{suffix}"
+    write(df.assign(t=np.nan), path)
+    assert read_all_ways(path) == {None}
+
+
+def test_normalised_coordinates_are_judged_on_the_whole_file(tmp_path):
+    """Coordinates in [-1, 1] are rejected whole and in chunks with validate's message; a
+    pixel file whose first scanpaths lie within 1 px of the corner (so that its first chunks
+    alone look normalised) is read."""
+    df = timed_scanpaths([3, 2, 4])
+    rng = np.random.default_rng(3)
+    normalised = df.assign(x=rng.uniform(-1, 1, len(df)), y=rng.uniform(-1, 1, len(df)))
+    path = write_parquet(normalised, tmp_path / "normalised.parquet")
+    with pytest.raises(ScanpathError, match="look normalised") as whole:
+        validate(normalised, str(path))
+    assert read_all_ways(path) == {str(whole.value)}
+    corner = normalised.assign(x=normalised["x"].where(df["image_id"] < 2, 20.0))
+    assert read_all_ways(write_parquet(corner, tmp_path / "pixels.parquet")) == {None}
+
+
+# --- scanpath identity across formats --------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "Int64", "str", "category",
+                                   "float64", "bool"])
+def test_same_scanpath_in_parquet_and_csv(tmp_path, dtype):
+    """The reviewer's case (int keys in Parquet, text in CSV), for keys of every type: the
+    scanpath (m, 1) written by pandas to both formats is one scanpath, found in both files."""
+    df = scanpaths([2, 2]).astype({"image_id": dtype})
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    write_parquet(df, a / "1.parquet")
+    df.iloc[2:].to_csv(a / "2.csv", index=False)
+    df.to_csv(b / "1.csv", index=False)
+    write_parquet(df.iloc[2:], b / "2.parquet")
+    with pytest.raises(ScanpathError, match=r"2\.csv: line 2: scanpath \(model='m', image_id="
+                                            r"'(1|1\.0|True)'\) also appears in .*1\.parquet"):
+        read_scanpaths(a)
+    with pytest.raises(ScanpathError, match=r"2\.parquet: row 0 \(0-based\): scanpath "
+                                            r"\(model='m', .*\) also appears in .*1\.csv"):
+        list(iter_scanpath_chunks(b, chunk_rows=1))
+
+
+def test_keys_of_different_text_are_different_scanpaths(tmp_path):
+    one = scanpaths([2]).assign(image_id=5)
+    write_parquet(one, tmp_path / "1.parquet")
+    write_parquet(one.assign(image_id=5.0), tmp_path / "2.parquet")  # text "5.0"
+    (tmp_path / "3.csv").write_text("model,image_id,step,x,y\nm,05,0,1,1\nm, 5,0,2,2\n")
+    assert read_scanpaths(tmp_path)["_scanpath"].tolist() == [0, 0, 1, 1, 2, 3]
+
+
+def test_key_hashes_are_equal_exactly_for_equal_text():
+    """Against str() of each value: integers, their text and everything else hash alike
+    exactly when their text is the same."""
+    from gazekit.io import _key_hashes
+
+    big = 10**18
+    columns = [
+        pd.Series([0, 5, -5, big - 1, -big + 1, big, -big, 2**63 - 1, -2**63]),
+        pd.Series([0, 5, big - 1, big, 2**64 - 1], dtype=np.uint64),
+        pd.Series([5, -5, 0], dtype=np.int8),
+        pd.Series([5, 7], dtype="Int64"),
+        pd.Series([5, -7], dtype="int64[pyarrow]"),
+        pd.Series([5.0, -0.0, 0.0, 1e20, 0.1, 1e18]),
+        pd.Series([True, False]),
+        pd.Series(["5", "-5", "05", "+5", "-0", "0", "5.0", "-0.0", "1e+20", "True", "", " 5",
+                   str(big - 1), str(-big + 1), str(big), str(-big), str(2**64 - 1), "a"]),
+        pd.Series(["5", 5, 5.0, None], dtype=object).iloc[:3],
+        pd.Series(pd.Categorical([5, 7, 5])),
+        pd.Series(pd.Categorical(["5", "x", "x"])),
+    ]
+    hashes = np.concatenate([_key_hashes(column.to_frame()) for column in columns])
+    text = np.array([str(value) for column in columns for value in column.tolist()])
+    same_text = text[:, None] == text[None, :]
+    np.testing.assert_array_equal(hashes[:, None] == hashes[None, :], same_text)
+    assert same_text.sum() > 2 * len(text)  # many values share their text with others
+
+
+# --- CSV lines -------------------------------------------------------------------------------
+
+
+def test_csv_lines_count_blank_lines_and_quoted_line_breaks(tmp_path):
+    """Hand-checked: the bad value is on line 9, after blank lines (which pandas skips) and a
+    row whose quoted model name spans two lines."""
+    text = ("\n"                          # 1: blank, before the header
+            "model,image_id,step,x,y\n"   # 2: header
+            "m,0,0,1,1\n"                 # 3
+            "\n"                          # 4: blank
+            " \t \n"                      # 5: spaces and a tab: blank to pandas
+            '"m\nx",1,0,1,1\r\n'          # 6-7 (a CRLF line end)
+            "\r\n"                        # 8: blank
+            '"m\nx",1,1,oops,1\n'          # 9-10: the bad row starts on line 9
+            "m,2,0,1,1\n")                # 11
+    path = tmp_path / "bad.csv"
+    path.write_bytes(text.encode())
+    for read in (read_scanpaths, lambda p: list(iter_scanpath_chunks(p, chunk_rows=1))):
+        with pytest.raises(ScanpathError, match=r"bad\.csv: column 'x' line 9: .* got 'oops'"):
+            read(path)
+    # In a TSV file a line holding only tabs is a row (of empty fields), not a blank line.
+    path = tmp_path / "bad.tsv"
+    path.write_text("model\timage_id\tstep\tx\ty\n\nm\t0\t0\t1\t1\n  \n\t\t\t\t\n")
+    with pytest.raises(ScanpathError, match=r"bad\.tsv: column 'x' line 5: .* got nan"):
+        read_scanpaths(path)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_row_lines_follow_the_rows_pandas_reads(tmp_path, seed):
+    """Random CSV/TSV files with blank lines, CRLF line ends and quoted line breaks, built
+    line by line: the line on which each row starts is known by construction, and the rows
+    are the ones pandas reads (told apart by their x)."""
+    from gazekit.io import _line_name, _row_lines
+
+    rng = np.random.default_rng(seed)
+    sep = str(rng.choice([",", "\t"]))
+    lines: list[str] = []  # physical lines, without their ends
+    starts: list[int] = []
+
+    def blank_lines():
+        for _ in range(int(rng.integers(0, 3)) if rng.random() < 0.4 else 0):
+            lines.append(str(rng.choice(["", "  ", " \t" if sep == "," else "   "])))
+
+    blank_lines()
+    lines.append(sep.join(["model", "image_id", "step", "x", "y"]))
+    n = int(rng.integers(1, 12))
+    for i in range(n):
+        blank_lines()
+        model = str(rng.choice(["m", "a\nb", 'say ""hi""', "a\n\n b", "t\tu"]))
+        field = f'"{model}"' if rng.random() < 0.5 or model != "m" else model
+        starts.append(len(lines) + 1)
+        lines.extend(sep.join([field, str(i), "0", str(i), "0"]).split("\n"))
+    blank_lines()
+    path = tmp_path / ("f.tsv" if sep == "\t" else "f.csv")
+    path.write_bytes(str(rng.choice(["\n", "\r\n"])).join(lines).encode())
+
+    assert pd.read_csv(path, sep=sep)["x"].tolist() == list(range(n))
+    assert list(_row_lines(path, sep)) == starts
+    k = int(rng.integers(0, n))
+    assert _line_name(path, sep, k) == f"line {starts[k]}"
+    path.write_bytes(path.read_bytes().replace(f"{sep}{k}{sep}0{sep}{k}{sep}".encode(),
+                                               f"{sep}{k}{sep}0{sep}oops{sep}".encode()))
+    with pytest.raises(ScanpathError, match=f"column 'x' line {starts[k]}: .* got 'oops'"):
+        read_scanpaths(path)
+
+
+def test_line_name_without_the_file_names_the_data_row(tmp_path):
+    from gazekit.io import _line_name
+
+    assert _line_name(tmp_path / "gone.csv", ",", 3) == "data row 4"
+
+
+# --- errors of outputs name the user's path --------------------------------------------------
+
+
+def test_atomic_file_errors_name_the_destination(tmp_path):
+    """Errors about the hidden temporary file are about the path asked for; errno and reason
+    stay, and errors about other files pass unchanged."""
+    path = tmp_path / "out.csv"
+    (path / "sub").mkdir(parents=True)  # a directory where the file should go
+    with pytest.raises(IsADirectoryError) as info, atomic_file(path) as tmp:
+        tmp.write_text("data")  # the rename fails
+    assert str(info.value) == f"[Errno {errno.EISDIR}] {os.strerror(errno.EISDIR)}: '{path}'"
+    assert tmp.name not in str(info.value) and not tmp.exists()
+
+    path = tmp_path / "f.parquet"
+    with pytest.raises(OSError) as info, atomic_file(path) as tmp:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+    assert (type(info.value), info.value.errno) == (OSError, errno.ENOSPC)
+    assert str(info.value) == f"[Errno {errno.ENOSPC}] No space left on device: '{path}'"
+    # pyarrow's way: the path inside the reason.
+    with pytest.raises(FileNotFoundError) as info, atomic_file(path) as tmp:
+        raise FileNotFoundError(errno.ENOENT, f"Failed to open local file '{tmp}'. Detail: x")
+    assert str(info.value) == f"[Errno 2] Failed to open local file '{path}'. Detail: x"
+    other = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "input.csv"))
+    with pytest.raises(PermissionError) as info, atomic_file(path):
+        raise other
+    assert info.value is other
+    assert list(tmp_path.iterdir()) == [tmp_path / "out.csv"]  # no temporary left
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_unwritable_output_names_the_destination():
+    """The reviewer's case: nothing can be created in /proc (not even by root)."""
+    df = scanpaths([2])
+    with pytest.raises(FileNotFoundError, match=r"^\[Errno 2\] Failed to open local file "
+                                                r"'/proc/gazekit-test\.parquet'"):
+        write_parquet_atomic(df, "/proc/gazekit-test.parquet")
+    with pytest.raises(FileNotFoundError, match=r"^\[Errno 2\] No such file or directory: "
+                                                r"'/proc/gazekit-test'$"), \
+            atomic_output_dir("/proc/gazekit-test"):
+        pass
+
+
+def test_atomic_output_dir_errors_name_the_destination(tmp_path):
+    out = tmp_path / "results"
+    with pytest.raises(FileNotFoundError) as info, atomic_output_dir(out) as tmp:
+        (tmp / "figures" / "a.png").write_text("x")  # its folder was not made
+    assert str(info.value) == (f"[Errno {errno.ENOENT}] {os.strerror(errno.ENOENT)}: "
+                               f"'{out / 'figures' / 'a.png'}'")
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,12 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from gazekit.schema import (
     ScanpathError,
+    TableParts,
     check_per_scanpath,
     key_columns,
     row_name,
@@ -94,9 +97,11 @@ def test_validate_errors_name_file_column_and_row(change, message):
 def test_row_names():
     assert row_name(3) == "row 3 (index label)"
     assert row_name(3, "row") == "row 3 (0-based)"
-    assert row_name(3, "line") == "line 5"  # header on line 1, data row 0 on line 2
-    with pytest.raises(ValueError, match="rows must be one of"):
-        validate(table(), rows="lines")
+    assert row_name(3, lambda label: f"line {label + 2}") == "line 5"  # gazekit.io's CSV lines
+    with pytest.raises(ValueError, match="rows must be one of label, row or a function"):
+        validate(table(), rows="line")
+    with pytest.raises(ScanpathError, match="column 'x' line 3: expected a finite number"):
+        validate(table(x=[1.0, np.nan, 3.0, 4.0]), rows=lambda label: f"line {label + 2}")
 
 
 def timed(t=None, duration=None, **columns):
@@ -213,3 +218,105 @@ def test_validate_rejects_empty_and_missing_columns():
         validate(table().iloc[:0], "f.csv")
     with pytest.raises(ScanpathError, match="missing column 'y'"):
         validate(table().drop(columns="y"), "f.csv")
+
+
+def in_parts(df: pd.DataFrame, cuts: list[int]) -> pd.DataFrame:
+    """validate ``df`` in parts (cut before the row positions ``cuts``), as gazekit.io does."""
+    parts = TableParts()
+    bounds = [0, *cuts, len(df)]
+    out = [validate(df.iloc[a:b], "f.csv", parts=parts)
+           for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts.finish("f.csv")
+    return pd.concat(out)
+
+
+def test_time_column_empty_in_the_last_part_only():
+    """The reviewer's case: every scanpath has onsets but the last, read as a part of its own."""
+    df = timed([0.0, 10.0, 20.0, 30.0, np.nan, np.nan])
+    message = r"^f\.csv: column 't' row 4 \(index label\): expected a finite number .*got nan"
+    with pytest.raises(ScanpathError, match=message):
+        validate(df, "f.csv")
+    with pytest.raises(ScanpathError, match=message):
+        in_parts(df, [4])
+    # Empty in the first part only: the first row of the table is the first wrong one.
+    with pytest.raises(ScanpathError, match=r"column 't' row 0 \(index label\)"):
+        in_parts(timed([np.nan] * 4 + [0.0, 1.0]), [4])
+    # Empty in every part: absent, as for the whole table.
+    out = in_parts(timed([np.nan] * 6, [np.nan] * 6), [4])
+    assert out["t"].isna().all() and out["duration"].isna().all()
+
+
+def reference_error(df: pd.DataFrame, time: str) -> str | None:
+    """The rules on whole tables, by hand: the first wrong row of the time column (unless it
+    is all NaN), else whether the coordinates look normalised."""
+    values = df[time].to_numpy(float)
+    bad = ~np.isfinite(values) | (values <= 0 if time == "duration" else False)
+    if bad.any() and not np.isnan(values).all():
+        return f"column '{time}' row {df.index[np.argmax(bad)]} (index label)"
+    xy = df[["x", "y"]].to_numpy()
+    sizes = df.filter(["image_width", "image_height"]).to_numpy()
+    if (np.abs(xy) <= 1).all() and (xy < 0).any() and (sizes > 2).all():
+        return "columns 'x' and 'y': every value lies within [-1, 1], some negative"
+    return None
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_parts_give_the_verdict_of_the_whole_table(seed):
+    """Random tables cut into parts at random scanpath boundaries: validating the parts with
+    one TableParts raises what validating the whole table raises, and the reference says."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 4, rng.integers(1, 7))
+    n = int(lengths.sum())
+    time = str(rng.choice(["t", "duration"]))
+    # Per scanpath: times all finite (mostly), all missing, or partly missing.
+    state = np.repeat(rng.choice(3, len(lengths), p=[0.6, 0.3, 0.1]), lengths)
+    values = np.concatenate([np.arange(k) * 10.0 + 5.0 for k in lengths])
+    values[(state == 1) | ((state == 2) & (rng.random(n) < 0.5))] = np.nan
+    # Per scanpath: pixels or [-1, 1]; image sizes absent, large or tiny.
+    scale = np.repeat(rng.choice([28.0, 1.0], len(lengths), p=[0.3, 0.7]), lengths)
+    df = pd.DataFrame({"scanpath_id": np.repeat(np.arange(len(lengths)), lengths),
+                       "step": np.concatenate([np.arange(k) for k in lengths]),
+                       "x": rng.uniform(-1, 1, n) * scale, "y": rng.uniform(-1, 1, n) * scale,
+                       time: values})
+    if rng.random() < 0.7:
+        df["image_width"] = np.repeat(rng.choice([28.0, 2.0], len(lengths), p=[0.8, 0.2]),
+                                      lengths)
+    boundaries = np.cumsum(lengths)[:-1]
+    cuts = sorted(rng.choice(boundaries, rng.integers(0, len(boundaries) + 1), replace=False))
+    want = reference_error(df, time)
+    for check in (lambda: validate(df, "f.csv"), lambda: in_parts(df, cuts)):
+        if want is None:
+            check()
+        else:
+            with pytest.raises(ScanpathError, match="^f\\.csv: " + re.escape(want)):
+                check()
+
+
+@pytest.mark.parametrize("x, y, sizes", [
+    ([0.5, -0.25, 1.0, -1.0, 0.0, 0.75], [0.0] * 6, {"image_width": 28.0, "image_height": 28.0}),
+    ([0.5, 0.25, 1.0, 0.0, 0.0, 0.75], [0.0, 0.0, 0.0, -0.5, 0.0, 0.0], {}),  # sizes unknown
+])
+def test_normalised_coordinates_are_rejected(x, y, sizes):
+    message = (r"^f\.csv: columns 'x' and 'y': every value lies within \[-1, 1\], some "
+               r"negative.*look normalised to \[-1, 1\], not in pixels; expected pixels from "
+               r"the image's top-left corner \(x from 0 to image_width")
+    with pytest.raises(ScanpathError, match=message):
+        validate(timed(**sizes).assign(x=x, y=y), "f.csv")
+    if sizes:
+        with pytest.raises(ScanpathError, match=r"\(with image_width >= 28 px and "
+                                                r"image_height >= 28 px\)"):
+            validate(timed(**sizes).assign(x=x, y=y))
+
+
+@pytest.mark.parametrize("change", [
+    {"x": [0.5, 0.25, 1.0, 1.0, 0.0, 0.75]},  # no negative value: pixels near the corner
+    {"x": [0.5, -0.25, 1.0, 1.5, 0.0, 0.75]},  # one value beyond 1
+    {"y": [0.0, 0.0, 0.0, 0.0, 0.0, -1.01]},
+    {"image_width": [28.0] * 4 + [2.0] * 2},  # an image of 2 px: pixels within [-1, 1] are real
+    {"image_height": [2.0] * 6},
+])
+def test_pixels_near_the_corner_are_accepted(change):
+    df = timed(image_width=28.0, image_height=28.0).assign(
+        x=[0.5, -0.25, 1.0, -1.0, 0.0, 0.75], y=0.0).assign(**change)
+    pd.testing.assert_frame_equal(validate(df).drop(columns="_scanpath"),
+                                  df.reset_index(drop=True), check_dtype=False)

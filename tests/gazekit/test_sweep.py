@@ -1,4 +1,4 @@
-"""Tests of gazekit.sweep.threshold_sweep and gazekit.plot.plot_threshold_sweep.
+"""Tests of gazekit.sweep (threshold_sweep, sweep_files) and gazekit.plot.plot_threshold_sweep.
 
 References: a plain-Python loop over scanpaths and glimpses (consecutive rule), and
 ``summarize(*segment(table, t, mode))`` at each threshold (every rule).
@@ -7,7 +7,10 @@ References: a plain-Python loop over scanpaths and glimpses (consecutive rule), 
 from __future__ import annotations
 
 import math
+import os
+import re
 import statistics
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,11 +19,12 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 import gazekit.plot
+from gazekit.io import read_scanpaths, write_atomically
 from gazekit.plot import group_colors, plot_threshold_sweep
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import MODES, segment
 from gazekit.stats import summarize
-from gazekit.sweep import COLUMNS, DEFAULT_THRESHOLDS, threshold_sweep
+from gazekit.sweep import COLUMNS, DEFAULT_THRESHOLDS, sweep_files, threshold_sweep
 
 # Statistics that threshold_sweep shares with summarize (same names, same definitions).
 SHARED = COLUMNS[2:]
@@ -102,7 +106,7 @@ def assert_same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_consecutive_matches_plain_loop(seed):
     paths = random_paths(seed)
-    thresholds = [12, 0.5, 5, 4.5, 6, 1, 8]  # unsorted; 5, 6 and 8 hit exact steps
+    thresholds = [12, 0.5, 5, 4.5, 6, 0, 1, 8]  # unsorted; 5, 6 and 8 hit exact steps
     out = threshold_sweep(to_table(paths), thresholds)
     assert list(out.columns) == list(COLUMNS)
     assert_same(out, naive_sweep(paths, thresholds))
@@ -124,9 +128,12 @@ def test_every_row_equals_summarize_of_segment(mode):
                     expected.assign(threshold_px=float(t)))
 
 
-@pytest.mark.parametrize("group_by", [None, "dataset"])
+@pytest.mark.parametrize("group_by", [None, "model"])
 def test_one_group_without_group_column(group_by):
+    """None, or the default column where the table lacks it: one group "all"."""
     table = to_table(random_paths(3))
+    if group_by == "model":
+        table = table.drop(columns="model")  # image_id alone still tells the scanpaths apart
     out = threshold_sweep(table, [3, 6], group_by=group_by)
     seg = segment(table, 6.0)
     expected = summarize(seg.fixations, seg.saccades, None, n_resamples=2)
@@ -173,10 +180,10 @@ def test_default_thresholds():
 
 @pytest.mark.parametrize("thresholds, message", [
     ([2, 6, 2], "threshold 2 px is given twice"),
-    ([6, -1], "threshold -1: expected a positive, finite distance in pixels"),
-    ([0], "threshold 0: expected a positive"),
-    ([float("nan")], "threshold nan: expected a positive"),
-    ([float("inf")], "threshold inf: expected a positive"),
+    ([0, 0.0], "threshold 0 px is given twice"),
+    ([6, -1], "threshold -1: expected a finite distance >= 0 in pixels"),
+    ([float("nan")], "threshold nan: expected a finite distance >= 0"),
+    ([float("inf")], "threshold inf: expected a finite distance >= 0"),
     (["six"], "threshold 'six' is not a number"),
     ([], "no thresholds given"),
 ])
@@ -189,6 +196,9 @@ def test_bad_thresholds(thresholds, message):
 @pytest.mark.parametrize("kw, message", [
     ({"mode": "nearest"}, "unknown mode 'nearest'"),
     ({"group_by": "step"}, "group_by column 'step' does not describe whole scanpaths"),
+    # The review's case: a misspelt column gave one group "all" without a word.
+    ({"group_by": "modle"}, r"^group_by column 'modle' is not in the input \(columns that can "
+                            r"define groups: model, image_id\)$"),
 ])
 def test_bad_arguments(kw, message):
     with pytest.raises(ValueError, match=message):
@@ -252,11 +262,38 @@ def test_plot_threshold_sweep(tmp_path, drawn):
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["b", "a", "c", "6 px (paper)"]
 
 
-@pytest.mark.parametrize("failing", ["svg drawing", "svg rename"])
-def test_figure_failure_leaves_neither_file(tmp_path, monkeypatch, failing):
-    """save_figure writes both temporary files before renaming either into place."""
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root``, hidden ones included, with its content (None: a folder)."""
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+            for p in sorted(root.rglob("*"))}
+
+
+def fail_rename(monkeypatch, target: Path) -> None:
+    """Make renaming a temporary file onto ``target`` fail (as on a full or read-only disk)."""
+    replace = os.replace
+
+    def fake(src, dst):
+        if Path(dst) == target and str(src).endswith(".tmp"):
+            raise OSError(f"cannot rename onto {target}")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", fake)
+
+
+@pytest.mark.parametrize("previous", [False, True], ids=["new", "replacing"])
+@pytest.mark.parametrize("failing", ["svg drawing", "svg rename", "png rename", "png folder",
+                                     "png rename without hard links"])
+def test_figure_failure_leaves_the_previous_state(tmp_path, monkeypatch, failing, previous):
+    """save_figure writes both files or neither. The SVG is renamed into place first, so a
+    failed PNG rename (the review's case: fige.svg was left behind) must undo it, restoring
+    the previous version where there was one."""
     sweep = threshold_sweep(to_table(random_paths(7)), [2, 4])
     stem = tmp_path / "new" / "sub" / "sweep"
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    if previous:
+        stem.parent.mkdir(parents=True)
+        png.write_text("old png")
+        svg.write_text("old svg")
     if failing == "svg drawing":
         draw = Figure.savefig
 
@@ -266,14 +303,84 @@ def test_figure_failure_leaves_neither_file(tmp_path, monkeypatch, failing):
             return draw(self, fname, *args, **kw)
 
         monkeypatch.setattr(Figure, "savefig", savefig)
+    elif failing == "png folder":
+        png.unlink(missing_ok=True)
+        png.mkdir(parents=True)  # a folder no file can replace
     else:
-        stem.with_suffix(".svg").mkdir(parents=True)  # a folder the SVG cannot replace
+        fail_rename(monkeypatch, svg if failing == "svg rename" else png)
+    if failing.endswith("without hard links"):
+        def no_link(*args, **kw):
+            raise OSError("hard links not supported")
+
+        monkeypatch.setattr(os, "link", no_link)  # the old versions are copied instead
+    before = tree(tmp_path)
     with pytest.raises(OSError):
         plot_threshold_sweep(sweep, stem)
-    if failing == "svg drawing":
-        assert list(tmp_path.iterdir()) == []  # nor the folders it created
-    else:
-        assert [p.name for p in stem.parent.iterdir()] == ["sweep.svg"]  # the folder only
+    assert tree(tmp_path) == before  # no new file, folder or temporary; old versions kept
+
+
+def test_write_atomically_replaces_every_file(tmp_path):
+    old = tmp_path / "old.txt"
+    old.write_text("old")
+    keep = tmp_path / "link.txt"
+    os.link(old, keep)  # a second name of the old version, which a rename leaves alone
+    paths = write_atomically({old: lambda tmp: tmp.write_text("new"),
+                              tmp_path / "a" / "b.txt": lambda tmp: tmp.write_text("b")})
+    assert paths == [old, tmp_path / "a" / "b.txt"]
+    assert old.read_text() == "new" and keep.read_text() == "old"
+    assert tree(tmp_path) == {"a": None, "a/b.txt": b"b", "link.txt": b"old", "old.txt": b"new"}
+
+
+# --- sweep_files ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scanpath_csv(tmp_path):
+    path = tmp_path / "in" / "scanpaths.csv"
+    path.parent.mkdir()
+    to_table(random_paths(8)).drop(columns="_scanpath").to_csv(path, index=False)
+    return path
+
+
+def test_sweep_files_writes_the_sweep_and_figure(scanpath_csv, tmp_path):
+    csv, stem = tmp_path / "out" / "sweep.csv", tmp_path / "out" / "fig"
+    sweep, written = sweep_files(scanpath_csv, [6, 2], mode="anchor", csv=csv, figure=stem)
+    pd.testing.assert_frame_equal(sweep, threshold_sweep(read_scanpaths(scanpath_csv), [2, 6],
+                                                         mode="anchor"))
+    assert written == [csv, stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    pd.testing.assert_frame_equal(pd.read_csv(csv, dtype={"group": str}), sweep)
+    assert "(anchor rule)" in stem.with_suffix(".svg").read_text()
+    assert sweep_files(scanpath_csv, [6])[1] == []  # nothing asked, nothing written
+
+
+@pytest.mark.parametrize("previous", [False, True], ids=["new", "replacing"])
+def test_sweep_files_all_or_nothing(scanpath_csv, tmp_path, monkeypatch, previous):
+    """The CSV and the figure are one write: a failed figure rename leaves no CSV either."""
+    csv, stem = tmp_path / "out" / "sweep.csv", tmp_path / "out" / "fig"
+    if previous:
+        sweep_files(scanpath_csv, [6], csv=csv, figure=stem)
+    before = tree(tmp_path)
+    fail_rename(monkeypatch, stem.with_suffix(".png"))  # renamed last
+    with pytest.raises(OSError, match="cannot rename onto"):
+        sweep_files(scanpath_csv, [2, 4], csv=csv, figure=stem)
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("out, figure, message", [
+    ("in/scanpaths.csv", None, "output file in/scanpaths.csv is the input in/scanpaths.csv"),
+    ("./in/../in/scanpaths.csv", None, "is the input in/scanpaths.csv"),
+    ("link.csv", None, "output file link.csv is the input in/scanpaths.csv"),
+    ("fig.png", "fig", "output file fig.png is also output fig.png"),
+])
+def test_sweep_files_never_replaces_an_input(scanpath_csv, tmp_path, monkeypatch, out, figure,
+                                             message):
+    """The review's case: ``gazekit sweep in.csv --out in.csv`` replaced the input."""
+    monkeypatch.chdir(tmp_path)
+    Path("link.csv").symlink_to(scanpath_csv)
+    before = tree(tmp_path)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sweep_files(["in"], [6], csv=out, figure=figure)
+    assert tree(tmp_path) == before
 
 
 def test_plot_mark_elsewhere_or_none(tmp_path, drawn):
