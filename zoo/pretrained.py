@@ -247,21 +247,25 @@ def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         tmp.chmod(0o644)  # shipped files are read by everyone, whatever the umask
 
 
-def _unchanged(pt_path: Path, card_path: Path, weights: dict[str, torch.Tensor],
-               card: dict[str, Any]) -> bool:
-    """Whether ``pt_path``/``card_path`` already hold ``weights`` and ``card`` (date aside)."""
-    if not (pt_path.is_file() and card_path.is_file()):
+def _holds_weights(pt_path: Path, weights: dict[str, torch.Tensor]) -> bool:
+    """Whether ``pt_path`` already holds exactly ``weights``."""
+    try:
+        old = torch.load(pt_path, map_location="cpu", weights_only=True)
+    except Exception:  # missing or unreadable: rewrite it
         return False
+    return old.keys() == weights.keys() and all(torch.equal(old[k], v)
+                                                for k, v in weights.items())
+
+
+def _holds_card(card_path: Path, card: dict[str, Any]) -> bool:
+    """Whether ``card_path`` already holds ``card`` (the entries filled in on saving aside)."""
     try:
         old_card = json.loads(card_path.read_text(encoding="utf-8"))
-        old = torch.load(pt_path, map_location="cpu", weights_only=True)
-    except Exception:  # unreadable: rewrite it
+    except (OSError, ValueError):
         return False
     ignored = {"date", "sha256", "name", "dtype", "card_version"}
-    same_card = ({k: v for k, v in old_card.items() if k not in ignored}
-                 == {k: v for k, v in json.loads(json.dumps(card)).items() if k not in ignored})
-    return (same_card and old.keys() == weights.keys()
-            and all(torch.equal(old[k], v) for k, v in weights.items()))
+    return ({k: v for k, v in old_card.items() if k not in ignored}
+            == {k: v for k, v in json.loads(json.dumps(card)).items() if k not in ignored})
 
 
 def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
@@ -285,10 +289,10 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
     Returns
     -------
     (pathlib.Path, pathlib.Path)
-        The ``.pt`` and ``.json`` files, each written atomically (the card last). Files that
-        already hold these weights and this card (its ``date`` aside) are left as they are,
-        so shipping a finished run again changes nothing (``torch.save`` files differ from
-        save to save even for equal tensors).
+        The ``.pt`` and ``.json`` files, each written atomically (the card last). A file that
+        already holds these weights, or this card (its ``date`` aside), is left as it is, so
+        shipping a run again changes only what changed (``torch.save`` files differ from save
+        to save even for equal tensors).
     """
     missing = [k for k in REQUIRED_CARD_KEYS if k != "sha256" and k not in card]
     if missing:
@@ -301,9 +305,11 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
     weights = {k: (v.detach().to("cpu", torch.float32) if v.is_floating_point()
                    else v.detach().cpu()).contiguous().clone() for k, v in state_dict.items()}
     pt_path, card_path = folder / f"{name}.pt", folder / f"{name}.json"
-    if _unchanged(pt_path, card_path, weights, card):
+    same_weights = _holds_weights(pt_path, weights)
+    if same_weights and _holds_card(card_path, card):
         return pt_path, card_path
-    _write_atomic(pt_path, lambda tmp: torch.save(weights, tmp))
+    if not same_weights:
+        _write_atomic(pt_path, lambda tmp: torch.save(weights, tmp))
     full = {"card_version": CARD_VERSION, "name": name, **card, "dtype": "float32",
             "sha256": _sha256(pt_path)}
     _write_atomic(card_path, lambda tmp: tmp.write_text(

@@ -93,10 +93,14 @@ def test_shipping_the_same_weights_again_changes_no_file(tmp_path):
     before = pt.read_bytes(), card.read_bytes()
     save_pretrained(model.state_dict(), card_for(model, "cnn", date="tuesday"), tmp_path)
     assert (pt.read_bytes(), card.read_bytes()) == before
-    # Another card entry or other weights: both files are written anew.
+    # Another card entry, same weights (a run that went on without a new best): the card is
+    # written anew, the weights file is kept, and the card's checksum still matches it.
     save_pretrained(model.state_dict(), card_for(model, "cnn", date="tuesday", best_epoch=4),
                     tmp_path)
     assert json.loads(card.read_text())["best_epoch"] == 4
+    assert pt.read_bytes() == before[0]
+    assert json.loads(card.read_text())["sha256"] == hashlib.sha256(before[0]).hexdigest()
+    # Other weights: the weights file is written anew.
     with torch.no_grad():
         next(model.parameters()).add_(1.0)
     save_pretrained(model.state_dict(), card_for(model, "cnn", best_epoch=4), tmp_path)
