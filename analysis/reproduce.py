@@ -59,6 +59,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.stats import binomtest
@@ -621,6 +622,20 @@ def stage_analyze(settings: Settings) -> None:
         _log(f"[analyze] {paths[0]}")
 
 
+def _unfinished_note(settings: Settings, exps: list[Experiment], policy: str) -> str:
+    """A second title line naming the runs whose training has not ended, with the epoch of
+    the weights their exports come from, so a figure read on its own does not pass them off
+    as trained models ("" if there are none)."""
+    open_runs = []
+    for exp in exps:
+        if not run_status(settings.runs / exp.run).finished:
+            meta = pq.read_schema(settings.export_path(exp, policy)).metadata or {}
+            epoch = json.loads(meta.get(b"zoo", b"{}")).get("epoch")
+            open_runs.append(f"{exp.label} (epoch {epoch})")
+    return "\nstill training, shown at an earlier epoch: " + ", ".join(open_runs) \
+        if open_runs else ""
+
+
 def _analyze_policy(settings: Settings, policy: str,
                     exps: list[Experiment]) -> dict[str, pd.DataFrame]:
     """gazekit on one policy's exports and its density, human and threshold-sweep figures;
@@ -636,10 +651,11 @@ def _analyze_policy(settings: Settings, policy: str,
     scanpaths = read_scanpaths(paths)  # in memory for the analyses that analyze does not do
     images = int(scanpaths["image_id"].nunique())
     groups = result.summary["group"].astype(str)
+    note = _unfinished_note(settings, exps, policy)
     plot_densities(result.densities["fixation_duration"], result.densities["saccade_distance"],
                    results / f"{settings.gaze_stem(policy)}_{FIGURE_NAMES[settings.table][1]}",
                    title=f"Fixation durations and saccade distances (policy {policy}, "
-                         f"consecutive rule, {THRESHOLD_PX:g} px)",
+                         f"consecutive rule, {THRESHOLD_PX:g} px){note}",
                    colors=model_colors(groups))
     labels = {role: e.label + POLICY_SUFFIX[policy]
               for role, e in _figure_models(exps).items()}
@@ -648,7 +664,8 @@ def _analyze_policy(settings: Settings, policy: str,
     if settings.human is not None:
         # Human-likeness of the glimpse models (the CNN's saliency path is no gaze): shapes of
         # the distributions, in relative units (no glimpse duration or size in degrees).
-        gaze = [settings.export_path(e, policy) for e in exps if e.glimpses is not None]
+        glimpse_exps = [e for e in exps if e.glimpses is not None]
+        gaze = [settings.export_path(e, policy) for e in glimpse_exps]
         versus = analyze(gaze, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
                          mode="consecutive", group_by="model", units="relative",
                          human=settings.human, human_format=settings.human_format,
@@ -659,7 +676,8 @@ def _analyze_policy(settings: Settings, policy: str,
         plot_densities(versus.densities["fixation_duration"],
                        versus.densities["saccade_distance"],
                        results / f"{settings.gaze_stem(policy)}_human_densities",
-                       title=f"Models (policy {policy}) and human fixations, relative units",
+                       title=f"Models (policy {policy}) and human fixations, relative "
+                             f"units{_unfinished_note(settings, glimpse_exps, policy)}",
                        reference=HUMAN_LABEL, colors=model_colors(groups))
     # The claims without each scanpath's first glimpse, which a model may park anywhere (our
     # DRAMs learn to put it in an image corner): the jump from there is no choice of gaze.
@@ -673,7 +691,7 @@ def _analyze_policy(settings: Settings, policy: str,
     plot_threshold_sweep(sweep, results / f"{settings.gaze_stem(policy)}_threshold_sweep",
                          mark=THRESHOLD_PX, colors=model_colors(groups),
                          title=f"Gaze statistics against the fixation threshold (policy "
-                               f"{policy}, consecutive rule)")
+                               f"{policy}, consecutive rule){note}")
     _log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
          f"-> {out}")
     # The policy of each group as its export records it ("saliency" for the CNN).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -453,6 +454,11 @@ def test_figures_are_written(pipeline):
     models = pd.read_csv(results / "table2_fashion_mnist_gaze_summary.csv")["group"]
     for rgb in model_colors(models).values():
         assert to_hex(rgb) in svg
+    # The interrupted RAM-12 is named in the title with the epoch of its exported weights; no
+    # other run is.
+    note = re.search(r"still training, shown at an earlier epoch: (.*?)(?: -->|<)", svg).group(1)
+    epoch = torch.load(pipeline["runs"] / "ram-12" / "best.pt", weights_only=True)["epoch"]
+    assert note == f"RAM-12 (epoch {epoch})"
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "![densities mean](table2_fashion_mnist_fig3_densities.png)" in report
     assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report
