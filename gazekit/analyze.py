@@ -47,7 +47,6 @@ must bridge them explicitly (``units="native"`` is refused):
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Collection, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -82,6 +81,7 @@ from gazekit.io import (
     find_inputs,
     iter_scanpath_chunks,
     parquet_options,
+    path_list,
 )
 from gazekit.plot import plot_densities
 from gazekit.reference import human_reference
@@ -580,13 +580,6 @@ def _human_summary(summary: pd.DataFrame, reference: pd.DataFrame,
     return summary, reference
 
 
-def _listed(paths: Paths | None) -> list[str | os.PathLike]:
-    """``paths`` (one path, several, or None) as a list."""
-    if paths is None:
-        return []
-    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-
-
 def _load_human(human, human_format: str, geometry: ScreenGeometry | None, human_label: str,
                 human_method: str, human_params: dict | None) -> HumanRecordings | None:
     if human is None or isinstance(human, HumanRecordings):
@@ -685,8 +678,9 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     files = find_inputs(paths)
     out_dir = Path(out_dir)
     # The paths as given cover the files found in them (human recordings: in subfolders too).
-    check_outputs([*_listed(paths), *_listed(
-        human.files if isinstance(human, HumanRecordings) else human)], dirs=[out_dir])
+    human_paths = ([] if human is None else human.files if isinstance(human, HumanRecordings)
+                   else path_list(human))
+    check_outputs([*path_list(paths), *human_paths], dirs=[out_dir])
     recordings = _load_human(human, human_format, geometry, human_label, human_method,
                              human_params)
     group_col = group_by or "_group"  # a name no input column has

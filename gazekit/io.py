@@ -68,6 +68,7 @@ __all__ = [
     "find_inputs",
     "iter_scanpath_chunks",
     "parquet_options",
+    "path_list",
     "read_scanpaths",
     "write_atomically",
     "write_parquet_atomic",
@@ -79,6 +80,11 @@ _TEXT_KEYS: dict[str, type] = dict.fromkeys(("scanpath_id", *KEY_COLUMNS), str)
 
 PathLike = str | os.PathLike
 Paths = PathLike | Sequence[PathLike]
+
+
+def path_list(paths: Paths) -> list[PathLike]:
+    """``paths`` (one path, or a sequence of them) as a list."""
+    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
 
 
 def expand_paths(paths: Paths, suffixes: Sequence[str], *, given: str, empty: str,
@@ -114,7 +120,7 @@ def expand_paths(paths: Paths, suffixes: Sequence[str], *, given: str, empty: st
         If no path is given, a path does not exist, a directory holds no such file or (with
         ``check_files``) a file has another extension; the message names the path.
     """
-    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    items = path_list(paths)
     if not items:
         raise ScanpathError(f"no {given} given (expected files or directories)")
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from gazekit.density import Density
 from gazekit.io import write_atomically
 
-__all__ = ["figure_files", "group_colors", "plot_densities", "plot_threshold_sweep",
+__all__ = ["figure_files", "figure_paths", "group_colors", "plot_densities", "plot_threshold_sweep",
            "save_figure", "threshold_sweep_figure"]
 
 # How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
@@ -123,13 +123,18 @@ def plot_densities(duration_densities: Mapping[str, Density],
     return save_figure(fig, path_stem)
 
 
+def figure_paths(path_stem: str | Path) -> list[Path]:
+    """``[path_stem.png, path_stem.svg]``: the files a figure is saved to."""
+    stem = Path(path_stem)
+    return [stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg")]
+
+
 def figure_files(fig: Figure, path_stem: str | Path, dpi: int = 150,
                  ) -> dict[Path, Callable[[Path], None]]:
     """Writers of ``fig`` as ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``,
     for :func:`gazekit.io.write_atomically` (with further files to write all or nothing)."""
-    stem = Path(path_stem)
-    return {stem.with_name(f"{stem.name}.{ext}"):
-            lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi) for ext in ("png", "svg")}
+    return {path: lambda tmp, ext=path.suffix[1:]: fig.savefig(tmp, format=ext, dpi=dpi)
+            for path in figure_paths(path_stem)}
 
 
 def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:

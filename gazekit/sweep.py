@@ -18,7 +18,7 @@ import pandas as pd
 
 from gazekit.analyze import check_group_column, check_threshold
 from gazekit.io import Paths, check_outputs, find_inputs, read_scanpaths, write_atomically
-from gazekit.plot import figure_files, threshold_sweep_figure
+from gazekit.plot import figure_files, figure_paths, threshold_sweep_figure
 from gazekit.schema import check_per_scanpath, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
@@ -164,14 +164,15 @@ def sweep_files(paths: Paths, thresholds: float | Iterable[float] = DEFAULT_THRE
     OSError
         If an output cannot be written (e.g. it is a directory); no output is left then.
     """
-    table = read_scanpaths(paths)
-    sweep = threshold_sweep(table, thresholds, mode=mode, group_by=group_by)
-    del table
-    parts = []  # kept apart until checked: a dict of all would hide a path named twice
+    files = find_inputs(paths)
+    # Checked before the input is read: a bad output path fails at once, however large it is.
+    check_outputs(files, files=([Path(csv)] if csv is not None else [])
+                  + (figure_paths(figure) if figure is not None else []))
+    sweep = threshold_sweep(read_scanpaths(files), thresholds, mode=mode, group_by=group_by)
+    writers = {}
     if csv is not None:
-        parts.append({Path(csv): lambda tmp: sweep.to_csv(tmp, index=False)})
+        writers[Path(csv)] = lambda tmp: sweep.to_csv(tmp, index=False)
     if figure is not None:
         title = f"Gaze statistics against the fixation threshold ({mode} rule)"
-        parts.append(figure_files(threshold_sweep_figure(sweep, title=title), figure))
-    check_outputs(find_inputs(paths), files=[path for part in parts for path in part])
-    return sweep, write_atomically({k: v for part in parts for k, v in part.items()})
+        writers.update(figure_files(threshold_sweep_figure(sweep, title=title), figure))
+    return sweep, write_atomically(writers)

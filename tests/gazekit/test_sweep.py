@@ -383,6 +383,15 @@ def test_sweep_files_never_replaces_an_input(scanpath_csv, tmp_path, monkeypatch
     assert tree(tmp_path) == before
 
 
+def test_sweep_files_checks_outputs_before_reading(tmp_path, monkeypatch):
+    """A bad output path is reported before the input is read (here: an unreadable input)."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a\nscanpath,table\n")
+    monkeypatch.setattr("gazekit.sweep.read_scanpaths", lambda *a, **k: pytest.fail("read"))
+    with pytest.raises(ValueError, match="is the input"):
+        sweep_files(bad, [6], csv=bad)
+
+
 def test_plot_mark_elsewhere_or_none(tmp_path, drawn):
     sweep = threshold_sweep(to_table(random_paths(7)), [2, 4])
     plot_threshold_sweep(sweep, tmp_path / "four", mark=4.0)
