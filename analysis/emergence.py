@@ -39,8 +39,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.reproduce import RESULTS_DIR, THRESHOLD_PX
-from gazekit.io import atomic_file, read_scanpaths
+from analysis.reproduce import RESULTS_DIR, THRESHOLD_PX, write_csv
+from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, save_figure
 from gazekit.schema import ScanpathError
 from gazekit.segment import segment
@@ -169,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         csv = out.with_name(f"{out.name}.csv")
         previous = None if args.force or not csv.is_file() else pd.read_csv(csv)
         table = emergence(args.runs, args.run, args.limit, args.device, previous)
-        with atomic_file(csv) as tmp:
-            table.to_csv(tmp, index=False)
+        write_csv(table, csv)
         paths = plot_emergence(table, out)
     except (ValueError, OSError, CheckpointError, DatasetError, ScanpathError) as exc:
         print(f"emergence: error: {' '.join(str(exc).split())}", file=sys.stderr)

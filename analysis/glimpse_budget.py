@@ -44,8 +44,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import binomtest
 from torch import nn
 
-from analysis.reproduce import RESULTS_DIR
-from gazekit.io import atomic_file
+from analysis.reproduce import RESULTS_DIR, write_csv
 from gazekit.plot import group_colors, save_figure
 from zoo.checkpoint import CheckpointError, load_checkpoint, load_model
 from zoo.data import DatasetError
@@ -216,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or RESULTS_DIR / f"glimpse_budget_{first['dataset'].replace('-', '_')}"
         table = glimpse_budget(checkpoints, args.budgets, args.limit, args.device)
         csv = out.with_name(f"{out.name}.csv")
-        with atomic_file(csv) as tmp:
-            table.to_csv(tmp, index=False)
+        write_csv(table, csv)
         paths = plot_glimpse_budget(table, out)
     except (ValueError, OSError, CheckpointError, DatasetError) as exc:
         print(f"glimpse_budget: error: {' '.join(str(exc).split())}", file=sys.stderr)

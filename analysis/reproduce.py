@@ -90,7 +90,8 @@ from zoo.machine import cpu_name
 from zoo.plot import model_colors, plot_exports
 
 __all__ = ["STAGES", "Settings", "accuracy_claims", "claims_by_threshold", "first_glimpses",
-           "human_claim", "main", "measure_claims", "plot_training", "results_table", "run"]
+           "human_claim", "main", "measure_claims", "plot_training", "results_table", "run",
+           "write_csv"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
@@ -188,6 +189,13 @@ def _fresh(out: Path, source: Path) -> bool:
 def _write_text_atomic(path: Path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write ``table`` (without its index) to the CSV file ``path`` atomically; return it."""
+    with atomic_file(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
 
 
 def _log(message: str) -> None:
@@ -603,11 +611,11 @@ def stage_analyze(settings: Settings) -> None:
         return
     results = settings.results
     for name, parts in tables.items():
-        pd.concat(parts).to_csv(results / f"{settings.stem}_{name}.csv", index=False)
+        write_csv(pd.concat(parts), results / f"{settings.stem}_{name}.csv")
     exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
     accuracy = accuracy_claims({e.label: settings.export_path(e) for e in exps})
     if len(accuracy):
-        accuracy.to_csv(results / f"{settings.stem}_accuracy_claims.csv", index=False)
+        write_csv(accuracy, results / f"{settings.stem}_accuracy_claims.csv")
     # The Fig. 4-style panel (table 3) shows both glimpse scales.
     rows = [e for n in ((1, 2) if settings.table == 3 else (1,))
             for e in _figure_models(exps, n).values()]
@@ -965,9 +973,7 @@ def write_results(settings: Settings) -> pd.DataFrame:
     curves (:func:`plot_training`); return the table."""
     table = results_table(settings)
     plot_training(settings)
-    csv = settings.results / f"{settings.stem}.csv"
-    with atomic_file(csv) as tmp:
-        table.to_csv(tmp, index=False)
+    csv = write_csv(table, settings.results / f"{settings.stem}.csv")
     _write_text_atomic(csv.with_suffix(".md"), _markdown(settings, table))
     _log(f"[results] {csv} and {csv.with_suffix('.md').name}")
     return table
