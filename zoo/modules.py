@@ -169,6 +169,9 @@ class GlimpseModel(nn.Module, ABC):
 
     has_glimpses = True
     name = "glimpse"
+    #: Whether the state before the first glimpse depends on the image (DRAM's context
+    #: network); if not, the first location is a learned constant by design.
+    image_dependent_start = False
 
     def __init__(self, num_classes: int = 10, glimpses: int = 12, size: int = 8, scales: int = 1,
                  channels: int = 1, image_size: Sequence[int] = (28, 28), hidden: int = 256,

@@ -64,11 +64,13 @@ from tqdm import tqdm
 from gazekit.io import atomic_file
 from zoo.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
+from zoo.health import collapse_warning, policy_health
 from zoo.machine import cpu_name, resolve_device
 from zoo.registry import create_model, list_models
 from zoo.reinforce import hybrid_loss
 
-__all__ = ["ConfigError", "TrainConfig", "main", "step_forward", "train"]
+__all__ = ["ConfigError", "TrainConfig", "main", "reinforce_only_parameters", "step_forward",
+           "train"]
 
 # Settings that may differ between a run and its resumption (they do not change the trajectory).
 RESUME_FREE = frozenset(
@@ -138,6 +140,10 @@ class TrainConfig:
         Also keep the weights every this many epochs in ``snapshots/epoch-NNN.pt``, and the
         untrained ones in ``epoch-000.pt`` when the run starts (default: none kept); a few MB
         each. Keeping them does not change the training run.
+    reinforce_lr_scale : float
+        Learning-rate multiplier for the parameters that only the REINFORCE term trains (the
+        location head; DRAM's upper LSTM and context network too), found by
+        :func:`reinforce_only_parameters` (default 1.0: one rate for all).
     """
 
     model: str
@@ -163,6 +169,7 @@ class TrainConfig:
     resume: bool = False
     compile: bool = False
     snapshot_every: int | None = None
+    reinforce_lr_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,8 @@ def _check_config(config: TrainConfig) -> None:
          f"num_threads must be >= 1, got {config.num_threads}"),
         (config.snapshot_every is None or config.snapshot_every >= 1,
          f"snapshot_every must be >= 1, got {config.snapshot_every}"),
+        (config.reinforce_lr_scale > 0,
+         f"reinforce_lr_scale must be > 0, got {config.reinforce_lr_scale}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -237,8 +246,38 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _adam(params: list[nn.Parameter], lr: float) -> torch.optim.Adam:
-    """Adam with the fused kernel (about 8x faster steps on the CPU) where torch supports it."""
+def reinforce_only_parameters(model: nn.Module) -> list[str]:
+    """Names of the parameters of a glimpse model that only the REINFORCE term trains.
+
+    Found from the autograd graph, not from a list per model: the parameters that receive no
+    gradient from the classification and baseline losses of a forward pass with the policy
+    mean (which draws no random numbers).
+
+    >>> import zoo
+    >>> sorted({n.split(".")[0] for n in reinforce_only_parameters(zoo.create_model("dram"))})
+    ['context', 'policy', 'upper']
+    """
+    height, width = model.image_size
+    param = next(model.parameters())
+    images = torch.linspace(-1, 1, 2 * model.channels * height * width, device=param.device,
+                            dtype=param.dtype).reshape(2, model.channels, height, width)
+    out = model(images, sample=False)
+    loss = out.logits.logsumexp(1).sum() + out.baselines.sum()
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, [p for _, p in named], allow_unused=True)
+    return [n for (n, _), g in zip(named, grads, strict=True) if g is None]
+
+
+def _adam(model: nn.Module, lr: float, reinforce_lr_scale: float = 1.0) -> torch.optim.Adam:
+    """Adam with the fused kernel (about 8x faster steps on the CPU) where torch supports it;
+    the REINFORCE-only parameters in a second group at ``lr * reinforce_lr_scale``."""
+    params: list = list(model.parameters())
+    if reinforce_lr_scale != 1.0 and getattr(model, "has_glimpses", False):
+        names = set(reinforce_only_parameters(model))
+        named = list(model.named_parameters())
+        params = [{"params": [p for n, p in named if n not in names]},
+                  {"params": [p for n, p in named if n in names],
+                   "lr": lr * reinforce_lr_scale}]
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except RuntimeError:  # torch < 2.4 has no fused Adam on the CPU
@@ -324,6 +363,17 @@ def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits:
                                 ).double()
     loss, correct, n = ctx.all_reduce(sums).tolist()
     return {"loss": loss / n, "acc": correct / n}
+
+
+def _health(model: nn.Module, splits: Splits, ctx: _Context, epoch: int,
+            n_images: int = 1000) -> dict:
+    """:func:`zoo.health.policy_health` on the first validation images; warns on a collapse."""
+    images = normalize(splits.val[0][:n_images].to(ctx.device), splits.mean, splits.std)
+    health = policy_health(model, images)
+    warning = collapse_warning(health, epoch)
+    if warning:
+        tqdm.write(f"zoo train: {warning}", file=sys.stderr)
+    return health
 
 
 def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -417,7 +467,7 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
     glimpses = model.has_glimpses
     if glimpses:  # glimpses beyond the border see black (intensity 0), not the mean
         model.pad_value = model.config["pad_value"] = float(-splits.mean / splits.std)
-    optimizer = _adam(list(model.parameters()), config.lr)
+    optimizer = _adam(model, config.lr, config.reinforce_lr_scale)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max", factor=config.lr_factor, patience=config.lr_patience)
     net = model
@@ -483,6 +533,8 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
             progress["epochs_without_improvement"] += 1
         record.update(val_loss=val["loss"], val_acc=val["acc"], lr=lr,
                       epoch_time_s=time.perf_counter() - start)
+        if glimpses and ctx.main:
+            record["health"] = _health(model, splits, ctx, epoch + 1)
         progress["history"].append(record)
         progress.update(epoch=epoch + 1, wall_time_s=progress["wall_time_s"] +
                         record["epoch_time_s"],
@@ -552,6 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--hidden", type=int, help="LSTM units (default 256)")
     model.add_argument("--std", type=float,
                        help="location-policy std in normalised units (default 0.1)")
+    model.add_argument("--context-output", choices=("tanh", "layernorm"),
+                       help="DRAM's context-network output (default tanh)")
     opt = p.add_argument_group("training")
     opt.add_argument("--epochs", type=int, help="maximum epochs (default 300)")
     opt.add_argument("--batch-size", type=int, help="batch per process (default 128)")
@@ -563,6 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--lr-patience", type=int, help="LR reduction patience, epochs (default 10)")
     opt.add_argument("--val-fraction", type=float, help="validation share (default 0.1)")
     opt.add_argument("--limit", type=int, help="use only the first N training images")
+    opt.add_argument("--reinforce-lr-scale", type=float, metavar="F",
+                     help="LR multiplier for the parameters only REINFORCE trains (default 1)")
     opt.add_argument("--eval-sample", action="store_true", default=None,
                      help="validate/test with sampled locations instead of the policy mean")
     run = p.add_argument_group("machine")
@@ -580,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std")
+MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std", "context_output")
 
 
 def main(argv: list[str] | None = None) -> int:
