@@ -35,8 +35,9 @@ import zoo
 from analysis.experiments import CLASS_NAMES, figure_roles, write_synthetic_fer2013
 from analysis.reproduce import THRESHOLD_PX, measure_claims
 from gazekit.analyze import analyze
+from gazekit.atomic import atomic_output_dir
 from gazekit.cli import summary_table
-from gazekit.io import atomic_output_dir, write_parquet_atomic
+from gazekit.io import write_parquet_atomic
 from zoo import data as zdata
 from zoo.checkpoint import save_checkpoint
 from zoo.export import export_scanpaths

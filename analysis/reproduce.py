@@ -77,8 +77,9 @@ from analysis.experiments import (
     write_synthetic_fer2013,
 )
 from gazekit.analyze import analyze, markdown_table
+from gazekit.atomic import atomic_file
 from gazekit.human import FORMATS
-from gazekit.io import atomic_file, read_scanpaths
+from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
 from gazekit.segment import segment
 from gazekit.stats import summarize

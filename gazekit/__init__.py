@@ -12,6 +12,7 @@ The input is a table of gaze positions, one row per glimpse (model) or sample/fi
 """
 
 from gazekit.analyze import AnalysisResult, analyze
+from gazekit.atomic import atomic_output_dir
 from gazekit.compare import compare_groups, compare_samples, compare_with_reference, normalize
 from gazekit.demo import demo_path, synthetic_scanpaths
 from gazekit.density import Density, distance_density, duration_density, fit_density
@@ -19,7 +20,6 @@ from gazekit.events import idt, ivt
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import load_recordings, read_bids_events, read_fixation_list, read_samples
 from gazekit.io import (
-    atomic_output_dir,
     iter_scanpath_chunks,
     read_scanpaths,
     write_parquet_atomic,

@@ -58,6 +58,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gazekit.atomic import atomic_output_dir, check_outputs
 from gazekit.compare import (
     HUMAN_METRICS,
     UNITS,
@@ -76,8 +77,6 @@ from gazekit.geometry import ScreenGeometry
 from gazekit.human import HumanRecordings, load_recordings
 from gazekit.io import (
     Paths,
-    atomic_output_dir,
-    check_outputs,
     find_inputs,
     iter_scanpath_chunks,
     parquet_options,
@@ -606,7 +605,7 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     out_dir : path
         Output directory (see the module docstring for its files). Created atomically; it
         must not be, contain or lie inside an input path, human recordings included
-        (:func:`gazekit.io.check_outputs`).
+        (:func:`gazekit.atomic.check_outputs`).
     threshold : float, default 6.0
         Fixation threshold in **pixels** (the paper's 6 px; see :func:`gazekit.segment.segment`),
         finite and >= 0 (:func:`check_threshold`).

@@ -1,4 +1,4 @@
-"""Reading scanpath files (whole or streamed in chunks) and writing outputs atomically.
+"""Reading scanpath files (whole or streamed in chunks); writing gazekit's Parquet tables.
 
 Supported inputs are Parquet (``.parquet``), comma-separated (``.csv``) and tab-separated
 (``.tsv``) files holding the table described in :mod:`gazekit.schema`; a directory stands for
@@ -34,13 +34,10 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import uuid
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice, takewhile
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from gazekit.atomic import atomic_file
 from gazekit.schema import (
     KEY_COLUMNS,
     ScanpathError,
@@ -61,16 +59,12 @@ from gazekit.schema import (
 
 __all__ = [
     "SUFFIXES",
-    "atomic_file",
-    "atomic_output_dir",
-    "check_outputs",
     "expand_paths",
     "find_inputs",
     "iter_scanpath_chunks",
     "parquet_options",
     "path_list",
     "read_scanpaths",
-    "write_atomically",
     "write_parquet_atomic",
 ]
 
@@ -526,284 +520,6 @@ def read_scanpaths(paths: Paths) -> pd.DataFrame:
     return pd.concat(list(_iter(find_inputs(paths), None, False)), ignore_index=True)
 
 
-def _sibling(path: Path, kind: str) -> Path:
-    """A unique hidden name next to ``path`` (created by the caller, so the umask applies)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{kind}")
-
-
-@contextmanager
-def _as_destination(path: Path, *hidden: Path) -> Iterator[None]:
-    """Re-raise an OSError that names one of the ``hidden`` siblings of ``path`` (or a file in
-    one) as the same error (errno, reason) about ``path``: that is what the user asked for, and
-    a message naming the hidden name would send them looking for a file they never named.
-    Other exceptions pass unchanged.
-    """
-    try:
-        yield
-    except OSError as exc:
-        def user(text: str) -> str:
-            for name in hidden:
-                text = text.replace(str(name), str(path))
-            return text
-
-        reason = str(exc) if exc.errno is None else exc.strerror or os.strerror(exc.errno)
-        texts = [reason, *(str(name) for name in (exc.filename, exc.filename2) if name)]
-        renamed = [user(text) for text in texts]
-        if renamed == texts:
-            raise  # about another file
-        if exc.errno is None:
-            raise OSError(renamed[0]) from exc
-        # Each name once: a rename of a hidden sibling onto `path` is an error about `path`.
-        names = list(dict.fromkeys(renamed[1:]))
-        args = [exc.errno, renamed[0], *names[:1]]
-        if len(names) > 1:
-            args += [None, names[1]]  # OSError(errno, strerror, filename, winerror, filename2)
-        raise OSError(*args) from exc  # OSError(errno, ...) makes the subclass of the errno
-
-
-@contextmanager
-def _parent_dirs(path: Path) -> Iterator[None]:
-    """Create the missing parent directories of ``path``; remove them again if the body (or
-    the creation) fails, so that a failed write leaves no trace.
-
-    The body must have removed what it wrote there. Folders are removed innermost first and
-    only while empty: one that another writer has put a file into meanwhile stays.
-    """
-    missing = list(takewhile(lambda parent: not parent.exists(), path.parents))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        yield
-    except BaseException:
-        for folder in missing:
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (or never made): leave it and its parents
-                break
-        raise
-
-
-@contextmanager
-def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
-    """Write a file atomically: yield a temporary sibling path, rename it to ``path`` on success.
-
-    Readers of ``path`` see either its old content or the complete new one, never a partly
-    written file, even if the writer is killed.
-
-    Parameters
-    ----------
-    path : path
-        Final file. Missing parent directories are created (and removed again if the body
-        fails).
-    overwrite : bool, default True
-        Replace an existing ``path``; if False, an existing ``path`` raises before the body runs.
-
-    Yields
-    ------
-    pathlib.Path
-        A unique hidden path next to ``path`` that does not exist yet; the body must create the
-        file there (it gets the permissions the body gives it, e.g. the umask's for ``open``).
-        On success it is flushed to disk and renamed to ``path``; if the body raises, it is
-        removed and the exception propagates.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
-    FileNotFoundError
-        If the body did not create the temporary file.
-    OSError
-        An OSError (of the body too) about the temporary file is raised as one about ``path``.
-    """
-    path = Path(path)
-    if not overwrite and path.exists():
-        raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
-    tmp = _sibling(path, "tmp")
-    with _as_destination(path, tmp), _parent_dirs(path):
-        try:
-            yield tmp
-            # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-
-
-@contextmanager
-def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]:
-    """Write a directory atomically: yield a temporary sibling, rename it to ``path`` on success.
-
-    Parameters
-    ----------
-    path : path
-        Final output directory. Missing parent directories are created (and removed again if
-        the body fails).
-    overwrite : bool, default False
-        Replace an existing non-empty ``path``. An existing empty directory is always replaced.
-
-    Yields
-    ------
-    pathlib.Path
-        An empty temporary directory next to ``path``; write the outputs there.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` is a non-empty directory and ``overwrite`` is False, or is a file.
-    OSError
-        An OSError (of the body too) about the temporary directory or a file in it is raised
-        as one about ``path`` (or the same file in ``path``).
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"{path}: exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(f"{path}: output directory exists and is not empty "
-                              "(use overwrite to replace it)")
-    tmp, old = _sibling(path, "tmp"), _sibling(path, "old")
-    with _as_destination(path, tmp, old):
-        with _parent_dirs(path):
-            tmp.mkdir()
-            try:
-                yield tmp
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        replace = path.exists()
-        if replace:  # move the old directory aside first so that `path` is never half-written
-            os.replace(path, old)
-        os.replace(tmp, path)
-    if replace:
-        shutil.rmtree(old)
-
-
-def write_atomically(writers: Mapping[str | os.PathLike, Callable[[Path], object]]
-                     ) -> list[Path]:
-    """Write several files all or nothing, each atomically (:func:`atomic_file`).
-
-    Every writer fills a temporary file before any is renamed into place, so a failure while
-    writing leaves no file (and no folder this call created). If a rename fails after others
-    succeeded, those are undone: a file that existed before is restored (its old version was
-    kept as a hard link, or a copy where the file system has none), a new one removed, with
-    the folders created for it.
-
-    Parameters
-    ----------
-    writers : mapping of path to callable
-        Final path -> function writing that file's content to the temporary path it is given.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The paths written, in the order of ``writers``.
-
-    Raises
-    ------
-    IsADirectoryError
-        If a path is a directory (checked before anything is written).
-    """
-    paths = [Path(p) for p in writers]
-    for path in paths:
-        if path.is_dir():
-            raise IsADirectoryError(f"{path}: is a directory (expected the name of a file)")
-    created = {folder for p in paths for folder in p.parents if not folder.exists()}
-    backups: dict[Path, Path] = {}
-    renaming = False
-    try:
-        with ExitStack() as stack:  # renames on exit, last path first
-            for path, write in zip(paths, writers.values(), strict=True):
-                write(stack.enter_context(atomic_file(path)))
-            for path in paths:
-                if path.exists() or path.is_symlink():
-                    backups[path] = _keep(path)
-            renaming = True
-    except BaseException:
-        if renaming:
-            _undo(paths, backups, created)
-        raise
-    finally:
-        for backup in backups.values():  # restored ones are gone already
-            backup.unlink(missing_ok=True)
-    return paths
-
-
-def _keep(path: Path) -> Path:
-    """A hidden second name of ``path`` that keeps its current version: a hard link (no copy),
-    or a copy where the file system has no hard links."""
-    backup = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
-    try:
-        os.link(path, backup, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(path, backup, follow_symlinks=False)
-    return backup
-
-
-def _undo(paths: list[Path], backups: dict[Path, Path], created: set[Path]) -> None:
-    """Undo the renames of :func:`write_atomically` that took place: a path that is no longer
-    its backup (or exists without one) was replaced."""
-    for path in paths:
-        backup = backups.get(path)
-        if backup is None:
-            path.unlink(missing_ok=True)
-        elif not (path.exists() and os.path.samefile(path, backup)):
-            os.replace(backup, path)
-    for folder in sorted(created, key=lambda f: len(f.parts), reverse=True):  # innermost first
-        with suppress(OSError):  # not empty (another writer's file) or gone already
-            folder.rmdir()
-
-
-def check_outputs(inputs: Iterable[str | os.PathLike], *,
-                  files: Iterable[str | os.PathLike] = (),
-                  dirs: Iterable[str | os.PathLike] = ()) -> None:
-    """Refuse outputs that would replace or delete an input, before anything is written.
-
-    Paths are compared resolved (absolute, symbolic links followed); existing files also by
-    identity (:func:`os.path.samefile`, e.g. on case-insensitive file systems).
-
-    Parameters
-    ----------
-    inputs : iterable of path
-        Input files and directories (as given and as expanded).
-    files : iterable of path
-        Output files: none may be an input, and none may be named twice.
-    dirs : iterable of path
-        Output directories (replaced as a whole): none may be, contain or lie inside an
-        input.
-
-    Raises
-    ------
-    ValueError
-        Naming the output and the input it would replace or delete.
-    """
-    given = [(Path(p), Path(p).resolve()) for p in inputs]
-
-    def same(a: Path, b: Path) -> bool:
-        return a == b or (a.exists() and b.exists() and os.path.samefile(a, b))
-
-    seen: dict[Path, Path] = {}
-    for out in map(Path, files):
-        real = out.resolve()
-        for path, source in given:
-            if same(real, source):
-                raise ValueError(f"output file {out} is the input {path} (writing it would "
-                                 "replace the input); choose another output path")
-        other = next((p for r, p in seen.items() if same(real, r)), None)
-        if other is not None:
-            raise ValueError(f"output file {out} is also output {other}; choose distinct "
-                             "output paths")
-        seen[real] = out
-    for out in map(Path, dirs):
-        real = out.resolve()
-        for path, source in given:
-            relation = ("is" if same(real, source) else "contains" if real in source.parents
-                        else "lies inside" if source in real.parents else None)
-            if relation is not None:
-                raise ValueError(f"output directory {out} {relation} the input {path} "
-                                 "(replacing the directory would delete or change the "
-                                 "input); choose an output directory apart from the inputs")
-
-
 def parquet_options(schema: pa.Schema) -> dict[str, object]:
     """Keyword arguments of :func:`pyarrow.parquet.write_table` for gazekit's output tables.
 
@@ -836,7 +552,8 @@ def parquet_options(schema: pa.Schema) -> dict[str, object]:
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: PathLike, overwrite: bool = False) -> Path:
-    """Write ``df`` (without its index) to a Parquet file atomically (:func:`atomic_file`).
+    """Write ``df`` (without its index) to a Parquet file atomically
+    (:func:`gazekit.atomic.atomic_file`).
 
     Parameters
     ----------

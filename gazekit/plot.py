@@ -16,8 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from gazekit.atomic import write_atomically
 from gazekit.density import Density
-from gazekit.io import write_atomically
 
 __all__ = ["figure_files", "figure_paths", "group_colors", "plot_densities", "plot_threshold_sweep",
            "save_figure", "threshold_sweep_figure"]
@@ -132,14 +132,14 @@ def figure_paths(path_stem: str | Path) -> list[Path]:
 def figure_files(fig: Figure, path_stem: str | Path, dpi: int = 150,
                  ) -> dict[Path, Callable[[Path], None]]:
     """Writers of ``fig`` as ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``,
-    for :func:`gazekit.io.write_atomically` (with further files to write all or nothing)."""
+    for :func:`gazekit.atomic.write_atomically` (with further files to write all or nothing)."""
     return {path: lambda tmp, ext=path.suffix[1:]: fig.savefig(tmp, format=ext, dpi=dpi)
             for path in figure_paths(path_stem)}
 
 
 def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path]:
     """Write ``fig`` to ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``, both
-    or neither (:func:`gazekit.io.write_atomically`); return ``[png, svg]``.
+    or neither (:func:`gazekit.atomic.write_atomically`); return ``[png, svg]``.
 
     A failure while drawing or renaming either leaves the previous versions of both (or no
     file, and no parent directory this call created).

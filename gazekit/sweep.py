@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from gazekit.analyze import check_group_column, check_threshold
-from gazekit.io import Paths, check_outputs, find_inputs, read_scanpaths, write_atomically
+from gazekit.atomic import check_outputs, write_atomically
+from gazekit.io import Paths, find_inputs, read_scanpaths
 from gazekit.plot import figure_files, figure_paths, threshold_sweep_figure
 from gazekit.schema import check_per_scanpath, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
@@ -133,7 +134,7 @@ def sweep_files(paths: Paths, thresholds: float | Iterable[float] = DEFAULT_THRE
     """:func:`threshold_sweep` of scanpath files, written to a CSV file and/or a figure.
 
     The Python API of ``gazekit sweep``. The outputs are written all or nothing
-    (:func:`gazekit.io.write_atomically`), and never over an input.
+    (:func:`gazekit.atomic.write_atomically`), and never over an input.
 
     Parameters
     ----------
@@ -160,7 +161,7 @@ def sweep_files(paths: Paths, thresholds: float | Iterable[float] = DEFAULT_THRE
         For unreadable or invalid input (the message names the file).
     ValueError
         As :func:`threshold_sweep`, or if an output is an input file or is named twice
-        (:func:`gazekit.io.check_outputs`); nothing is written then.
+        (:func:`gazekit.atomic.check_outputs`); nothing is written then.
     OSError
         If an output cannot be written (e.g. it is a directory); no output is left then.
     """

@@ -24,8 +24,9 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write ``state`` to ``path`` atomically (:func:`gazekit.io.atomic_file`), creating folders."""
-    from gazekit.io import atomic_file  # local: gazekit's imports are not needed to load models
+    """Write ``state`` to ``path`` atomically (:func:`gazekit.atomic.atomic_file`), creating
+    folders."""
+    from gazekit.atomic import atomic_file  # local: gazekit's imports are not needed to load models
 
     with atomic_file(path) as tmp:
         torch.save(state, tmp)

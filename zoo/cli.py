@@ -21,7 +21,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from gazekit.io import atomic_file
+from gazekit.atomic import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError

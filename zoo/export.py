@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from gazekit.io import atomic_file
+from gazekit.atomic import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import sensor
 from zoo.checkpoint import load_model

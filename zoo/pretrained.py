@@ -240,7 +240,7 @@ def load_spec(spec: str) -> tuple[nn.Module, dict]:
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` and move ``tmp`` to ``path`` atomically, readable by everyone."""
-    from gazekit.io import atomic_file  # local: gazekit's imports are not needed to load models
+    from gazekit.atomic import atomic_file  # local: gazekit's imports are not needed to load models
 
     with atomic_file(path) as tmp:
         write(tmp)

@@ -61,7 +61,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from gazekit.io import atomic_file
+from gazekit.atomic import atomic_file
 from zoo.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
 from zoo.health import collapse_warning, policy_health

@@ -19,7 +19,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 import gazekit.plot
-from gazekit.io import read_scanpaths, write_atomically
+from gazekit.atomic import write_atomically
+from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, plot_threshold_sweep
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import MODES, segment
