@@ -178,15 +178,20 @@ def check_group_column(group_by: str | None, columns: Collection[str]) -> None:
     Raises
     ------
     ValueError
-        If ``group_by`` is not in ``columns`` (nor None or the default); the message lists
-        the columns that can define groups (per-scanpath columns).
+        If ``group_by`` is not in ``columns`` (nor None or the default), or is a column that
+        varies within a scanpath (e.g. ``x``); the message lists the columns that can define
+        groups (per-scanpath columns).
     """
-    if group_by is None or group_by == DEFAULT_GROUP or group_by in columns:
+    if group_by is None or (group_by == DEFAULT_GROUP and group_by not in columns):
         return
     keys = key_columns(list(columns))
     usable = [c for c in columns if c in SCANPATH_COLUMNS or c in keys]
-    raise ValueError(f"group_by column {group_by!r} is not in the input (columns that can "
-                     f"define groups: {', '.join(usable)})")
+    if group_by in usable:
+        return
+    problem = ("is not a per-scanpath column" if group_by in columns
+               else "is not in the input")
+    raise ValueError(f"group_by column {group_by!r} {problem} (columns that can define "
+                     f"groups: {', '.join(usable)})")
 
 
 def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float | None,
@@ -197,9 +202,9 @@ def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if units not in UNITS:
         raise ValueError(f"unknown units {units!r}; expected one of {', '.join(UNITS)}")
-    for name, value in (("ms_per_step", ms_per_step), ("px_per_degree", px_per_degree)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value}")
+    check_positive(**{name: value for name, value in (("ms_per_step", ms_per_step),
+                                                        ("px_per_degree", px_per_degree))
+                      if value is not None})
     if units == "physical" and px_per_degree is None:
         raise ValueError("units='physical' needs px_per_degree (pixels per degree of visual "
                          "angle) to express saccade distances in degrees")

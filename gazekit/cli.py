@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from gazekit.analyze import AnalysisResult, analyze, closest_summary
+from gazekit.checks import positive
 from gazekit.compare import UNITS
 from gazekit.demo import demo_path
 from gazekit.events import METHODS
@@ -85,12 +86,9 @@ def summary_table(summary: pd.DataFrame) -> str:
 
 def _positive_float(text: str) -> float:
     try:
-        value = float(text)
+        return positive("value", float(text))
     except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
 
 
 def _common_options(parser: argparse.ArgumentParser, default_out: str) -> None:

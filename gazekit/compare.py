@@ -22,6 +22,7 @@ from scipy import sparse, stats
 from scipy.signal import fftconvolve
 from scipy.spatial.distance import jensenshannon
 
+from gazekit.checks import positive
 from gazekit.density import check_values, fit_density, select_bandwidth
 from gazekit.reference import human_reference
 from gazekit.stats import bootstrap_ci, group_indices, ms_durations, require_columns
@@ -153,20 +154,6 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     }
 
 
-def _positive(name: str, value) -> np.ndarray:
-    """``value`` as float64 after checking that it is finite and > 0 (scalar or array)."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0:
-        raise ValueError(f"{name} must be a positive finite number, got an empty array")
-    bad = ~(np.isfinite(arr) & (arr > 0)).ravel()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        where = f" at position {i}" if arr.ndim else ""
-        raise ValueError(
-            f"{name} must be a positive finite number, got {float(arr.flat[i])}{where}")
-    return arr
-
-
 def normalize(values, how: str, *, scale: float | np.ndarray | None = None) -> np.ndarray:
     """Rescale durations or distances.
 
@@ -206,7 +193,7 @@ def normalize(values, how: str, *, scale: float | np.ndarray | None = None) -> n
     if scale is None:
         what = "a conversion factor" if how == "physical" else "the image width in pixels"
         raise ValueError(f"normalize(how={how!r}) needs scale ({what})")
-    s = _positive(f"scale for how={how!r}", scale)
+    s = positive(f"scale for how={how!r}", scale)
     return v * s if how == "physical" else v / s
 
 
@@ -283,7 +270,7 @@ def compare_groups(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: st
     if units == "physical":
         if px_per_degree is None:
             raise ValueError("units='physical' needs px_per_degree (pixels per degree)")
-        distance = normalize(px, "physical", scale=1 / _positive("px_per_degree", px_per_degree))
+        distance = normalize(px, "physical", scale=1 / positive("px_per_degree", px_per_degree))
     elif units == "relative":
         if image_width is None and "image_width" not in saccades.columns:
             raise ValueError(
@@ -359,10 +346,10 @@ def compare_with_reference(summary: pd.DataFrame, *, ms_per_step: float | None =
     measured = (summary["fixation_ms_mean"].to_numpy(np.float64, na_value=np.nan)
                 if "fixation_ms_mean" in summary.columns else np.full(n, np.nan))
     has_ms = np.isfinite(measured)
-    converted = (steps * _positive("ms_per_step", ms_per_step) if ms_per_step is not None
+    converted = (steps * positive("ms_per_step", ms_per_step) if ms_per_step is not None
                  else np.full(n, np.nan))
     px = summary["saccade_px_mean"].to_numpy(np.float64)
-    degrees = (px / _positive("px_per_degree", px_per_degree) if px_per_degree is not None
+    degrees = (px / positive("px_per_degree", px_per_degree) if px_per_degree is not None
                else np.full(n, np.nan))
     ms_note = np.where(~has_ms & (ms_per_step is None),
                        "ms_per_step not given (no duration_ms data)", "")

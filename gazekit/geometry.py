@@ -34,21 +34,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gazekit.checks import positive
+
 __all__ = ["STUDYFORREST", "TOBII_TX300", "ScreenGeometry"]
 
 
-def _positive_pair(name: str, value, cast=float) -> tuple:
-    kind = "whole numbers" if cast is int else "numbers"
-    message = f"{name} must be two positive {kind} (width, height), got {value!r}"
-    try:
-        floats = tuple(float(v) for v in value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(message) from exc
-    if len(floats) != 2 or not all(math.isfinite(v) and v > 0 for v in floats):
-        raise ValueError(message)
-    if cast is int and not all(v.is_integer() for v in floats):  # 1920.5 px: no truncation
-        raise ValueError(message)
-    return tuple(cast(v) for v in floats)
+def _positive_pair(name: str, value, integer: bool = False) -> tuple:
+    """``(width, height)``, each checked by :func:`gazekit.checks.positive`."""
+    kind = "whole numbers" if integer else "numbers"
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"{name} must be two positive {kind} (width, height), got {value!r}")
+    return tuple(positive(f"{name} {side}", v, integer=integer)
+                 for side, v in zip(("width", "height"), value, strict=True))
 
 
 @dataclass(frozen=True)
@@ -78,12 +75,9 @@ class ScreenGeometry:
     def __post_init__(self) -> None:
         # frozen: assign the checked, normalised values through object.__setattr__
         object.__setattr__(self, "resolution_px",
-                           _positive_pair("resolution_px", self.resolution_px, int))
+                           _positive_pair("resolution_px", self.resolution_px, integer=True))
         object.__setattr__(self, "size_cm", _positive_pair("size_cm", self.size_cm))
-        distance = float(self.distance_cm)
-        if not (math.isfinite(distance) and distance > 0):
-            raise ValueError(f"distance_cm must be a positive number, got {self.distance_cm!r}")
-        object.__setattr__(self, "distance_cm", distance)
+        object.__setattr__(self, "distance_cm", positive("distance_cm", self.distance_cm))
 
     @property
     def cm_per_px(self) -> tuple[float, float]:

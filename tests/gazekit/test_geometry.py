@@ -93,7 +93,7 @@ def test_shipped_geometries():
 @pytest.mark.parametrize("kw, message", [
     ({"resolution_px": (0, 500)}, "resolution_px"),
     ({"resolution_px": (1000,)}, "resolution_px"),
-    ({"resolution_px": (1920.5, 1080)}, "resolution_px must be two positive whole numbers"),
+    ({"resolution_px": (1920.5, 1080)}, "resolution_px width must be a positive whole number"),
     ({"size_cm": (40.0, float("nan"))}, "size_cm"),
     ({"size_cm": "wide"}, "size_cm"),
     ({"distance_cm": -5.0}, "distance_cm"),
