@@ -59,6 +59,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gazekit.atomic import atomic_output_dir, check_outputs
+from gazekit.checks import check_positive
 from gazekit.compare import (
     HUMAN_METRICS,
     UNITS,
