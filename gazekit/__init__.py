@@ -16,7 +16,7 @@ from gazekit.atomic import atomic_output_dir
 from gazekit.compare import compare_groups, compare_samples, compare_with_reference, normalize
 from gazekit.demo import demo_path, synthetic_scanpaths
 from gazekit.density import Density, distance_density, duration_density, fit_density
-from gazekit.events import idt, ivt
+from gazekit.detectors import idt, ivt
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import load_recordings, read_bids_events, read_fixation_list, read_samples
 from gazekit.io import (

@@ -27,10 +27,11 @@ from pathlib import Path
 import pandas as pd
 
 from gazekit.analyze import AnalysisResult, analyze, closest_summary
+from gazekit.argparsing import OneLineParser
 from gazekit.checks import positive
 from gazekit.compare import UNITS
 from gazekit.demo import demo_path
-from gazekit.events import METHODS
+from gazekit.detectors import DEFAULT_DETECTOR, list_detectors
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import FORMATS, default_geometry
 from gazekit.schema import ScanpathError
@@ -104,7 +105,7 @@ def _common_options(parser: argparse.ArgumentParser, default_out: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="gazekit", description="Segment scanpaths into fixations and saccades and compare "
         "their statistics between groups (models, subjects, ...).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -152,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="tobii: Tobii TX300/Titta raw samples; bids-events: REMoDNaV "
                        "events.tsv; fixations: start_x, start_y (px), duration (s); csv: raw "
                        "samples t (ms), x, y (px); default tobii")
-    human.add_argument("--human-detector", choices=METHODS, default="idt",
+    human.add_argument("--human-detector", choices=list_detectors(), default=DEFAULT_DETECTOR,
                        help="fixation detector for raw samples: idt (1 deg, 100 ms) or ivt "
                        "(30 deg/s, 60 ms, 20 ms Savitzky-Golay); default idt")
     human.add_argument("--human-label", default="human", metavar="LABEL",

@@ -8,7 +8,7 @@ raw gaze samples (:func:`read_samples`)
     values). :data:`TOBII` reads the Tobii TX300 / Titta-style export of the I2MC example data
     (time in microseconds, normalised coordinates, validity 0 = valid, 4 = lost); :data:`CSV`
     reads plain ``t`` (ms), ``x``, ``y`` (px) columns. Fixations are then found with I-DT or
-    I-VT (:func:`detect_fixations`, :mod:`gazekit.events`).
+    I-VT (:func:`detect_fixations`, :mod:`gazekit.detectors`).
 BIDS-style event files (:func:`read_bids_events`)
     ``events.tsv`` as written by REMoDNaV: ``onset``, ``duration`` (s), ``label``
     (``FIXA`` fixation, ``SACC`` saccade, ...), ``start_x`` ... ``end_y`` (px), ``amp``
@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gazekit import events
+from gazekit import detectors
 from gazekit.geometry import STUDYFORREST, TOBII_TX300, ScreenGeometry
 from gazekit.io import expand_paths
 from gazekit.schema import ScanpathError, validate
@@ -353,13 +353,13 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
     })
 
 
-def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry, method: str = "idt",
-                     **params) -> pd.DataFrame:
+def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry,
+                     method: str = detectors.DEFAULT_DETECTOR, **params) -> pd.DataFrame:
     """Find fixations in gaze samples and return them as a fixation list.
 
     Positions are converted to degrees with ``geometry.pix2deg`` and passed to
-    :func:`gazekit.events.idt` or :func:`gazekit.events.ivt` (literature defaults unless
-    ``params`` say otherwise), one recording per (``subject``, ``trial``).
+    the detector ``method`` of :mod:`gazekit.detectors` (its defaults unless ``params`` say
+    otherwise), one recording per (``subject``, ``trial``).
 
     Parameters
     ----------
@@ -367,9 +367,11 @@ def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry, method: st
         As returned by :func:`read_samples` (rows of a recording contiguous).
     geometry : ScreenGeometry
         Screen of the recording.
-    method : {"idt", "ivt"}, default "idt"
+    method : str, default :data:`gazekit.detectors.DEFAULT_DETECTOR`
+        A name in :func:`gazekit.detectors.list_detectors`.
     **params
-        Detector parameters in degrees, deg/s and ms (see :mod:`gazekit.events`).
+        Detector parameters in degrees, deg/s and ms
+        (:func:`gazekit.detectors.detector_parameters`).
 
     Returns
     -------
@@ -383,7 +385,7 @@ def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry, method: st
     recording = samples.groupby(["subject", "trial"], sort=False).ngroup().to_numpy()
     x = samples["x"].to_numpy(np.float64)
     y = samples["y"].to_numpy(np.float64)
-    found = events.detect(samples["t"].to_numpy(np.float64), *geometry.pix2deg(x, y),
+    found = detectors.detect(samples["t"].to_numpy(np.float64), *geometry.pix2deg(x, y),
                           recording=recording, method=method, **params)
     start, stop = found["start"].to_numpy(), found["stop"].to_numpy()
     # Centroids and lost-sample counts from cumulative sums (no loop over fixations).
@@ -665,7 +667,7 @@ def find_recordings(paths) -> list[Path]:
 
 
 def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | None = None,
-                    label: str = "human", method: str = "idt",
+                    label: str = "human", method: str = detectors.DEFAULT_DETECTOR,
                     sample_format: SampleFormat | None = None, **params) -> HumanRecordings:
     """Read human recordings into the shared fixations and saccades tables.
 
@@ -681,13 +683,12 @@ def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | Non
         Screen of the recordings; default :func:`default_geometry` (required for ``"csv"``).
     label : str, default "human"
         Group label written to the ``model`` column.
-    method : {"idt", "ivt"}, default "idt"
-        Fixation detector for raw samples.
+    method : str, default :data:`gazekit.detectors.DEFAULT_DETECTOR`
+        Fixation detector for raw samples (:func:`gazekit.detectors.list_detectors`).
     sample_format : SampleFormat, optional
         Column mapping for ``"csv"`` (default :data:`CSV`).
     **params
-        Detector parameters (:data:`gazekit.events.IDT_DEFAULTS` /
-        :data:`~gazekit.events.IVT_DEFAULTS` keys).
+        Detector parameters (:func:`gazekit.detectors.detector_parameters`).
 
     Returns
     -------
@@ -708,15 +709,7 @@ def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | Non
                          "size in cm, viewing distance in cm)")
     samples = fmt in ("tobii", "csv")
     if samples:
-        if method not in events.METHODS:
-            raise ValueError(f"unknown detection method {method!r}; expected one of "
-                             f"{', '.join(events.METHODS)}")
-        defaults = events.IDT_DEFAULTS if method == "idt" else events.IVT_DEFAULTS
-        unknown = sorted(set(params) - set(defaults))
-        if unknown:
-            raise ValueError(f"unknown parameter {unknown[0]!r} for {method}; expected any of "
-                             f"{', '.join(defaults)}")
-        params = {**defaults, **params}
+        params = detectors.resolve_parameters(method, params)
     elif params or sample_format is not None:
         raise ValueError(f"human format {fmt!r} takes no detector parameters or sample format")
     files = find_recordings(paths)

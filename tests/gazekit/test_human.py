@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gazekit import events
+from gazekit import detectors
 from gazekit.geometry import STUDYFORREST, TOBII_TX300, ScreenGeometry
 from gazekit.human import (
     CSV,
@@ -306,14 +306,14 @@ def test_load_recordings_formats(fmt, directory):
 
 
 def test_load_tobii_detects_with_the_chosen_method():
-    for method, params in (("idt", events.IDT_DEFAULTS), ("ivt", events.IVT_DEFAULTS)):
+    for method in ("idt", "ivt"):
         rec = load_recordings(TOBII_DIR / "participant1" / "1.tsv", "tobii", method=method)
         samples = read_samples(TOBII_DIR / "participant1" / "1.tsv", TOBII, geometry=TOBII_TX300)
         x, y = TOBII_TX300.pix2deg(samples["x"], samples["y"])
-        found = events.detect(samples["t"], x, y, method=method)
+        found = detectors.detect(samples["t"], x, y, method=method)
         np.testing.assert_allclose(rec.segmentation.fixations["duration_ms"],
                                    found["duration_ms"])
-        assert rec.params == params
+        assert rec.params == detectors.detector_parameters(method)
 
 
 def test_load_recordings_errors(tmp_path):
@@ -326,7 +326,7 @@ def test_load_recordings_errors(tmp_path):
     with pytest.raises(ValueError, match="needs the screen geometry"):
         load_recordings(TOBII_DIR, "csv")
     with pytest.raises(ValueError, match="unknown parameter 'velocity_deg_s' for idt"):
-        load_recordings(TOBII_DIR, "tobii", velocity_deg_s=20.0)
+        load_recordings(TOBII_DIR, "tobii", method="idt", velocity_deg_s=20.0)
     with pytest.raises(ValueError, match="takes no detector parameters"):
         load_recordings(EVENTS_DIR, "bids-events", dispersion_deg=2.0)
     with pytest.raises(ValueError, match="unknown human format"):
