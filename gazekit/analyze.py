@@ -59,7 +59,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gazekit.atomic import atomic_output_dir, check_outputs
-from gazekit.checks import check_positive
 from gazekit.compare import (
     HUMAN_METRICS,
     UNITS,
@@ -179,20 +178,15 @@ def check_group_column(group_by: str | None, columns: Collection[str]) -> None:
     Raises
     ------
     ValueError
-        If ``group_by`` is not in ``columns`` (nor None or the default), or is a column that
-        varies within a scanpath (e.g. ``x``); the message lists the columns that can define
-        groups (per-scanpath columns).
+        If ``group_by`` is not in ``columns`` (nor None or the default); the message lists
+        the columns that can define groups (per-scanpath columns).
     """
-    if group_by is None or (group_by == DEFAULT_GROUP and group_by not in columns):
+    if group_by is None or group_by == DEFAULT_GROUP or group_by in columns:
         return
     keys = key_columns(list(columns))
     usable = [c for c in columns if c in SCANPATH_COLUMNS or c in keys]
-    if group_by in usable:
-        return
-    problem = ("is not a per-scanpath column" if group_by in columns
-               else "is not in the input")
-    raise ValueError(f"group_by column {group_by!r} {problem} (columns that can define "
-                     f"groups: {', '.join(usable)})")
+    raise ValueError(f"group_by column {group_by!r} is not in the input (columns that can "
+                     f"define groups: {', '.join(usable)})")
 
 
 def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float | None,
@@ -659,7 +653,7 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     human_label : str, default "human"
         Group label of the human recordings.
     human_method : {"idt", "ivt"}, default "idt"
-        Fixation detector for raw samples (:mod:`gazekit.events`).
+        Fixation detector for raw samples (:mod:`gazekit.detectors`).
     human_params : dict, optional
         Detector parameters (degrees, deg/s, ms); literature defaults otherwise.
 

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gazekit.stats import _resampled_means, _resampled_medians, bootstrap_ci, summarize
+from gazekit.stats import (
+    _resampled_means,
+    _resampled_medians,
+    bootstrap_ci,
+    cluster_weights,
+    summarize,
+    weighted_statistic,
+)
 
 
 def tables(categorical: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -56,25 +63,28 @@ def test_no_resamples_gives_the_same_point_estimates_and_no_intervals():
     with_ci, without = summarize(*tables(), n_resamples=200), summarize(*tables(), n_resamples=0)
     intervals = [c for c in with_ci.columns if c.endswith(("_ci_low", "_ci_high"))]
     assert without[intervals].isna().all().all()
-    assert with_ci["fixation_steps_mean_ci_low"].notna().all()
+    assert with_ci["fixation_steps_mean_ci_low"].notna().tolist() == [True, False]
     pd.testing.assert_frame_equal(without.drop(columns=intervals),
                                   with_ci.drop(columns=intervals))
 
 
-def test_confidence_intervals_contain_the_estimates():
+def test_confidence_intervals_contain_the_estimates_and_need_two_scanpaths():
     out = summarize(*tables(), n_resamples=300)
-    for prefix in ("fixation_steps", "saccade_px"):
-        for stat in ("mean", "median"):
-            est, low, high = (out[f"{prefix}_{stat}{s}"] for s in ("", "_ci_low", "_ci_high"))
-            assert np.all((low <= est) & (est <= high))
-    b = out.iloc[1]
-    assert b["fixation_ms_mean_ci_low"] <= 300.0 <= b["fixation_ms_mean_ci_high"]
-    a = out.iloc[0]
+    a, b = out.iloc[0], out.iloc[1]
+    for stat in ("mean", "median"):
+        est, low, high = (a[f"fixation_steps_{stat}{s}"] for s in ("", "_ci_low", "_ci_high"))
+        assert low <= est <= high
     assert a["fixations_per_scanpath_ci_low"] <= 2.0 <= a["fixations_per_scanpath_ci_high"]
+    # Group B is one scanpath: the cluster bootstrap has nothing to resample.
+    assert np.isnan(b["fixation_ms_mean_ci_low"]) and np.isnan(b["saccade_px_median_ci_high"])
+    # Group A's saccades all come from scanpath 0: one cluster, no interval either.
+    assert np.isnan(a["saccade_px_mean_ci_low"])
 
 
-def test_interval_matches_direct_scipy_call():
+def test_interval_matches_direct_scipy_call_when_each_scanpath_has_one_saccade():
     fixations, saccades = tables()
+    saccades["_scanpath"] = [0, 1, 2, 3, 4, 5]
+    fixations["_scanpath"] = [0, 0, 0, 1, 2, 3, 4, 5, 5]
     out = summarize(fixations, saccades, n_resamples=20_000, seed=7, confidence=0.9)
     expected = stats.bootstrap((np.array([7.0, 8.0, 9.0, 30.0]),), np.mean, vectorized=True,
                                n_resamples=20_000, confidence_level=0.9, method="percentile",
@@ -183,3 +193,55 @@ def test_bad_input_raises():
         summarize(fixations, bad)
     with pytest.raises(ValueError, match="confidence"):
         summarize(fixations, saccades, confidence=1.5)
+
+
+def test_weighted_statistic_is_the_statistic_of_the_explicit_resample():
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 6, 40).astype(float) + rng.choice([0, 0.5], 40)  # ties and not
+    clusters = rng.integers(0, 9, 40)
+    clusters[:9] = np.arange(9)  # every cluster has a value
+    weights = cluster_weights(9, 200, rng)
+    for statistic, fn in (("mean", np.mean), ("median", np.median)):
+        got = weighted_statistic(values, clusters, weights, statistic)
+        for r in range(200):  # explicit resample: cluster c's values repeated w[r, c] times
+            explicit = np.concatenate([np.repeat(values[clusters == c], w)
+                                       for c, w in enumerate(weights[r])])
+            assert got[r] == pytest.approx(fn(explicit), abs=1e-12)
+
+
+def test_cluster_weights_are_multinomial():
+    w = cluster_weights(5, 40_000, np.random.default_rng(0))
+    assert (w.sum(axis=1) == 5).all()
+    # Multinomial(5, 1/5): each count is Binomial(5, 0.2), mean 1 and variance 0.8.
+    assert w.mean() == pytest.approx(1.0, abs=0.01)
+    assert w.var() == pytest.approx(0.8, abs=0.02)
+
+
+def test_cluster_interval_against_exact_enumeration_of_three_scanpaths():
+    """Three scanpaths: all 27 equally likely resamples enumerated by hand."""
+    values = np.array([1.0, 2.0, 3.0, 10.0, 4.0, 4.0])
+    clusters = np.array([0, 0, 0, 1, 2, 2])
+    sums, counts = np.array([6.0, 10.0, 8.0]), np.array([3.0, 1.0, 2.0])
+    idx = np.stack(np.meshgrid(*[np.arange(3)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    exact = np.sort(sums[idx].sum(1) / counts[idx].sum(1))
+    low, high = bootstrap_ci((values,), "mean", clusters=(clusters,), n_resamples=200_000,
+                             confidence=0.5, seed=1)
+    # The 25 % and 75 % quantiles of the exact distribution (27 atoms): the Monte Carlo bounds
+    # fall between the neighbouring atoms of the exact quantiles.
+    q = np.quantile(exact, [0.25, 0.75])
+    atoms = np.unique(exact)
+    for bound, target in ((low, q[0]), (high, q[1])):
+        below = atoms[atoms <= target + 1e-12].max()
+        above = atoms[atoms >= target - 1e-12].min()
+        assert below - 1e-9 <= bound <= above + 1e-9
+
+
+def test_cluster_interval_is_wider_than_the_naive_one_for_dependent_values():
+    rng = np.random.default_rng(5)
+    per = rng.normal(size=30)  # 30 scanpaths of 12 glimpses that all share one value
+    values, clusters = np.repeat(per, 12), np.repeat(np.arange(30), 12)
+    naive = np.subtract(*bootstrap_ci((values,), "mean", seed=0)[::-1])
+    cluster = np.subtract(*bootstrap_ci((values,), "mean", clusters=(clusters,), seed=0)[::-1])
+    assert 2.5 < cluster / naive < 4.5  # sqrt(12) = 3.5 times wider
+    with pytest.raises(ValueError, match="clusters"):
+        bootstrap_ci((values,), "mean", clusters=(clusters[:5],))
