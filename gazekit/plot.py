@@ -2,25 +2,31 @@
 
 Figures are drawn on matplotlib's non-interactive Agg canvas, without pyplot, so they can be
 written on machines without a display and importing gazekit leaves the user's pyplot backend
-and open figures alone.
+and open figures alone. matplotlib itself is imported on the first figure, not with gazekit
+(it takes about a third of a second).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
 
 from gazekit.atomic import write_atomically
 from gazekit.density import Density
 
-__all__ = ["figure_files", "figure_paths", "group_colors", "plot_densities", "plot_threshold_sweep",
-           "save_figure", "threshold_sweep_figure"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["COLORBLIND", "colorblind_palette", "figure_files", "figure_paths", "group_colors",
+           "plot_densities", "plot_threshold_sweep", "save_figure", "threshold_sweep_figure"]
+
+#: seaborn's "colorblind" palette (Waskom 2021, seaborn/palettes.py, BSD-3-Clause), its ten
+#: colours as hex: the figures keep seaborn's colours without importing seaborn for them.
+COLORBLIND: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
+                               "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
 
 # How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
 _DURATION_UNITS = {
@@ -35,21 +41,53 @@ _DISTANCE_UNITS = {
 }
 
 
+def colorblind_palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` RGB colours of :data:`COLORBLIND`, repeating it after ten (as seaborn does).
+
+    Examples
+    --------
+    >>> palette = colorblind_palette(11)
+    >>> palette[0], palette[10] == palette[0]
+    ((0.00392156862745098, 0.45098039215686275, 0.6980392156862745), True)
+    """
+    return [tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+            for h in (COLORBLIND[k % len(COLORBLIND)] for k in range(n))]
+
+
 def group_colors(groups: object, fixed: Mapping[str, object] | None = None,
                  ) -> dict[str, tuple[float, float, float]]:
-    """Colour per group: a seaborn "colorblind" palette assigned in sorted order of the names.
+    """Colour per group: the "colorblind" palette (:data:`COLORBLIND`) assigned in sorted
+    order of the names.
 
     Sorting makes the colour of a group independent of the order in which groups appear, so
     it is the same in every panel and every figure that shows the same set of groups. Groups
     named in ``fixed`` (name -> any matplotlib colour) keep that colour instead, which keeps
     them alike across figures that show different sets (e.g. :func:`zoo.plot.model_colors`);
     the other groups get palette colours that no fixed group has.
+
+    Examples
+    --------
+    >>> colors = group_colors(["RAM", "MRAM"], fixed={"human": "black"})
+    >>> colors["MRAM"] == colorblind_palette(1)[0], colors["human"]
+    (True, (0.0, 0.0, 0.0))
     """
+    from matplotlib.colors import to_rgb
+
     fixed = {str(k): to_rgb(v) for k, v in (fixed or {}).items()}
     names = sorted({str(g) for g in groups} - fixed.keys())
     taken = set(fixed.values())
-    free = [c for c in sns.color_palette("colorblind", len(names) + len(fixed)) if c not in taken]
+    free = [c for c in colorblind_palette(len(names) + len(fixed)) if c not in taken]
     return {**dict(zip(names, free, strict=False)), **fixed}
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure (inches) on its own Agg canvas, without pyplot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself to fig
+    return fig
 
 
 def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -> tuple[str, str]:
@@ -93,8 +131,7 @@ def plot_densities(duration_densities: Mapping[str, Density],
     colors = group_colors([g for g in (*duration_densities, *distance_densities)
                            if str(g) != reference], colors)
     colors[str(reference)] = (0.0, 0.0, 0.0)
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    FigureCanvasAgg(fig)  # attaches itself to fig
+    fig = _figure(10, 4)
     axes = fig.subplots(1, 2)
     panels = (
         (axes[0], duration_densities, "(a) fixation duration", "fixation duration",
@@ -204,8 +241,7 @@ def threshold_sweep_figure(sweep: pd.DataFrame, *, mark: float | None = PAPER_TH
     """
     groups = list(sweep.groupby("group", sort=False))  # first-appearance order
     palette = group_colors([g for g, _ in groups], colors)
-    fig = Figure(figsize=(13, 4), layout="constrained")
-    FigureCanvasAgg(fig)  # attaches itself to fig
+    fig = _figure(13, 4)
     axes = fig.subplots(1, 3)
     for ax, (column, panel_title, ylabel) in zip(axes, _SWEEP_PANELS, strict=True):
         for group, rows in groups:

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q torch==2.13.0
-.venv/bin/pip install -q -e .
+.venv/bin/pip install -q -e ".[zoo]"
 .venv/bin/python analysis/demo_models.py --out zoo-demo --overwrite "$@"

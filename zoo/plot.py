@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from gazekit.plot import save_figure
+from gazekit.plot import colorblind_palette, save_figure
 from gazekit.schema import ScanpathError, validate
 
 FIRST_ALPHA = 0.25  # opacity of the first glimpse; the last one is opaque
@@ -50,7 +49,7 @@ def model_colors(names: object) -> dict[str, tuple[float, float, float]]:
     ``"RAM-12"``. The colour depends on the label alone, never on the other labels of the
     figure. Labels of unknown families are left out (they get a free palette colour).
     """
-    palette = sns.color_palette("colorblind", 10)
+    palette = colorblind_palette(10)
     colors = {}
     for name in {str(n) for n in names}:
         match = _LABEL.match(name)
