@@ -90,7 +90,7 @@ def _sorted_median(x: np.ndarray) -> float:
 def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discrete: bool = False,
                     bw_method: str | float = "scott", n_resamples: int = 1000,
                     confidence: float = 0.95, max_bootstrap: int = 50_000,
-                    seed: int = 0) -> dict[str, float]:
+                    seed: int = 0, clusters: tuple | None = None) -> dict[str, float]:
     """Distances between the distributions of two samples of the same quantity.
 
     Parameters
@@ -109,6 +109,9 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     n_resamples, confidence, max_bootstrap, seed
         Bootstrap settings of the median-difference interval (see
         :func:`gazekit.stats.bootstrap_ci`); the samples are resampled independently.
+    clusters : (array-like, array-like), optional
+        Scanpath (or other cluster) label of each value of ``a`` and of ``b``: the interval
+        resamples clusters, not values (default: values, as if independent).
 
     Returns
     -------
@@ -143,7 +146,7 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     # underflow to 0 and make jensenshannon return inf.
     tiny = np.finfo(np.float64).tiny
     p, q = np.where(p < tiny, 0.0, p), np.where(q < tiny, 0.0, q)
-    low, high = bootstrap_ci((a, b), "median", confidence=confidence,
+    low, high = bootstrap_ci((a, b), "median", clusters=clusters, confidence=confidence,
                              n_resamples=n_resamples, max_bootstrap=max_bootstrap, seed=seed)
     return {
         "n_a": int(a.size), "n_b": int(b.size),
@@ -244,7 +247,8 @@ def compare_groups(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: st
         Image width in pixels (``units="relative"``).
     **kw
         Passed to :func:`compare_samples` (``bw_method``, ``n_resamples``, ``confidence``,
-        ``max_bootstrap``, ``seed``).
+        ``max_bootstrap``, ``seed``). When both tables have ``_scanpath``, the median-difference
+        intervals resample scanpaths (a cluster bootstrap, :mod:`gazekit.stats`).
 
     Returns
     -------
@@ -282,21 +286,36 @@ def compare_groups(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: st
     else:
         distance = px
 
+    scanpaths = ({"fixation_duration": fixations["_scanpath"].to_numpy(),
+                  "saccade_distance": saccades["_scanpath"].to_numpy()}
+                 if "_scanpath" in fixations.columns and "_scanpath" in saccades.columns
+                 else None)
+
+    def duration_rows(fi: np.ndarray) -> np.ndarray:
+        """Rows of ``fi`` behind :func:`group_durations`' values (ms data drop NaN rows)."""
+        timed = np.isfinite(ms[fi])
+        return fi if units == "native" or not timed.any() else fi[timed]
+
     duration_unit = {"native": "steps", "physical": "ms", "relative": "relative"}[units]
     distance_unit = {"native": "px", "physical": "deg", "relative": "relative"}[units]
     quantities = (
         ("fixation_duration", duration_unit, 0.5 if units == "native" else 0.0,
          units == "native",
          [group_durations(steps[fi], ms[fi], units, ms_per_step, g)
-          for g, fi in zip(labels, fix_rows, strict=True)]),
-        ("saccade_distance", distance_unit, 0.0, False, [distance[si] for si in sac_rows]),
+          for g, fi in zip(labels, fix_rows, strict=True)],
+         [duration_rows(fi) for fi in fix_rows]),
+        ("saccade_distance", distance_unit, 0.0, False, [distance[si] for si in sac_rows],
+         sac_rows),
     )
     rows = []
-    for quantity, unit, lower, discrete, samples in quantities:
+    for quantity, unit, lower, discrete, samples, sample_rows in quantities:
         for i, j in combinations(range(len(labels)), 2):
             a, b = samples[i], samples[j]
             if a.size and b.size:
-                result = compare_samples(a, b, unit=unit, lower=lower, discrete=discrete, **kw)
+                clusters = None if scanpaths is None else tuple(
+                    scanpaths[quantity][sample_rows[k]] for k in (i, j))
+                result = compare_samples(a, b, unit=unit, lower=lower, discrete=discrete,
+                                         clusters=clusters, **kw)
             else:
                 result = {**dict.fromkeys(RESULT_KEYS, np.nan), "n_a": a.size, "n_b": b.size}
             rows.append({"quantity": quantity, "group_a": labels[i], "group_b": labels[j],

@@ -236,3 +236,25 @@ def test_compare_with_custom_reference():
     out = compare_with_reference(summary(), ms_per_step=10.0, px_per_degree=12.0, reference=ref)
     assert list(out["fixation_ratio"]) == pytest.approx([0.2, 2.4])
     assert list(out["saccade_ratio"]) == pytest.approx([1.0, 5.0])
+
+
+def test_median_difference_interval_resamples_scanpaths_when_they_are_known():
+    """40 scanpaths per group whose 10 fixations share one duration: the values are not
+    independent, so the cluster interval is about sqrt(10) times the naive one."""
+    rng = np.random.default_rng(0)
+    per = np.concatenate([rng.integers(1, 8, 40), rng.integers(2, 9, 40)])
+    fixations = pd.DataFrame({"model": np.repeat(["A", "B"], 400),
+                              "_scanpath": np.repeat(np.arange(80), 10),
+                              "n_glimpses": np.repeat(per, 10)})
+    saccades = pd.DataFrame({"model": ["A", "B"], "_scanpath": [0, 40],
+                             "distance_px": [7.0, 9.0]})
+    clustered = compare_groups(fixations, saccades, n_resamples=2000)
+    naive = compare_groups(fixations, saccades.drop(columns="_scanpath"), n_resamples=2000)
+
+    def width(table):
+        row = table[table["quantity"] == "fixation_duration"].iloc[0]
+        return row["median_diff_ci_high"] - row["median_diff_ci_low"]
+
+    assert width(clustered) > 1.8 * width(naive)
+    # The point estimates do not depend on how the interval resamples.
+    assert clustered["ks_statistic"].equals(naive["ks_statistic"])
