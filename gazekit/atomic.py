@@ -1,13 +1,23 @@
 """Atomic outputs: files and directories that appear whole or not at all, never over an input.
 
-A writer fills a hidden temporary sibling of its destination (``.NAME.<hex>.tmp``) and renames
-it into place when done, so readers see the old content or the complete new one, and a
-failure leaves no trace: no temporary file, no half-written output, no folder that the write
-created. :func:`write_atomically` extends this to several files (all or nothing), and
+A writer fills a hidden temporary sibling of its destination (``.NAME.<pid>-<host>.<hex>.tmp``)
+and renames it into place when done, so readers see the old content or the complete new one,
+and a failure leaves no trace: no temporary file, no half-written output, no folder that the
+write created. Where a write may not replace its destination (a file with
+``overwrite=False``; a directory that was missing or empty when the write began), one that
+another writer creates meanwhile is left alone and the write refused (``FileExistsError``)
+instead of silently replacing the other's result.
+
+A process that is killed cannot clean up. Its hidden siblings name the process (id and a tag
+of the host), so the next write of the same destination removes those whose process is gone
+(:func:`remove_debris`); an old version moved aside (``.NAME....old``) whose destination has
+since vanished is put back instead, as the write that would have replaced it never finished.
+
+:func:`write_atomically` extends this to several files (all or nothing), and
 :func:`check_outputs` refuses, before anything is written, an output that would replace or
 delete an input. Used by gazekit's commands and by :mod:`zoo` (checkpoints, exports, cards).
 
->>> import tempfile, pathlib
+>>> import pathlib, tempfile
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> with atomic_file(folder / "out.txt") as tmp:
 ...     _ = tmp.write_text("done")
@@ -17,22 +27,127 @@ delete an input. Used by gazekit's commands and by :mod:`zoo` (checkpoints, expo
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
+import socket
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from itertools import takewhile
 from pathlib import Path
 
-__all__ = ["atomic_file", "atomic_output_dir", "check_outputs", "write_atomically"]
+__all__ = ["atomic_file", "atomic_output_dir", "check_outputs", "final_path", "remove_debris",
+           "write_atomically"]
 
 PathLike = str | os.PathLike
 
 
+#: Tag of this host in the names of hidden siblings: a process id means nothing elsewhere.
+_HOST = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
 def _sibling(path: Path, kind: str) -> Path:
-    """A unique hidden name next to ``path`` (created by the caller, so the umask applies)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{kind}")
+    """A unique hidden name next to ``path`` that names this process (created by the caller,
+    so the umask applies)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{_HOST}.{uuid.uuid4().hex[:12]}.{kind}")
+
+
+#: Temporary directory -> destination of each :func:`atomic_output_dir` in progress.
+_PENDING: dict[Path, Path] = {}
+
+
+def final_path(path: PathLike) -> Path:
+    """The name ``path`` will have once the :func:`atomic_output_dir` writes that hold it are
+    in place: what a report should name, not the temporary that is gone after the run.
+
+    >>> import tempfile
+    >>> with atomic_output_dir(tempfile.mkdtemp() + "/out") as tmp:
+    ...     final_path(tmp / "exports" / "a.parquet").parts[-3:]
+    ('out', 'exports', 'a.parquet')
+    """
+    path = Path(path)
+    # Innermost first: a pending directory may lie inside another.
+    for tmp, destination in sorted(_PENDING.items(), key=lambda item: -len(item[0].parts)):
+        if path == tmp or tmp in path.parents:
+            return final_path(destination / path.relative_to(tmp))
+    return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (a zombie counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def remove_debris(path: PathLike) -> list[Path]:
+    """Remove the hidden siblings of ``path`` left by writers that were killed.
+
+    A sibling ``.NAME.<pid>-<host>.<hex>.tmp`` or ``.old`` (see the module docstring) is debris
+    when it was made on this host by a process that no longer exists; siblings of live
+    processes, of other hosts and of other names are left alone. A temporary is removed. An
+    old version is put back where ``path`` no longer exists (its replacement never arrived),
+    else removed. Called by :func:`atomic_file` and :func:`atomic_output_dir` before they
+    write.
+
+    Parameters
+    ----------
+    path : path
+        The destination whose debris to remove.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The siblings removed or put back.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-{_HOST}\.[0-9a-f]{{12}}\.(tmp|old)")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:  # no parent folder yet: no debris
+        return []
+    found = []
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or _alive(int(match[1])):
+            continue
+        with suppress(OSError):  # another process may be cleaning up the same debris
+            if match[2] == "old" and not (path.exists() or path.is_symlink()):
+                os.rename(entry, path)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            found.append(entry)
+    return found
+
+
+def _appeared(path: Path) -> FileExistsError:
+    return FileExistsError(
+        f"{path}: appeared while this run was writing it (another run with the same output?); "
+        "left as it is, nothing written")
+
+
+def _rename_new(tmp: Path, path: Path) -> None:
+    """Rename file ``tmp`` to ``path`` unless ``path`` exists (a hard link, which refuses an
+    existing name, then unlink; where the file system has no hard links, check and rename)."""
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        raise _appeared(path) from None
+    except OSError:  # no hard links here (e.g. FAT, some network file systems)
+        if path.exists() or path.is_symlink():
+            raise _appeared(path) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 @contextmanager
@@ -99,7 +214,8 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
         Final file. Missing parent directories are created (and removed again if the body
         fails).
     overwrite : bool, default True
-        Replace an existing ``path``; if False, an existing ``path`` raises before the body runs.
+        Replace an existing ``path``; if False, an existing ``path`` raises before the body
+        runs, and one that another writer creates while the body runs raises at the end.
 
     Yields
     ------
@@ -112,15 +228,17 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
     Raises
     ------
     FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
+        If ``path`` exists (or appears meanwhile) and ``overwrite`` is False.
     FileNotFoundError
         If the body did not create the temporary file.
     OSError
         An OSError (of the body too) about the temporary file is raised as one about ``path``.
     """
     path = Path(path)
+    remove_debris(path)
     if not overwrite and path.exists():
-        raise FileExistsError(f"{path}: file exists (use overwrite to replace it)")
+        raise FileExistsError(f"{path}: file exists (use --overwrite, or overwrite=True, to "
+                              "replace it)")
     tmp = _sibling(path, "tmp")
     with _as_destination(path, tmp), _parent_dirs(path):
         try:
@@ -128,7 +246,10 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
             # fsync before the rename: otherwise a crash can leave `path` renamed but empty.
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
-            os.replace(tmp, path)
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _rename_new(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -145,6 +266,8 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
         the body fails).
     overwrite : bool, default False
         Replace an existing non-empty ``path``. An existing empty directory is always replaced.
+        Either way, a non-empty ``path`` that another writer creates while the body runs is
+        not replaced: the body's output is discarded and ``FileExistsError`` raised.
 
     Yields
     ------
@@ -154,30 +277,49 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
     Raises
     ------
     FileExistsError
-        If ``path`` is a non-empty directory and ``overwrite`` is False, or is a file.
+        If ``path`` is a non-empty directory and ``overwrite`` is False, or is a file; or if
+        it was missing or empty and another writer has filled it meanwhile.
     OSError
         An OSError (of the body too) about the temporary directory or a file in it is raised
         as one about ``path`` (or the same file in ``path``).
     """
     path = Path(path)
+    remove_debris(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path}: exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
+    replace = path.is_dir() and any(path.iterdir())
+    if replace and not overwrite:
         raise FileExistsError(f"{path}: output directory exists and is not empty "
-                              "(use overwrite to replace it)")
+                              "(use --overwrite, or overwrite=True, to replace it)")
     tmp, old = _sibling(path, "tmp"), _sibling(path, "old")
     with _as_destination(path, tmp, old):
         with _parent_dirs(path):
             tmp.mkdir()
+            _PENDING[tmp] = path
             try:
                 yield tmp
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-        replace = path.exists()
-        if replace:  # move the old directory aside first so that `path` is never half-written
-            os.replace(path, old)
-        os.replace(tmp, path)
+            finally:
+                del _PENDING[tmp]
+        try:
+            if replace:  # move the old directory aside first: `path` is never half-written
+                os.replace(path, old)
+            # A rename onto a non-empty directory fails: what another writer has put at
+            # `path` meanwhile (or put back from `old`) stays.
+            os.rename(tmp, path)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if replace and old.exists():  # put the old version back, unless another's is there
+                if path.exists():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.rename(old, path)
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) or (
+                    isinstance(exc, FileNotFoundError) and replace):
+                raise _appeared(path) from None
+            raise
     if replace:
         shutil.rmtree(old)
 
@@ -235,7 +377,7 @@ def write_atomically(writers: Mapping[str | os.PathLike, Callable[[Path], object
 def _keep(path: Path) -> Path:
     """A hidden second name of ``path`` that keeps its current version: a hard link (no copy),
     or a copy where the file system has no hard links."""
-    backup = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
+    backup = _sibling(path, "old")
     try:
         os.link(path, backup, follow_symlinks=False)
     except OSError:

@@ -51,6 +51,7 @@ from gazekit.schema import (
     KEY_COLUMNS,
     ScanpathError,
     TableParts,
+    check_unique_columns,
     describe_keys,
     key_columns,
     row_name,
@@ -130,7 +131,7 @@ def expand_paths(paths: Paths, suffixes: Sequence[str], *, given: str, empty: st
                 raise ScanpathError(empty, str(item))
             files.extend(found)
         elif not item.exists():
-            raise ScanpathError("file not found", str(item))
+            raise ScanpathError(_why_missing(item), str(item))
         elif check_files and suffix(item) not in suffixes:
             raise ScanpathError(
                 f"unsupported file type {item.suffix!r} (expected one of {', '.join(suffixes)})",
@@ -138,6 +139,17 @@ def expand_paths(paths: Paths, suffixes: Sequence[str], *, given: str, empty: st
         else:
             files.append(item)
     return files
+
+
+def _why_missing(path: Path) -> str:
+    """Why ``path``, which does not exist for :meth:`Path.exists`, cannot be read."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return "symbolic link to a missing file" if path.is_symlink() else "file not found"
+    except OSError as exc:  # e.g. a loop of symbolic links, a folder without permission
+        return f"cannot open ({exc.strerror or exc})"
+    return "file not found"  # it has appeared meanwhile; report what was seen
 
 
 def find_inputs(paths: Paths) -> list[Path]:
@@ -207,6 +219,7 @@ def _raw_frames(path: Path, chunk_rows: int | None,
     if path.suffix == ".parquet":
         try:
             reader = pq.ParquetFile(path)
+            check_unique_columns(reader.schema_arrow.names, source)
             batch_rows = chunk_rows or max(reader.metadata.num_rows, 1)
             for batch in reader.iter_batches(batch_size=batch_rows):
                 columns = [c.dictionary_decode()
@@ -225,6 +238,9 @@ def _raw_frames(path: Path, chunk_rows: int | None,
         return
     kind, sep = ("TSV" if path.suffix == ".tsv" else "CSV"), _separator(path)
     try:
+        # The header as written: pandas renames a repeated name ("x" to "x.1").
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0]
+        check_unique_columns(header.tolist(), source)
         if chunk_rows is None:
             yield pd.read_csv(path, sep=sep, dtype=_TEXT_KEYS)
         else:

@@ -19,6 +19,9 @@ Optional
     ``correct``, ``image_width``, ``image_height`` (px), ``glimpse_size`` (px), ``scales``,
     ``policy`` (``"mean"``, ``"sampled"``, ``"saliency"``, ``"synthetic"``, ``"human"``).
     ``image_width``, ``image_height`` and ``glimpse_size`` must be positive and finite.
+    Coordinates and sizes must lie within +-:data:`MAX_PIXELS` (10 million px): no image is
+    that large, and far larger values (up to 1.8e308) would overflow the squared distances and
+    variances computed from them.
     The columns of :data:`SCANPATH_COLUMNS` describe a whole scanpath: one value per scanpath.
 
 Rows of one scanpath must be contiguous in a file (as :mod:`zoo` exports them) so that large
@@ -31,6 +34,8 @@ pixels, be gaze within 1 px of the image's top-left corner throughout.
 
 Both that rule and the one on empty time columns judge a whole table; a table validated in
 parts (a file read in chunks) gets the same verdict through :class:`TableParts`.
+
+Each column name may occur once. Error messages cut long values (:func:`show_value`).
 
 Error messages name a row by its index label (``row 3 (index label)``); :mod:`gazekit.io`
 names it by its line in a CSV/TSV file (``line 5``) or its 0-based row in a Parquet file
@@ -49,6 +54,12 @@ KEY_COLUMNS: tuple[str, ...] = ("model", "dataset", "subject", "trial", "image_i
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "x", "y", "t", "duration", "image_width", "image_height", "glimpse_size",
 )
+#: Largest magnitude of a coordinate or size (px); see the module docstring.
+MAX_PIXELS = 1e7
+#: Numeric columns in pixels, bounded by MAX_PIXELS.
+_PIXELS: frozenset[str] = frozenset({"x", "y", "image_width", "image_height", "glimpse_size"})
+#: Characters of a value shown in a message (:func:`show_value`); longer ones are cut.
+_SHOWN_CHARS = 80
 #: Numeric columns that must be positive (besides finite).
 _POSITIVE: frozenset[str] = frozenset({"duration", "image_width", "image_height", "glimpse_size"})
 #: Unit of each numeric column, for messages.
@@ -123,14 +134,41 @@ def row_name(label: Hashable, rows: str | Callable[[Hashable], str] = "label") -
     return f"row {label} (index label)"
 
 
-def _show(value: object) -> str:
-    return repr(value.item() if isinstance(value, np.generic) else value)
+def show_value(value: object) -> str:
+    """``repr`` of ``value`` for a message, cut to about 80 characters (a key of a million
+    characters would otherwise make a megabyte-long line).
+
+    >>> show_value("abc")
+    "'abc'"
+    >>> show_value("a" * 10**6)[-30:]
+    "aaaaaa... (1000002 characters)"
+    """
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS - 3]}... ({len(text)} characters)"
+
 
 
 def describe_keys(table: pd.DataFrame, position: int, keys: Sequence[str]) -> str:
     """``key=value, ...`` for the row at ``position`` of ``table`` (for messages)."""
     values = table[list(keys)].iloc[position]
-    return ", ".join(f"{key}={_show(value)}" for key, value in zip(keys, values, strict=True))
+    return ", ".join(f"{key}={show_value(value)}" for key, value in zip(keys, values, strict=True))
+
+
+def check_unique_columns(columns: Sequence[Hashable], source: str | None = None) -> None:
+    """Raise unless every column name occurs once.
+
+    Raises
+    ------
+    ScanpathError
+        Naming the first repeated column.
+    """
+    repeated = pd.Index(columns).duplicated()
+    if repeated.any():
+        name = columns[int(np.flatnonzero(repeated)[0])]
+        raise ScanpathError(f"column {show_value(name)} appears more than once (expected each "
+                            "column name once)", source)
 
 
 def scanpath_codes(df: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
@@ -188,9 +226,9 @@ def _check_constant(table: pd.DataFrame, columns: Sequence[str], same: np.ndarra
             i = int(np.flatnonzero(varies)[0]) + 1
             raise ScanpathError(
                 f"column {col!r} {row_name(table.index[i], rows)}: value "
-                f"{_show(table[col].iloc[i])} differs from {_show(table[col].iloc[i - 1])} "
-                f"earlier in the same scanpath ({describe_keys(table, i, keys)}); expected one "
-                "value per scanpath", source)
+                f"{show_value(table[col].iloc[i])} differs from "
+                f"{show_value(table[col].iloc[i - 1])} earlier in the same scanpath "
+                f"({describe_keys(table, i, keys)}); expected one value per scanpath", source)
 
 
 def check_per_scanpath(table: pd.DataFrame, columns: Sequence[str],
@@ -349,6 +387,7 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
                          f"got {rows!r}")
     if len(df) == 0:
         raise ScanpathError("no rows (expected at least one glimpse)", source)
+    check_unique_columns(df.columns, source)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ScanpathError(
@@ -361,32 +400,48 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         ok = np.isfinite(values)
         if col in _POSITIVE:
             ok &= values > 0
+        if col in _PIXELS:
+            ok &= np.abs(values) <= MAX_PIXELS
+        huge = False
         if col in _OPTIONAL_TIME:
             bad = table._time_column(out[col], ok, values)
         elif not ok.all():
             i = int(np.flatnonzero(~ok)[0])
             bad = out.index[i], out[col].iloc[i]
+            huge = bool(np.isfinite(values[i]) and abs(values[i]) > MAX_PIXELS)
         else:
             bad = None
         if bad is not None:
             raise ScanpathError(
                 f"column {col!r} {row_name(bad[0], rows)}: expected a "
-                f"{'positive ' if col in _POSITIVE else ''}finite number ({_UNITS[col]}), "
-                f"got {_show(bad[1])}", source)
+                f"{'positive ' if col in _POSITIVE else ''}finite number ({_UNITS[col]})"
+                f"{f' of magnitude at most {MAX_PIXELS:.0f}' if huge else ''}, "
+                f"got {show_value(bad[1])}", source)
         if out[col].dtype != np.float64:
             _assign(out, col, values)
-    if isinstance(out["step"].dtype, np.dtype) and out["step"].dtype.kind == "i":
+    kind = out["step"].dtype.kind if isinstance(out["step"].dtype, np.dtype) else None
+    if kind == "i":
         # Signed integers (the usual case) need only the sign check, no round trip via float.
         step = out["step"].to_numpy(np.int64)
         bad = step < 0
+    elif kind == "u":
+        step = out["step"].to_numpy()
+        bad = step > np.iinfo(np.int64).max
     else:
-        step = pd.to_numeric(out["step"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        bad = ~np.isfinite(step) | (step < 0) | (step != np.round(step))
+        step = pd.to_numeric(out["step"], errors="coerce")
+        if isinstance(step.dtype, np.dtype) and step.dtype.kind in "iu":  # exact integers
+            step = step.to_numpy()
+            bad = (step < 0) | (step > np.iinfo(np.int64).max)
+        else:
+            # Floats: exact integers below 2**63 only (a larger one would wrap around to a
+            # negative int64 and sort first).
+            step = step.to_numpy(np.float64, na_value=np.nan)
+            bad = ~np.isfinite(step) | (step < 0) | (step != np.round(step)) | (step >= 2.0**63)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ScanpathError(
             f"column 'step' {row_name(out.index[i], rows)}: expected a non-negative "
-            f"integer, got {_show(out['step'].iloc[i])}", source)
+            f"integer below 2**63, got {show_value(out['step'].iloc[i])}", source)
     if out["step"].dtype != np.int64:
         step = step.astype(np.int64, copy=False)
         _assign(out, "step", step)
@@ -422,9 +477,10 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
             if back.any():
                 i = int(np.flatnonzero(back)[0]) + 1
                 raise ScanpathError(
-                    f"column 't' {row_name(out.index[i], rows)}: onset {_show(t[i])} ms at step "
-                    f"{step[i]} is not after {_show(t[i - 1])} ms at step {step[i - 1]} of the "
-                    "same scanpath (expected times strictly increasing with step)", source)
+                    f"column 't' {row_name(out.index[i], rows)}: onset {show_value(t[i])} ms at "
+                    f"step {step[i]} is not after {show_value(t[i - 1])} ms at step "
+                    f"{step[i - 1]} of the same scanpath (expected times strictly increasing "
+                    "with step)", source)
     _check_constant(out, [c for c in SCANPATH_COLUMNS if c in out.columns and c not in keys],
                     same, keys, source, rows)
     table._coordinates(out)

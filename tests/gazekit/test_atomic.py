@@ -131,3 +131,102 @@ def test_atomic_output_dir_errors_name_the_destination(tmp_path):
     assert str(info.value) == (f"[Errno {errno.ENOENT}] {os.strerror(errno.ENOENT)}: "
                                f"'{out / 'figures' / 'a.png'}'")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- issue 17: two writers, debris of killed writers, final names ----------------------------
+
+
+def test_a_directory_that_appears_meanwhile_is_not_replaced(tmp_path):
+    out = tmp_path / "res"
+    with pytest.raises(FileExistsError, match="res: appeared while this run was writing"), \
+            atomic_output_dir(out) as tmp:
+        (tmp / "mine.txt").write_text("b")
+        out.mkdir()  # the other run's result lands first
+        (out / "theirs.txt").write_text("a")
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # ours discarded, no debris
+    assert [p.name for p in out.iterdir()] == ["theirs.txt"]
+    # Also with --overwrite when nothing was there to replace at the start ...
+    with pytest.raises(FileExistsError, match="appeared"), \
+            atomic_output_dir(tmp_path / "new", overwrite=True) as tmp:
+        (tmp / "mine.txt").write_text("b")
+        (tmp_path / "new").mkdir()
+        (tmp_path / "new" / "theirs.txt").write_text("a")
+    # ... while an empty folder there at the start or meanwhile is replaced, as before.
+    (tmp_path / "empty").mkdir()
+    with atomic_output_dir(tmp_path / "empty") as tmp:
+        (tmp / "mine.txt").write_text("b")
+    assert [p.name for p in (tmp_path / "empty").iterdir()] == ["mine.txt"]
+
+
+def test_a_file_that_appears_meanwhile_is_not_replaced_without_overwrite(tmp_path):
+    path = tmp_path / "f.parquet"
+    with pytest.raises(FileExistsError, match="f.parquet: appeared while"), \
+            atomic_file(path, overwrite=False) as tmp:
+        tmp.write_text("mine")
+        path.write_text("theirs")
+    assert path.read_text() == "theirs" and [p.name for p in tmp_path.iterdir()] == [path.name]
+    with atomic_file(path) as tmp:  # overwrite=True replaces, as asked
+        tmp.write_text("mine")
+    assert path.read_text() == "mine"
+
+
+def test_the_existing_output_message_names_the_flag(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a").write_text("")
+    with pytest.raises(FileExistsError, match=r"\(use --overwrite, or overwrite=True, to "), \
+            atomic_output_dir(tmp_path / "out"):
+        pass
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_debris_removal(tmp_path):
+    from gazekit.atomic import _HOST, remove_debris
+
+    dead, alive = _dead_pid(), os.getpid()
+    stale = tmp_path / f".res.{dead}-{_HOST}.0123456789ab.tmp"
+    stale.mkdir()
+    (stale / "fixations.parquet").write_text("partial")
+    keep = [tmp_path / f".res.{alive}-{_HOST}.0123456789ab.tmp",  # a writer still at work
+            tmp_path / f".res.{dead}-00000000.0123456789ab.tmp",  # another host's
+            tmp_path / f".resx.{dead}-{_HOST}.0123456789ab.tmp",  # another output's
+            tmp_path / ".res.0123456789ab.tmp"]  # an older naming: no process to judge by
+    for path in keep:
+        path.write_text("")
+    old = tmp_path / f".res.{dead}-{_HOST}.ba9876543210.old"  # killed during --overwrite
+    old.mkdir()
+    (old / "report.md").write_text("previous")
+    assert sorted(remove_debris(tmp_path / "res")) == sorted([stale, old])
+    # The previous output is back where its replacement never arrived.
+    assert (tmp_path / "res" / "report.md").read_text() == "previous"
+    assert sorted(tmp_path.iterdir()) == sorted([tmp_path / "res", *keep])
+    # Where the output exists, a stale old version is removed; a file's debris too.
+    old.mkdir()
+    stale_file = tmp_path / f".f.pt.{dead}-{_HOST}.0123456789ab.tmp"
+    stale_file.write_text("partial")
+    with atomic_file(tmp_path / "f.pt") as tmp:  # the next write cleans up
+        tmp.write_text("new")
+    assert not stale_file.exists()
+    with pytest.raises(FileExistsError, match="not empty"), atomic_output_dir(tmp_path / "res"):
+        pass
+    assert not old.exists() and (tmp_path / "res" / "report.md").read_text() == "previous"
+
+
+def test_final_path_names_outputs_inside_pending_directories(tmp_path):
+    from gazekit.atomic import final_path
+
+    outer = tmp_path / "demo"
+    with atomic_output_dir(outer) as tmp:
+        with atomic_output_dir(tmp / "analysis") as inner:
+            assert final_path(inner / "report.md") == outer / "analysis" / "report.md"
+        assert final_path(tmp / "exports" / "a.parquet") == outer / "exports" / "a.parquet"
+        assert final_path(tmp_path / "elsewhere") == tmp_path / "elsewhere"
+    assert final_path(tmp / "x") == tmp / "x"  # done: no longer pending

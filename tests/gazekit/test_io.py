@@ -545,3 +545,41 @@ def test_line_name_without_the_file_names_the_data_row(tmp_path):
     from gazekit.io import _line_name
 
     assert _line_name(tmp_path / "gone.csv", ",", 3) == "data row 4"
+
+
+# --- issue 17 ---------------------------------------------------------------------------------
+
+
+def test_repeated_column_names_in_a_file_are_an_error(tmp_path):
+    table = pa.Table.from_pandas(scanpaths([3]), preserve_index=False)
+    pq.write_table(table.append_column("x", pa.array([5.0, 6.0, 7.0])), tmp_path / "a.parquet")
+    pq.write_table(table.append_column("model", pa.array(["b"] * 3)), tmp_path / "b.parquet")
+    (tmp_path / "c.csv").write_text("\nmodel,image_id,step,x,y,x\nm,0,0,1,1,5\nm,0,1,2,1,6\n")
+    for name, column in (("a.parquet", "x"), ("b.parquet", "model"), ("c.csv", "x")):
+        with pytest.raises(ScanpathError, match=rf"{name}: column '{column}' appears more than "
+                                                "once"):
+            read_scanpaths(tmp_path / name)
+
+
+def test_huge_steps_in_files_name_the_row(tmp_path):
+    df = scanpaths([4]).astype({"step": float})
+    df.loc[3, "step"] = 1e20
+    write_parquet(df, tmp_path / "s.parquet")
+    with pytest.raises(ScanpathError, match=r"s.parquet: column 'step' row 3 \(0-based\)"):
+        read_scanpaths(tmp_path / "s.parquet")
+    (tmp_path / "s.csv").write_text("model,image_id,step,x,y\nA,0,0,1,1\nA,0,1,2,1\n"
+                                    "A,0,9223372036854775808,30,1\n")
+    with pytest.raises(ScanpathError, match=r"s.csv: column 'step' line 4: .* got "
+                                            "9223372036854775808"):
+        read_scanpaths(tmp_path / "s.csv")
+
+
+def test_missing_inputs_say_why(tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ScanpathError, match=r"loop: cannot open \(Too many levels of symbolic"):
+        find_inputs(tmp_path / "loop")
+    with pytest.raises(ScanpathError, match="dangling: symbolic link to a missing file$"):
+        find_inputs(tmp_path / "dangling")
+    with pytest.raises(ScanpathError, match="absent: file not found$"):
+        find_inputs(tmp_path / "absent")

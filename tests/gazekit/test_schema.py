@@ -320,3 +320,54 @@ def test_pixels_near_the_corner_are_accepted(change):
         x=[0.5, -0.25, 1.0, -1.0, 0.0, 0.75], y=0.0).assign(**change)
     pd.testing.assert_frame_equal(validate(df).drop(columns="_scanpath"),
                                   df.reset_index(drop=True), check_dtype=False)
+
+
+# --- issue 17: values that wrapped around, overflowed or flooded the message -----------------
+
+
+@pytest.mark.parametrize("step", [
+    pd.Series([0.0, 1.0, 1e20, 3.0]),  # float beyond int64
+    pd.Series([0.0, 1.0, 2.0**63, 3.0]),  # the first float past int64's range
+    pd.Series([0, 1, 2**63 + 5, 3], dtype=np.uint64),
+    pd.Series(["0", "1", "9223372036854775808", "3"]),  # text, as a CSV reader may give it
+])
+def test_steps_beyond_int64_are_an_error_not_a_wrap_around(step):
+    df = table(step=step)
+    with pytest.raises(ScanpathError, match=r"^f.csv: column 'step' row 2 \(index label\): "
+                                            r"expected a non-negative integer below 2\*\*63"):
+        validate(df, "f.csv")
+
+
+def test_the_largest_steps_are_kept_exactly():
+    big = np.iinfo(np.int64).max
+    out = validate(table(step=pd.Series([1, 0, big, 2**62], dtype=np.uint64)))
+    assert out["step"].dtype == np.int64 and out["step"].tolist() == [0, 1, big, 2**62]
+    out = validate(table(step=["1", "0", str(big), "0"]))
+    assert out["step"].tolist() == [0, 1, big, 0]
+
+
+@pytest.mark.parametrize("value", [1e300, -1.7e308, 1e7 + 1])
+@pytest.mark.parametrize("column", ["x", "y", "image_width"])
+def test_coordinates_and_sizes_beyond_the_pixel_range_are_rejected(column, value):
+    # A size is one value per scanpath: all rows; a coordinate: row 1.
+    values, row = ([abs(value)] * 4, 0) if column == "image_width" else ([1, value, 3, 4], 1)
+    with pytest.raises(ScanpathError, match=rf"column '{column}' row {row} \(index label\): "
+                       r"expected a (positive )?finite number \(pixels\) of magnitude at most "
+                       "10000000, got"):
+        validate(table(**{column: values}))
+    validate(table(**{column: [1e7] * 4}))  # the bound itself is allowed
+
+
+def test_repeated_column_names_are_an_error():
+    df = pd.concat([table(), table()[["x"]]], axis=1)
+    with pytest.raises(ScanpathError, match=r"^f: column 'x' appears more than once"):
+        validate(df, "f")
+
+
+def test_messages_cut_long_values():
+    long_id = "m" * 1_000_000
+    df = table(model=[long_id] * 4, step=[0, 1, 1, 2], image_id=[1] * 4)
+    with pytest.raises(ScanpathError, match="appears twice") as info:
+        validate(df)
+    message = str(info.value)
+    assert len(message) < 400 and "(1000002 characters)" in message
