@@ -38,6 +38,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "gazekit.reference": ("human_reference",),
     "gazekit.schema": ("ScanpathError", "validate"),
     "gazekit.segment": ("MODES", "Segmentation", "segment"),
+    "gazekit.similarity": ("compare_scanpaths", "multimatch", "similarity_files"),
     "gazekit.stats": ("summarize",),
     "gazekit.sweep": ("sweep_files", "threshold_sweep"),
 }

@@ -36,6 +36,7 @@ from gazekit.geometry import ScreenGeometry
 from gazekit.human import FORMATS, default_geometry
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES
+from gazekit.similarity import DEFAULT_GRID, MEASURES, Simplification, similarity_files
 from gazekit.sweep import DEFAULT_THRESHOLDS, sweep_files
 
 __all__ = ["main", "summary_table"]
@@ -191,7 +192,51 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--figure", metavar="STEM",
                        help="write the figure to STEM.png and STEM.svg (with --out: all "
                        "files or none)")
+    _similarity_parser(commands)
     return parser
+
+
+def _similarity_parser(commands) -> None:
+    sim = commands.add_parser(
+        "similarity", help="compare scanpaths on the same stimulus (MultiMatch, DTW, edit)",
+        description="Pair each scanpath of A with each scanpath of B on the same stimulus (or "
+        "every two scanpaths of A) and compute MultiMatch's five similarities, the DTW "
+        "distance of the fixation positions (px) and the edit distance of grid-cell strings; "
+        "print group means with cluster-bootstrap intervals over stimuli and write pairs.csv "
+        "and summary.csv to --out.")
+    sim.add_argument("a", metavar="A", help="scanpath file or directory")
+    sim.add_argument("b", nargs="?", metavar="B",
+                     help="second scanpath file or directory (default: pairs within A)")
+    sim.add_argument("--by", default="image_id", metavar="COLUMN",
+                     help="column naming the stimulus (default image_id)")
+    sim.add_argument("--group-by", metavar="COLUMN",
+                     help="per-scanpath column labelling groups (e.g. model); default: the "
+                     "input names")
+    sim.add_argument("--measures", nargs="+", choices=list(MEASURES), default=list(MEASURES),
+                     help="measures to compute (default all)")
+    sim.add_argument("--screen-px", nargs=2, type=_positive_float, metavar=("W", "H"),
+                     help="image or screen size in px (default: the image_width and "
+                     "image_height columns)")
+    sim.add_argument("--grid", nargs=2, type=int, default=list(DEFAULT_GRID),
+                     metavar=("COLS", "ROWS"), help="grid of the edit distance (default "
+                     f"{DEFAULT_GRID[0]} {DEFAULT_GRID[1]} cells over the image)")
+    sim.add_argument("--threshold", type=float, metavar="PX",
+                     help="merge glimpses closer than this (px, consecutive rule) into "
+                     "fixations first; default: every row is a fixation")
+    sim.add_argument("--amplitude-px", type=float, default=0.0, metavar="PX",
+                     help="MultiMatch simplification: TAmp, saccade length in px (default 0)")
+    sim.add_argument("--direction-deg", type=float, default=0.0, metavar="DEG",
+                     help="MultiMatch simplification: TDir, angle in degrees (default 0)")
+    sim.add_argument("--duration-threshold", type=float, default=0.0, metavar="D",
+                     help="MultiMatch simplification: TDur, fixation duration in the unit of "
+                     "the durations, ms or glimpse steps (default 0: no simplification)")
+    sim.add_argument("--resamples", type=int, default=2000, metavar="N",
+                     help="cluster-bootstrap resamples of stimuli (default 2000; 0: none)")
+    sim.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    sim.add_argument("--out", metavar="DIR",
+                     help="write pairs.csv and summary.csv to this directory, atomically")
+    sim.add_argument("--overwrite", action="store_true",
+                     help="replace an existing, non-empty output directory")
 
 
 def _bandwidth(text: str) -> str | float:
@@ -254,13 +299,33 @@ def _sweep_lines(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def _similarity_lines(args: argparse.Namespace) -> list[str]:
+    """Run ``similarity``; return the lines to print."""
+    rule = Simplification(args.amplitude_px, args.direction_deg, args.duration_threshold)
+    result = similarity_files(
+        args.a, args.b, args.out, overwrite=args.overwrite, n_resamples=args.resamples,
+        seed=args.seed, by=args.by, group_by=args.group_by, measures=args.measures,
+        screen_px=args.screen_px, grid=tuple(args.grid), simplification=rule,
+        threshold=args.threshold)
+    pairs, summary = result.pairs, result.summary
+    lines = [f"{len(pairs)} pairs on {pairs['stimulus'].nunique()} stimuli; durations in "
+             f"{pairs['duration_unit'].iloc[0]}; intervals: {args.resamples} cluster-bootstrap "
+             "resamples of stimuli, 95 %", "",
+             _text_table(summary, {c: c for c in ("group_a", "group_b", "measure", "n_pairs",
+                                                  "mean", "ci_low", "ci_high")})]
+    if args.out:
+        lines += ["", f"wrote {args.out}/ (pairs.csv, summary.csv)"]
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gazekit`` command; returns the exit status (0 success, 2 bad input, 1 when
     stdout is closed before all is printed)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        lines = _sweep_lines(args) if args.command == "sweep" else _analysis_lines(args)
+        lines = {"sweep": _sweep_lines, "similarity": _similarity_lines}.get(
+            args.command, _analysis_lines)(args)
     except (ScanpathError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
