@@ -23,6 +23,7 @@ from gazekit.detectors.common import (
 )
 from gazekit.detectors.idt import idt
 from gazekit.detectors.ivt import ivt
+from gazekit.detectors.ivt_adaptive import ivt_adaptive
 from gazekit.detectors.registry import (
     DEFAULT_DETECTOR,
     Detector,
@@ -45,6 +46,7 @@ __all__ = [
     "get_detector",
     "idt",
     "ivt",
+    "ivt_adaptive",
     "list_detectors",
     "parameter_help",
     "register_detector",
