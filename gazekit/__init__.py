@@ -33,6 +33,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "gazekit.geometry": ("ScreenGeometry",),
     "gazekit.human": ("load_recordings", "read_bids_events", "read_fixation_list",
                       "read_samples"),
+    "gazekit.interop": ("from_pymovements", "to_pymovements", "write_bids_events"),
     "gazekit.io": ("iter_scanpath_chunks", "read_scanpaths", "write_parquet_atomic"),
     "gazekit.plot": ("plot_densities",),
     "gazekit.reference": ("human_reference",),
