@@ -76,11 +76,13 @@ from analysis.experiments import (
     training_order,
     write_synthetic_fer2013,
 )
-from gazekit.analyze import analyze, markdown_table
+from gazekit.analyze import analyze
 from gazekit.atomic import atomic_file
+from gazekit.geometry import STUDYFORREST, TOBII_TX300
 from gazekit.human import FORMATS
 from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
+from gazekit.report import markdown_table
 from gazekit.segment import segment
 from gazekit.stats import summarize
 from gazekit.sweep import threshold_sweep
@@ -121,6 +123,8 @@ SAMPLING_SEED = 0  # seed of the sampled exports (zoo.export.export_scanpaths)
 #: with the tests (REMoDNaV events of movie viewing; tests/data/human/README.md).
 HUMAN_DEFAULT = REPO / "tests" / "data" / "human" / "studyforrest-events"
 HUMAN_LABEL = "human"
+#: Screens of the example recordings shipped per human format (degrees depend on them).
+HUMAN_GEOMETRY = {"bids-events": STUDYFORREST, "fixations": STUDYFORREST, "tobii": TOBII_TX300}
 
 
 @dataclass
@@ -678,6 +682,7 @@ def _analyze_policy(settings: Settings, policy: str,
         versus = analyze(gaze, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
                          mode="consecutive", group_by="model", units="relative",
                          human=settings.human, human_format=settings.human_format,
+                         geometry=HUMAN_GEOMETRY.get(settings.human_format),
                          human_label=HUMAN_LABEL, overwrite=True, progress=False)
         claims = pd.concat([claims, pd.DataFrame([human_claim(versus.human_comparison, labels)])],
                            ignore_index=True)

@@ -42,6 +42,12 @@ must bridge them explicitly (``units="native"`` is refused):
 - ``"relative"``: every group's durations over its median duration and distances over the
   stimulus width (``image_width``: the model image, the human screen or stimulus), since
   amplitudes scale with the size of the image.
+
+Without model scanpaths (``paths`` None or empty) the human recordings are analysed alone, in
+``"physical"`` units by default (ms and degrees, as measured), and there is no
+``human_comparison.csv``. The density figure's title names how each group's fixations were
+found: the model rule and threshold, the human detector and its parameters
+(:func:`figure_title`).
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gazekit.atomic import atomic_output_dir, check_outputs
+from gazekit.checks import check_positive
 from gazekit.compare import (
     HUMAN_METRICS,
     UNITS,
@@ -73,8 +80,9 @@ from gazekit.density import (
     distance_density,
     duration_density,
 )
+from gazekit.detection import load_human
 from gazekit.geometry import ScreenGeometry
-from gazekit.human import HumanRecordings, load_recordings
+from gazekit.human import HumanRecordings, SampleFormat
 from gazekit.io import (
     Paths,
     find_inputs,
@@ -83,14 +91,13 @@ from gazekit.io import (
     path_list,
 )
 from gazekit.plot import plot_densities
-from gazekit.reference import human_reference
+from gazekit.report import analysis_report
 from gazekit.schema import ScanpathError, key_columns
 from gazekit.segment import MODES, SCANPATH_COLUMNS, segment
 from gazekit.stats import summarize
 
 __all__ = ["DEFAULT_GROUP", "UNITS", "AnalysisResult", "analyze", "check_group_column",
-           "check_threshold", "closest_summary", "human_comparison",
-           "markdown_table"]
+           "check_threshold", "figure_title", "human_comparison"]
 
 #: Bootstrap settings of the summary and comparison confidence intervals.
 CONFIDENCE = 0.95
@@ -190,7 +197,8 @@ def check_group_column(group_by: str | None, columns: Collection[str]) -> None:
 
 
 def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float | None,
-                     px_per_degree: float | None, chunk_rows: int, with_human: bool) -> None:
+                     px_per_degree: float | None, chunk_rows: int, with_human: bool,
+                     with_models: bool) -> None:
     """Reject bad arguments before any file is read or written."""
     check_threshold(threshold)
     if mode not in MODES:
@@ -200,12 +208,14 @@ def _check_arguments(threshold: float, mode: str, units: str, ms_per_step: float
     check_positive(**{name: value for name, value in (("ms_per_step", ms_per_step),
                                                         ("px_per_degree", px_per_degree))
                       if value is not None})
-    if units == "physical" and px_per_degree is None:
+    if not (with_models or with_human):
+        raise ValueError("nothing to analyse: give scanpath files or human recordings")
+    if units == "physical" and px_per_degree is None and with_models:
         raise ValueError("units='physical' needs px_per_degree (pixels per degree of visual "
                          "angle) to express saccade distances in degrees")
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
-    if with_human and units == "native":
+    if with_human and with_models and units == "native":
         raise ValueError("comparing with human recordings needs units='physical' (ms and "
                          "degrees: give ms_per_step and px_per_degree for the model image) or "
                          "units='relative' (durations over the group median, distances over "
@@ -380,7 +390,8 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="gazekit-write") as writer, closing(
                 _prefetched(iter_scanpath_chunks(files, chunk_rows=chunk_rows,
-                                                 progress=progress))) as chunks:
+                                                 progress=progress) if files
+                            else iter(()))) as chunks:
             written: Future | None = None
             for chunk in chunks:
                 source = chunk.attrs.get("source")
@@ -459,6 +470,8 @@ def _distances(saccades: pd.DataFrame, units: str, px_per_degree: float | None) 
     if "distance_deg" not in saccades.columns:
         return normalize(px, "physical", scale=1 / px_per_degree)
     deg = saccades["distance_deg"].to_numpy(np.float64)
+    if px_per_degree is None:  # human recordings alone: every saccade has its degrees
+        return deg
     return np.where(np.isfinite(deg), deg, normalize(px, "physical", scale=1 / px_per_degree))
 
 
@@ -579,29 +592,52 @@ def _human_summary(summary: pd.DataFrame, reference: pd.DataFrame,
     return summary, reference
 
 
-def _load_human(human, human_format: str, geometry: ScreenGeometry | None, human_label: str,
-                human_method: str, human_params: dict | None) -> HumanRecordings | None:
+def figure_title(mode: str, threshold: float, human: HumanRecordings | None = None, *,
+                 models: bool = True) -> str:
+    """Title of the density figure, naming how each group's fixations were found.
+
+    Model scanpaths are segmented by ``mode`` at ``threshold`` pixels; human recordings by
+    their detector (:meth:`gazekit.human.HumanRecordings.detector`).
+
+    Examples
+    --------
+    >>> figure_title("consecutive", 6.0)
+    'Fixation durations and saccade distances (consecutive rule, 6 px)'
+    """
+    if human is None:
+        return f"Fixation durations and saccade distances ({mode} rule, {threshold:g} px)"
+    lines = [f"models: {mode} rule, {threshold:g} px"] if models else []
+    return "\n".join(["Fixation durations and saccade distances", *lines,
+                      f"{human.label}: {human.detector()}"])
+
+
+def _load_human(human, human_format: str | None, geometry: ScreenGeometry | None,
+                human_label: str, human_method: str | None, human_params: dict | None,
+                sample_format: SampleFormat | None) -> HumanRecordings | None:
     if human is None or isinstance(human, HumanRecordings):
         return human
-    return load_recordings(human, human_format, geometry=geometry, label=human_label,
-                           method=human_method, **(human_params or {}))
+    return load_human(human, human_format, geometry=geometry, label=human_label,
+                      method=human_method, params=human_params, sample_format=sample_format)
 
 
-def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
-            mode: str = "consecutive", group_by: str | None = "model", units: str = "native",
+def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
+            mode: str = "consecutive", group_by: str | None = "model", units: str | None = None,
             ms_per_step: float | None = None, px_per_degree: float | None = None,
             bw_method: str | float = "scott", chunk_rows: int = 1_000_000,
             overwrite: bool = False, progress: bool = True, seed: int = 0,
-            human: Paths | HumanRecordings | None = None, human_format: str = "tobii",
+            human: Paths | HumanRecordings | None = None, human_format: str | None = None,
             geometry: ScreenGeometry | None = None, human_label: str = "human",
-            human_method: str = "idt", human_params: dict | None = None) -> AnalysisResult:
+            human_method: str | None = None,
+            human_params: dict | None = None,
+            human_sample_format: SampleFormat | None = None) -> AnalysisResult:
     """Segment scanpath files into fixations and saccades and describe them per group.
 
     Parameters
     ----------
-    paths : path or sequence of paths
+    paths : path, sequence of paths or None
         Scanpath files (``.parquet``, ``.csv``, ``.tsv``) and/or directories of them, in the
-        :mod:`gazekit.schema` format.
+        :mod:`gazekit.schema` format; None or empty with ``human`` analyses the human
+        recordings alone.
     out_dir : path
         Output directory (see the module docstring for its files). Created atomically; it
         must not be, contain or lie inside an input path, human recordings included
@@ -618,8 +654,9 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         must be a per-scanpath column (key or :data:`gazekit.segment.SCANPATH_COLUMNS`);
         :func:`gazekit.schema.validate` rejects an input in which such a column changes
         value within a scanpath.
-    units : {"native", "physical", "relative"}, default "native"
-        Units of the comparisons and figures: ``"native"`` glimpse steps and px;
+    units : {"native", "physical", "relative"}, optional
+        Units of the comparisons and figures; default ``"physical"`` for human recordings
+        alone, ``"native"`` otherwise: ``"native"`` glimpse steps and px;
         ``"physical"`` ms and degrees of visual angle (needs ``px_per_degree``, and
         ``ms_per_step`` unless the input has time columns); ``"relative"`` durations over the
         group median and distances over the image width (needs column ``image_width``).
@@ -644,18 +681,22 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         Seed of the bootstrap confidence intervals.
     human : path, sequence of paths or HumanRecordings, optional
         Human eye-tracking recordings (files or directories, read with
-        :func:`gazekit.human.load_recordings`), or recordings already loaded.
-    human_format : {"tobii", "bids-events", "fixations", "csv"}, default "tobii"
-        Format of ``human`` files.
+        :func:`gazekit.detection.load_human`), or recordings already loaded.
+    human_format : str, optional
+        Format of ``human`` files (:data:`gazekit.human.FORMATS`); None for one output
+        directory of ``gazekit detect`` (:func:`gazekit.detection.read_detection`).
     geometry : ScreenGeometry, optional
-        Screen of the human recordings; default that of the shipped data of
-        ``human_format`` (:func:`gazekit.human.default_geometry`; none for ``"csv"``).
+        Screen of the human recordings, required for recording files (never guessed); a
+        ``gazekit detect`` directory brings its own.
     human_label : str, default "human"
         Group label of the human recordings.
-    human_method : {"idt", "ivt"}, default "idt"
-        Fixation detector for raw samples (:mod:`gazekit.detectors`).
+    human_method : str, optional
+        Fixation detector for raw samples (:mod:`gazekit.detectors`); default
+        :data:`gazekit.detectors.DEFAULT_DETECTOR`.
     human_params : dict, optional
-        Detector parameters (degrees, deg/s, ms); literature defaults otherwise.
+        Detector parameters (degrees, deg/s, ms); the detector's defaults otherwise.
+    human_sample_format : SampleFormat, optional
+        Column mapping of ``"csv"`` samples (default :data:`gazekit.human.CSV`).
 
     Returns
     -------
@@ -672,16 +713,19 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
     FileExistsError
         If ``out_dir`` exists and is not empty, unless ``overwrite``.
     """
+    model_paths = [] if paths is None else path_list(paths)
+    if units is None:  # ms and degrees where the data have them: human recordings alone
+        units = "native" if model_paths or human is None else "physical"
     _check_arguments(threshold, mode, units, ms_per_step, px_per_degree, chunk_rows,
-                     with_human=human is not None)
-    files = find_inputs(paths)
+                     with_human=human is not None, with_models=bool(model_paths))
+    files = find_inputs(model_paths) if model_paths else []
     out_dir = Path(out_dir)
     # The paths as given cover the files found in them (human recordings: in subfolders too).
     human_paths = ([] if human is None else human.files if isinstance(human, HumanRecordings)
                    else path_list(human))
-    check_outputs([*path_list(paths), *human_paths], dirs=[out_dir])
+    check_outputs([*model_paths, *human_paths], dirs=[out_dir])
     recordings = _load_human(human, human_format, geometry, human_label, human_method,
-                             human_params)
+                             human_params, human_sample_format)
     group_col = group_by or "_group"  # a name no input column has
     with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
         fixations, saccades, rows, scanpaths = _segment_all(
@@ -707,6 +751,7 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         versus_human = None
         if recordings is not None:
             summary, reference = _human_summary(summary, reference, recordings)
+        if recordings is not None and files:
             versus_human = human_comparison(samples, comparison, recordings.label, units,
                                             bw_method=bw_method, **boot)
             versus_human.to_csv(tmp / "human_comparison.csv", index=False)
@@ -715,13 +760,13 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         reference.to_csv(tmp / "reference_comparison.csv", index=False)
         figures = plot_densities(
             densities["fixation_duration"], densities["saccade_distance"], tmp / FIGURE_STEM,
-            title=f"Fixation durations and saccade distances ({mode} rule, {threshold:g} px)",
+            title=figure_title(mode, threshold, recordings, models=bool(files)),
             reference=None if recordings is None else recordings.label)
-        report = _report(
+        report = analysis_report(
             files=files, rows=rows, scanpaths=scanpaths, group_by=group_by,
             group_col=group_col, threshold=threshold, mode=mode, units=units,
             ms_per_step=ms_per_step, px_per_degree=px_per_degree, bw_method=bw_method,
-            seed=seed, densities=densities, summary=summary, comparison=comparison,
+            bootstrap=boot, densities=densities, summary=summary, comparison=comparison,
             reference=reference, figures=[f.name for f in figures], human=recordings,
             versus_human=versus_human)
         (tmp / "report.md").write_text(report, encoding="utf-8")
@@ -731,189 +776,3 @@ def analyze(paths: Paths, out_dir: str | Path, *, threshold: float = 6.0,
         densities=densities, figures=[out_dir / f.name for f in figures],
         report_path=out_dir / "report.md", rows=rows, scanpaths=scanpaths, human=recordings,
         human_comparison=versus_human)
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else f"{value:.4g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """Render ``df`` as a GitHub-flavoured Markdown table (floats to 4 significant digits).
-
-    NaN cells are left empty; ``|`` in cells is escaped.
-    """
-    header = "| " + " | ".join(map(_cell, df.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(map(_cell, row)) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
-def _with_ci(df: pd.DataFrame, column: str) -> pd.Series:
-    """``"mean [low, high]"`` strings for a column with ``_ci_low``/``_ci_high`` companions."""
-    return pd.Series([f"{_cell(v)} [{_cell(lo)}, {_cell(hi)}]" for v, lo, hi in zip(
-        df[column], df[f"{column}_ci_low"], df[f"{column}_ci_high"], strict=True)],
-        index=df.index, dtype=object)
-
-
-def _summary_view(summary: pd.DataFrame) -> pd.DataFrame:
-    """The key summary columns, headed with their units."""
-    view = pd.DataFrame({
-        "group": summary["group"].astype(str),
-        "scanpaths": summary["scanpaths"],
-        "fixations": summary["fixations"],
-        "saccades": summary["saccades"],
-        "fixations / scanpath [95% CI]": _with_ci(summary, "fixations_per_scanpath"),
-        "fixation duration mean (steps) [95% CI]": _with_ci(summary, "fixation_steps_mean"),
-        "fixation duration median (steps)": summary["fixation_steps_median"],
-    })
-    if summary["fixation_ms_mean"].notna().any():
-        view["fixation duration mean (ms) [95% CI]"] = _with_ci(summary, "fixation_ms_mean")
-    view["saccade distance mean (px) [95% CI]"] = _with_ci(summary, "saccade_px_mean")
-    view["saccade distance median (px)"] = summary["saccade_px_median"]
-    view["fixational share"] = summary["fixational_share"]
-    return view
-
-
-def _bridging(units: str, ms_per_step: float | None, px_per_degree: float | None,
-              human: HumanRecordings) -> str:
-    """How model and human units are made comparable, in words (for the report)."""
-    if units == "physical":
-        step = (f"glimpse steps x {ms_per_step:g} ms per step" if ms_per_step is not None
-                else "measured ms (the scanpaths' time columns)")
-        return (f"physical. Model fixation durations: {step} (measured ms where the input has "
-                f"time columns); model saccade distances: px / {px_per_degree:g} px per degree "
-                "of the model image. Human fixation durations: measured ms; human saccade "
-                "distances: the exact (arctangent) visual angle between consecutive fixations "
-                f"on the recorded screen, {human.geometry.describe()}.")
-    return ("relative. Every group's fixation durations are divided by that group's median "
-            "duration (model: glimpse steps, human: ms), and saccade distances by the width of "
-            "the stimulus (model: the `image_width` of each scanpath's image; human: "
-            f"{human.geometry.resolution_px[0]} px, the width of the recorded screen or "
-            "stimulus), since amplitudes scale with the image size.")
-
-
-def closest_summary(table: pd.DataFrame) -> list[str]:
-    """One sentence per quantity naming the model group closest to the human distribution by
-    each metric of a :func:`human_comparison` table, with its bootstrap interval; notes when
-    that interval overlaps the runner-up's (no clear winner)."""
-    names = {"ks": "KS", "wasserstein": "W1", "jsd": "JSD"}
-    out = []
-    for quantity, rows in table.groupby("quantity", sort=False):
-        rows = rows.dropna(subset=list(HUMAN_METRICS))
-        if rows.empty:
-            continue
-        parts = []
-        for metric in HUMAN_METRICS:
-            ranked = rows.sort_values(metric, kind="stable")
-            best = ranked.iloc[0]
-            text = (f"by {names[metric]} `{best['group']}` ({_cell(best[metric])} "
-                    f"[{_cell(best[f'{metric}_ci_low'])}, {_cell(best[f'{metric}_ci_high'])}])")
-            if len(ranked) > 1 and ranked.iloc[1][f"{metric}_ci_low"] <= best[f"{metric}_ci_high"]:
-                text += f", interval overlapping `{ranked.iloc[1]['group']}`'s"
-            parts.append(text)
-        human = rows["human"].iloc[0]
-        out.append(f"{quantity.replace('_', ' ').capitalize()} ({rows['unit'].iloc[0]}): closest "
-                   f"to `{human}` " + "; ".join(parts) + ".")
-    return out
-
-
-def _human_view(table: pd.DataFrame) -> pd.DataFrame:
-    view = table[["quantity", "group", "unit", "n_group", "n_human"]].copy()
-    for metric, name in (("ks", "KS"), ("wasserstein", "W1"), ("jsd", "JSD (bits)")):
-        view[f"{name} [95% CI]"] = _with_ci(table, metric)
-        view[f"closest by {name.split()[0]}"] = np.where(table[f"closest_{metric}"], "yes", "")
-    return view
-
-
-def _report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str | None,
-            group_col: str, threshold: float, mode: str, units: str,
-            ms_per_step: float | None, px_per_degree: float | None,
-            bw_method: str | float, seed: int, densities: dict[str, dict[str, Density]],
-            summary: pd.DataFrame, comparison: pd.DataFrame, reference: pd.DataFrame,
-            figures: list[str], human: HumanRecordings | None = None,
-            versus_human: pd.DataFrame | None = None) -> str:
-    """The Markdown report of one analysis."""
-    from gazekit import __version__  # here: the package imports this module first
-
-    unit_names = {"native": "glimpse steps and pixels", "physical": "milliseconds and degrees",
-                  "relative": "durations over the group median, distances over image width"}
-    model_groups = (summary["group"] if human is None
-                    else summary["group"][summary["group"].astype(str) != human.label])
-    grouping = (f"column `{group_col}`" if len(model_groups) > 1 or model_groups.iloc[0] != "all"
-                else f"a single group `all` (no column `{group_by}` in the input)"
-                if group_by else "a single group `all`")
-    bandwidths = ", ".join(f"{kind.replace('_', ' ')} `{g}` {d.bandwidth:.4g} {d.unit}"
-                           for kind, per_group in densities.items()
-                           for g, d in per_group.items())
-    no_saccades = [g for g in densities["fixation_duration"]
-                   if g not in densities["saccade_distance"]]
-    human_inputs, human_parameters, human_notes, human_section = [], [], [], []
-    if human is not None:
-        shown = human.files[:10]
-        human_inputs = [
-            f"Human recordings (group `{human.label}`): {human.describe()}", "",
-            *[f"- `{f}`" for f in shown],
-            *([f"- ... and {len(human.files) - len(shown)} more"]
-              if len(human.files) > len(shown) else []), ""]
-        human_parameters = [f"- Unit bridging between model and human: "
-                            f"{_bridging(units, ms_per_step, px_per_degree, human)}"]
-        human_notes = [f"The rows of `{human.label}` are fixations, not glimpses: its step "
-                       "statistics and fixational share do not apply (empty), its glimpse count "
-                       "is its number of fixations, and its saccade distances in px are on "
-                       "its own screen.", ""]
-        human_section = [
-            "## Model vs human (`human_comparison.csv`)", "",
-            *closest_summary(versus_human), "",
-            markdown_table(_human_view(versus_human)), "",
-            "Smaller is closer for every metric. KS: two-sample Kolmogorov-Smirnov statistic; "
-            "W1: Wasserstein-1 distance (in the unit shown); JSD: Jensen-Shannon divergence of "
-            f"the reflected KDEs in bits. {CONFIDENCE:.0%} percentile bootstrap intervals, "
-            f"{N_RESAMPLES} resamples of each sample (KDE bandwidths fixed at the full "
-            "samples').", ""]
-    lines = [
-        "# gazekit analysis", "",
-        f"gazekit {__version__}.", "",
-        "## Inputs", "",
-        *[f"- `{f}`" for f in files], "",
-        f"{rows:,} rows (glimpses) in {scanpaths:,} scanpaths; groups by {grouping}.", "",
-        *human_inputs,
-        "## Parameters", "",
-        f"- Fixation threshold: {threshold:g} px, rule `{mode}` (a glimpse joins the current "
-        "fixation when its distance to the "
-        + {"consecutive": "previous glimpse", "centroid": "fixation's centroid",
-           "anchor": "fixation's first glimpse"}[mode]
-        + " is below the threshold; the paper's rule is `consecutive` with 6 px).",
-        f"- Units of comparisons and figures: `{units}` ({unit_names[units]}); "
-        f"ms per glimpse step: {ms_per_step if ms_per_step is not None else 'not given'}; "
-        f"px per degree: {px_per_degree if px_per_degree is not None else 'not given'}.",
-        *human_parameters,
-        f"- Densities: Gaussian KDE reflected at the lower bound of the support, bandwidth "
-        f"rule `{bw_method}` ({bandwidths}).",
-        f"- Confidence intervals: {CONFIDENCE:.0%} percentile bootstrap, {N_RESAMPLES} "
-        f"resamples, at most {MAX_BOOTSTRAP:,} values (a seeded random subsample above that, "
-        f"which makes the interval conservative), seed {seed}.",
-        "",
-        "## Summary (`summary.csv`)", "",
-        markdown_table(_summary_view(summary)), "",
-        "Fixational share: the fraction of glimpse-to-glimpse transitions that stay within a "
-        "fixation.", "",
-        *human_notes,
-        "## Group comparison (`comparison.csv`)", "",
-        markdown_table(comparison) if len(comparison) else "Only one group: nothing to compare.",
-        "",
-        *human_section,
-        "## Human reference (`reference_comparison.csv`)", "",
-        markdown_table(reference), "",
-        "Reference values: " + "; ".join(human_reference()["source"].unique()) + ".", "",
-        "## Figures", "",
-        f"![Fixation-duration and saccade-distance densities]({figures[0]})", "",
-        "Files: " + ", ".join(f"[{name}]({name})" for name in figures) + ".",
-    ]
-    if human is not None:
-        lines += ["", f"The human recordings are the curve `{human.label}` in both panels."]
-    if no_saccades:
-        lines += ["", "No saccades (so no distance density) in: "
-                  + ", ".join(f"`{g}`" for g in no_saccades) + "."]
-    return "\n".join(lines) + "\n"

@@ -1,11 +1,19 @@
-"""Command line interface: ``gazekit analyze``, ``gazekit demo`` and ``gazekit sweep``.
+"""Command line interface: ``gazekit analyze``, ``gazekit detect``, ``gazekit demo`` and
+``gazekit sweep``.
 
-A thin layer over :func:`gazekit.analyze.analyze` and :func:`gazekit.sweep.sweep_files`.
+A thin layer over :func:`gazekit.analyze.analyze`, :func:`gazekit.detection.detect_files` and
+:func:`gazekit.sweep.sweep_files`.
 
-``gazekit analyze MODEL... --human RECORDING... --human-format tobii|bids-events|fixations|csv
---units physical|relative`` adds human eye-tracking recordings as one more group (see
-:mod:`gazekit.human`); the screen geometry defaults to that of the shipped data of the format
-and can be set with ``--screen-px``, ``--screen-cm`` and ``--distance-cm``.
+``gazekit detect RECORDING... --format tobii|csv|... --screen-px W H --screen-cm W H
+--distance-cm D [--method NAME] [detector options] --out DIR`` finds fixations and saccades in
+human recordings (:mod:`gazekit.detection`); the ``--method`` choices and the detector options
+(``--dispersion-deg``, ``--velocity-deg-s``, ...) come from the registry of
+:mod:`gazekit.detectors`. The screen geometry is required: it is never guessed.
+
+``gazekit analyze [MODEL...] --human RECORDING... --human-format FORMAT`` adds human
+eye-tracking recordings as one more group (see :mod:`gazekit.human`), with the same geometry
+and detector options; ``gazekit analyze --human DIR`` analyses the output of ``gazekit
+detect`` alone (units physical: ms and degrees).
 
 ``gazekit sweep FILE_OR_DIR... --thresholds 2 4 6 8`` prints the gaze statistics of each group
 at each fixation threshold (pixels) and writes them to ``--out`` (CSV) and ``--figure``.
@@ -20,20 +28,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from gazekit.analyze import AnalysisResult, analyze, closest_summary
+from gazekit.analyze import AnalysisResult, analyze
 from gazekit.argparsing import OneLineParser
 from gazekit.checks import positive
 from gazekit.compare import UNITS
 from gazekit.demo import demo_path
-from gazekit.detectors import DEFAULT_DETECTOR, list_detectors
+from gazekit.detection import detect_files
+from gazekit.detectors import DEFAULT_DETECTOR, detector_parameters, list_detectors, parameter_help
 from gazekit.geometry import ScreenGeometry
-from gazekit.human import FORMATS, default_geometry
+from gazekit.human import COORDINATES, CSV, FORMATS, SampleFormat
+from gazekit.report import closest_summary
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES
 from gazekit.similarity import DEFAULT_GRID, MEASURES, Simplification, similarity_files
@@ -105,6 +116,80 @@ def _common_options(parser: argparse.ArgumentParser, default_out: str) -> None:
                         "terminal)")
 
 
+#: Metavar of a detector option by the unit suffix of its parameter name.
+_UNIT_METAVARS = {"_deg_s": "DEG/S", "_deg": "DEG", "_ms": "MS"}
+
+
+def _detector_options() -> dict[str, dict[str, object]]:
+    """Every detector parameter of the registry -> {detector: default}."""
+    options: dict[str, dict[str, object]] = {}
+    for name in list_detectors():
+        for param, default in detector_parameters(name).items():
+            options.setdefault(param, {})[name] = default
+    return options
+
+
+def _recording_options(group, format_flag: str, method_flag: str) -> None:
+    """Format, screen geometry, detector and detector parameter options of recordings."""
+    group.add_argument(format_flag, dest="format", choices=FORMATS,
+                       help="tobii: Tobii TX300/Titta raw samples; csv: raw samples t (ms), x, "
+                       "y (px); bids-events: REMoDNaV events.tsv; fixations: start_x, start_y "
+                       "(px), duration (s)")
+    group.add_argument("--columns", nargs=3, metavar=("TIME", "X", "Y"),
+                       help=f"{format_flag} csv: the time and gaze columns (default t x y)")
+    group.add_argument("--time-unit", choices=("us", "ms", "s"),
+                       help=f"{format_flag} csv: unit of the time column (default ms)")
+    group.add_argument("--coordinates", choices=COORDINATES,
+                       help=f"{format_flag} csv: px from the top-left corner (default), "
+                       "normalized display fractions, or deg from the screen centre")
+    group.add_argument("--screen-px", nargs=2, type=_positive_float, metavar=("W", "H"),
+                       help="screen (or stimulus) resolution in pixels (required with "
+                       f"{format_flag})")
+    group.add_argument("--screen-cm", nargs=2, type=_positive_float, metavar=("W", "H"),
+                       help=f"screen (or stimulus) size in cm (required with {format_flag})")
+    group.add_argument("--distance-cm", type=_positive_float, metavar="D",
+                       help=f"viewing distance in cm (required with {format_flag})")
+    group.add_argument(method_flag, dest="method", choices=list_detectors(),
+                       help="fixation detector for raw samples; default "
+                       f"{DEFAULT_DETECTOR}")
+    for param, defaults in _detector_options().items():
+        name = next(iter(defaults))
+        kind = int if all(isinstance(v, int) and not isinstance(v, bool)
+                          for v in defaults.values()) else float
+        where = "; ".join(f"{d} default {v:g}" for d, v in defaults.items())
+        unit = next((u for suffix, u in _UNIT_METAVARS.items() if param.endswith(suffix)), "N")
+        text = re.sub(r":\w+:`~?(?:\w+\.)*(\w+)`", r"\1", parameter_help(name)[param])
+        group.add_argument("--" + param.replace("_", "-"), dest=f"param_{param}", type=kind,
+                           metavar=unit, help=f"{text.replace('**', '')} ({where})")
+
+
+def _sample_format(args: argparse.Namespace, format_flag: str) -> SampleFormat | None:
+    """The csv column mapping of --columns, --time-unit and --coordinates (None: default)."""
+    given = [args.columns, args.time_unit, args.coordinates]
+    if all(v is None for v in given):
+        return None
+    if args.format != "csv":
+        raise ValueError(f"--columns, --time-unit and --coordinates describe {format_flag} csv "
+                         f"files, not {args.format}")
+    time, x, y = args.columns or (CSV.time, *CSV.x, *CSV.y)
+    return SampleFormat(time=time, x=(x,), y=(y,), time_unit=args.time_unit or CSV.time_unit,
+                        coordinates=args.coordinates or CSV.coordinates)
+
+
+def _detector_params(args: argparse.Namespace, method_flag: str) -> dict[str, object]:
+    """The detector parameters given on the command line; each must belong to the method."""
+    method = args.method or DEFAULT_DETECTOR
+    given = {p: getattr(args, f"param_{p}") for p in _detector_options()
+             if getattr(args, f"param_{p}") is not None}
+    own = detector_parameters(method)
+    for param in given:
+        if param not in own:
+            flags = ", ".join("--" + p.replace("_", "-") for p in own)
+            raise ValueError(f"--{param.replace('_', '-')} is no option of the {method} "
+                             f"detector ({method_flag} {method}; its options: {flags})")
+    return given
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="gazekit", description="Segment scanpaths into fixations and saccades and compare "
@@ -115,7 +200,9 @@ def _parser() -> argparse.ArgumentParser:
         "analyze", help="analyse scanpath files",
         description="Segment scanpath files (Parquet, CSV or TSV; directories are expanded) "
         "and write fixations, saccades, summary, comparisons, figures and report.md.")
-    run.add_argument("paths", nargs="+", metavar="PATH", help="scanpath file or directory")
+    run.add_argument("paths", nargs="*", metavar="PATH",
+                     help="scanpath file or directory (none with --human: the human "
+                     "recordings alone)")
     run.add_argument("--threshold", type=float, default=6.0, metavar="PX",
                      help="fixation threshold in pixels, finite and >= 0 (0: every glimpse "
                      "its own fixation); default 6, the paper's value")
@@ -127,11 +214,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="per-scanpath column defining the groups (default model, or a "
                      "single group 'all' if the input lacks it; another column must be in "
                      "the input)")
-    run.add_argument("--units", choices=UNITS, default="native",
+    run.add_argument("--units", choices=UNITS,
                      help="units of comparisons and figures: native = glimpse steps and px; "
                      "physical = ms and degrees (needs --px-per-degree, and --ms-per-step "
                      "without time data); relative = over the group median duration and the "
-                     "image width; default native")
+                     "image width; default native, physical for --human alone")
     run.add_argument("--ms-per-step", type=_positive_float, metavar="MS",
                      help="milliseconds per glimpse step: model durations in ms in "
                      "reference_comparison.csv (any --units) and in the comparisons and "
@@ -144,28 +231,28 @@ def _parser() -> argparse.ArgumentParser:
                      help="KDE bandwidth: scott, silverman, or a number in the analysis units "
                      "(steps/px, ms/deg, or relative); default scott")
     human = run.add_argument_group(
-        "human recordings", "Compare with human eye-tracking recordings (needs --units "
-        "physical or relative). Default geometry: tobii 1920x1080 px, 50.9x28.6 cm at 65 cm "
-        "(Tobii TX300 data); bids-events and fixations 1280x720 px, 26.5x14.9 cm at 63 cm "
-        "(studyforrest); csv has none.")
+        "human recordings", "Add human eye-tracking recordings as a group (with model "
+        "scanpaths: needs --units physical or relative). Recording files need --human-format "
+        "and the screen geometry; an output directory of gazekit detect needs neither.")
     human.add_argument("--human", nargs="+", metavar="RECORDING",
-                       help="recording files or directories (searched recursively)")
-    human.add_argument("--human-format", choices=FORMATS, default="tobii",
-                       help="tobii: Tobii TX300/Titta raw samples; bids-events: REMoDNaV "
-                       "events.tsv; fixations: start_x, start_y (px), duration (s); csv: raw "
-                       "samples t (ms), x, y (px); default tobii")
-    human.add_argument("--human-detector", choices=list_detectors(), default=DEFAULT_DETECTOR,
-                       help="fixation detector for raw samples: idt (1 deg, 100 ms) or ivt "
-                       "(30 deg/s, 60 ms, 20 ms Savitzky-Golay); default idt")
+                       help="recording files or directories (searched recursively), or one "
+                       "output directory of gazekit detect")
+    _recording_options(human, "--human-format", "--human-detector")
     human.add_argument("--human-label", default="human", metavar="LABEL",
                        help="group label of the recordings (default human)")
-    human.add_argument("--screen-px", nargs=2, type=_positive_float, metavar=("W", "H"),
-                       help="screen (or stimulus) resolution in pixels")
-    human.add_argument("--screen-cm", nargs=2, type=_positive_float, metavar=("W", "H"),
-                       help="screen (or stimulus) size in cm")
-    human.add_argument("--distance-cm", type=_positive_float, metavar="D",
-                       help="viewing distance in cm")
     _common_options(run, default_out="out")
+
+    detect = commands.add_parser(
+        "detect", help="find fixations and saccades in human recordings",
+        description="Detect fixations and saccades in eye-tracking recordings and write "
+        "fixations.parquet, saccades.parquet, summary.csv and detection.json to --out "
+        "(gazekit analyze --human DIR reads it back).")
+    detect.add_argument("paths", nargs="+", metavar="RECORDING",
+                        help="recording file or directory (searched recursively)")
+    _recording_options(detect, "--format", "--method")
+    detect.add_argument("--label", default="human", metavar="LABEL",
+                        help="group label written to the tables (default human)")
+    _common_options(detect, default_out="events")
 
     demo = commands.add_parser(
         "demo", help="analyse the shipped synthetic demo scanpaths",
@@ -247,18 +334,17 @@ def _bandwidth(text: str) -> str | float:
 
 
 def _geometry(args: argparse.Namespace) -> ScreenGeometry | None:
-    """The human recordings' screen: the format's default with the options given replacing
-    its values (all three options are needed where the format has no default)."""
-    given = {"resolution_px": args.screen_px, "size_cm": args.screen_cm,
-             "distance_cm": args.distance_cm}
-    default = default_geometry(args.human_format)
+    """The recordings' screen from --screen-px, --screen-cm and --distance-cm (all three, or
+    none: then the recordings must bring their own, as a gazekit detect output does)."""
+    given = {"--screen-px": args.screen_px, "--screen-cm": args.screen_cm,
+             "--distance-cm": args.distance_cm}
     if all(v is None for v in given.values()):
-        return default
-    if default is None and any(v is None for v in given.values()):
-        raise ValueError(f"--human-format {args.human_format} has no default screen geometry; "
-                         "give all of --screen-px, --screen-cm and --distance-cm")
-    values = {k: v if v is not None else getattr(default, k) for k, v in given.items()}
-    return ScreenGeometry(**values)
+        return None
+    missing = [flag for flag, v in given.items() if v is None]
+    if missing:
+        raise ValueError(f"the screen geometry needs all of --screen-px, --screen-cm and "
+                         f"--distance-cm (missing {', '.join(missing)}); degrees depend on it")
+    return ScreenGeometry(args.screen_px, args.screen_cm, args.distance_cm)
 
 
 def _run(args: argparse.Namespace) -> AnalysisResult:
@@ -268,9 +354,13 @@ def _run(args: argparse.Namespace) -> AnalysisResult:
         return analyze(demo_path(), args.out, overwrite=args.overwrite, progress=progress)
     human = {}
     if args.human:
-        human = {"human": args.human, "human_format": args.human_format,
+        human = {"human": args.human, "human_format": args.format,
                  "geometry": _geometry(args), "human_label": args.human_label,
-                 "human_method": args.human_detector}
+                 "human_method": args.method,
+                 "human_params": _detector_params(args, "--human-detector"),
+                 "human_sample_format": _sample_format(args, "--human-format")}
+    elif not args.paths:
+        raise ValueError("nothing to analyse: give scanpath files, --human recordings, or both")
     return analyze(args.paths, args.out, threshold=args.threshold, mode=args.mode,
                    group_by=args.group_by, units=args.units, ms_per_step=args.ms_per_step,
                    px_per_degree=args.px_per_degree, bw_method=_bandwidth(args.bw_method),
@@ -287,6 +377,23 @@ def _analysis_lines(args: argparse.Namespace) -> list[str]:
     return [*lines, "", f"wrote {Path(result.report_path).parent}/ (report.md, summary.csv, "
             f"comparison.csv, {human_file}reference_comparison.csv, fixations.parquet, "
             "saccades.parquet, figures)"]
+
+
+def _detect_lines(args: argparse.Namespace) -> list[str]:
+    """Run ``detect``; return the lines to print."""
+    if args.format is None:
+        raise ValueError("--format is required: the format of the recordings (one of "
+                         f"{', '.join(FORMATS)})")
+    geometry = _geometry(args)
+    if geometry is None:
+        raise ValueError("the screen geometry is required: --screen-px W H, --screen-cm W H "
+                         "and --distance-cm D (degrees depend on it)")
+    recordings, written = detect_files(
+        args.paths, args.out, args.format, geometry=geometry, method=args.method,
+        label=args.label, overwrite=args.overwrite,
+        sample_format=_sample_format(args, "--format"), **_detector_params(args, "--method"))
+    return [recordings.describe(), "", f"wrote {Path(written[0]).parent}/ ("
+            + ", ".join(Path(w).name for w in written) + ")"]
 
 
 def _sweep_lines(args: argparse.Namespace) -> list[str]:
@@ -324,7 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        lines = {"sweep": _sweep_lines, "similarity": _similarity_lines}.get(
+        lines = {"sweep": _sweep_lines, "detect": _detect_lines,
+                 "similarity": _similarity_lines}.get(
             args.command, _analysis_lines)(args)
     except (ScanpathError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())

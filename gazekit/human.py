@@ -43,19 +43,19 @@ import numpy as np
 import pandas as pd
 
 from gazekit import detectors
-from gazekit.geometry import STUDYFORREST, TOBII_TX300, ScreenGeometry
+from gazekit.geometry import ScreenGeometry
 from gazekit.io import expand_paths
 from gazekit.schema import ScanpathError, validate
 from gazekit.segment import Segmentation, segment
 
 __all__ = [
+    "COORDINATES",
     "CSV",
     "FORMATS",
     "TOBII",
     "HumanRecordings",
     "SampleFormat",
     "bids_fixations",
-    "default_geometry",
     "detect_fixations",
     "find_recordings",
     "human_segmentation",
@@ -75,6 +75,8 @@ IRREGULAR_TOLERANCE = 0.2
 #: data (REMoDNaV writes times rounded to 1 ms).
 EVENT_GAP_MS = 0.5
 _TIME_FACTORS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+#: ``SampleFormat.coordinates`` values.
+COORDINATES: tuple[str, ...] = ("px", "normalized", "deg")
 _SUBJECT = re.compile(r"(?:^|_)(sub-[A-Za-z0-9]+)(?=_|$)")
 #: How many line numbers an error message lists.
 _SHOW = 5
@@ -93,9 +95,11 @@ class SampleFormat:
         over the eyes that are valid at a sample).
     time_unit : {"us", "ms", "s"}, default "ms"
         Unit of ``time``.
-    coordinates : {"px", "normalized"}, default "px"
+    coordinates : {"px", "normalized", "deg"}, default "px"
         ``"px"``: pixels from the top-left corner; ``"normalized"``: fractions of the display
-        (0..1 from the top-left corner), multiplied by the screen resolution.
+        (0..1 from the top-left corner), multiplied by the screen resolution; ``"deg"``:
+        degrees of visual angle from the screen centre per axis (y downwards), turned into
+        pixels exactly (:meth:`gazekit.geometry.ScreenGeometry.deg2pix`).
     validity : tuple of str, default ()
         Validity-code column per eye (same order as ``x``); none: every finite sample is valid.
     valid_codes : tuple of int, default (0,)
@@ -124,8 +128,9 @@ class SampleFormat:
         if self.time_unit not in _TIME_FACTORS:
             raise ValueError(f"time_unit must be one of {', '.join(_TIME_FACTORS)}, got "
                              f"{self.time_unit!r}")
-        if self.coordinates not in ("px", "normalized"):
-            raise ValueError(f"coordinates must be 'px' or 'normalized', got {self.coordinates!r}")
+        if self.coordinates not in COORDINATES:
+            raise ValueError(f"coordinates must be one of {', '.join(COORDINATES)}, got "
+                             f"{self.coordinates!r}")
         if len(self.x) != len(self.y) or len(self.x) not in (1, 2):
             raise ValueError(f"x and y must name the same number of eyes (1 or 2) columns, got "
                              f"{self.x!r} and {self.y!r}")
@@ -145,17 +150,6 @@ TOBII = SampleFormat(time="Time", x=("LGazePos2dx", "RGazePos2dx"),
                      validity=("LValidity", "RValidity"), valid_codes=(0,), missing=(-1.0,))
 #: Plain samples: ``t`` in ms, ``x``, ``y`` in pixels, NaN or empty where lost.
 CSV = SampleFormat(time="t", x=("x",), y=("y",))
-
-
-def default_geometry(fmt: str) -> ScreenGeometry | None:
-    """Screen geometry of the data shipped for ``fmt`` (None for ``"csv"``: no default).
-
-    ``"tobii"``: :data:`gazekit.geometry.TOBII_TX300`; ``"bids-events"`` and ``"fixations"``:
-    :data:`gazekit.geometry.STUDYFORREST`.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown human format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return {"tobii": TOBII_TX300, "csv": None}.get(fmt, STUDYFORREST)
 
 
 def recording_names(path: str | os.PathLike) -> tuple[str, str]:
@@ -279,7 +273,7 @@ def _check_times(t: np.ndarray, codes: np.ndarray, labels: Sequence[str], source
 
 
 def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
-                 geometry: ScreenGeometry = TOBII_TX300, subject: str | None = None,
+                 geometry: ScreenGeometry, subject: str | None = None,
                  trial: str | None = None) -> pd.DataFrame:
     """Read raw gaze samples and check them.
 
@@ -289,8 +283,9 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
         CSV/TSV file (see ``fmt.sep``).
     fmt : SampleFormat, default :data:`TOBII`
         Column mapping.
-    geometry : ScreenGeometry, default :data:`gazekit.geometry.TOBII_TX300`
-        Screen; its resolution turns normalised coordinates into pixels.
+    geometry : ScreenGeometry
+        Screen of the recording: its resolution turns normalised coordinates into pixels,
+        and a gaze position off it (outside ``0..width``, ``0..height`` px) is lost data.
     subject, trial : str, optional
         Names of the recording; default from the file name (:func:`recording_names`). With
         ``fmt.trial`` the trial names come from that column.
@@ -299,8 +294,9 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
     -------
     pandas.DataFrame
         One row per sample, in file order: ``subject``, ``trial`` (str), ``t`` (**ms**),
-        ``x``, ``y`` (**px**, NaN where the sample is lost). With two eyes, a sample is the
-        mean of the valid eyes (one eye when the other is lost).
+        ``x``, ``y`` (**px**, NaN where the sample is lost: missing, marked invalid or off
+        the screen). With two eyes, a sample is the mean of the valid eyes (one eye when the
+        other is lost).
 
     Raises
     ------
@@ -334,8 +330,14 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
         ok &= ~(np.isin(eye_x, fmt.missing) | np.isin(eye_y, fmt.missing))
     if fmt.coordinates == "normalized":
         eye_x, eye_y = eye_x * geometry.resolution_px[0], eye_y * geometry.resolution_px[1]
+    elif fmt.coordinates == "deg":
+        eye_x, eye_y = geometry.deg2pix(eye_x, eye_y)
     if fmt.validity:
         ok &= np.isin(np.stack([values[c] for c in fmt.validity]), fmt.valid_codes)
+    # Off the screen is lost: the tracker extrapolated a gaze that no stimulus pixel received.
+    (width, height) = geometry.resolution_px
+    with np.errstate(invalid="ignore"):  # NaN compares False: already lost
+        ok &= (eye_x >= 0) & (eye_x <= width) & (eye_y >= 0) & (eye_y <= height)
     n_ok = ok.sum(axis=0)
     with np.errstate(invalid="ignore"):  # 0 / 0 -> NaN where no eye is valid
         x = np.where(ok, eye_x, 0.0).sum(axis=0) / n_ok
@@ -345,7 +347,8 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
         k = int(np.argmax(valid_per_trial == 0))
         raise ScanpathError(
             f"trial {labels[k]!r} has no valid samples ({int((codes == k).sum())} rows, all "
-            "lost or marked invalid); expected at least one", source)
+            f"lost, marked invalid or off the {geometry.resolution_px[0]} x "
+            f"{geometry.resolution_px[1]} px screen); expected at least one", source)
     return pd.DataFrame({
         "subject": subject or default_subject,
         "trial": np.asarray(labels, dtype=object)[codes],
@@ -510,7 +513,7 @@ def bids_fixations(event_table: pd.DataFrame, geometry: ScreenGeometry,
     })
 
 
-def read_fixation_list(path: str | os.PathLike, geometry: ScreenGeometry = STUDYFORREST, *,
+def read_fixation_list(path: str | os.PathLike, geometry: ScreenGeometry, *,
                        x: str = "start_x", y: str = "start_y", duration: str = "duration",
                        duration_unit: str = "s", subject: str | None = None,
                        trial: str | None = None) -> pd.DataFrame:
@@ -520,7 +523,7 @@ def read_fixation_list(path: str | os.PathLike, geometry: ScreenGeometry = STUDY
     ----------
     path : path
         CSV/TSV file (tab-separated if ``.tsv``).
-    geometry : ScreenGeometry, default :data:`gazekit.geometry.STUDYFORREST`
+    geometry : ScreenGeometry
         Screen the coordinates refer to; gives ``image_width``/``_height``.
     x, y : str, default "start_x", "start_y"
         Fixation position columns, **px**.
@@ -637,12 +640,18 @@ class HumanRecordings:
     saccade_deg: np.ndarray
     trials_without_fixations: int = 0
 
+    def detector(self) -> str:
+        """How the fixations were found, in words, e.g. ``ivt (velocity_deg_s 30, ...)``
+        or ``fixations as listed in bids-events files``."""
+        if not self.method:
+            return f"fixations as listed in {self.format} files"
+        return f"{self.method} (" + ", ".join(f"{k} {v:g}" for k, v in self.params.items()) + ")"
+
     def describe(self) -> str:
         """One paragraph for reports: files, format, geometry, detector."""
         fix = self.segmentation.fixations
-        detector = (f"fixations detected with {self.method.upper()} ("
-                    + ", ".join(f"{k} {v:g}" for k, v in self.params.items()) + ")"
-                    if self.method else "fixations as listed in the files")
+        detector = (f"fixations detected with {self.detector()}" if self.method
+                    else self.detector())
         text = (f"{len(self.files)} file(s), format `{self.format}`, "
                 f"{fix['_scanpath'].nunique()} trial(s), {len(fix):,} fixations and "
                 f"{len(self.segmentation.saccades):,} saccades; screen "
@@ -679,8 +688,10 @@ def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | Non
         ``"tobii"``/``"csv"``: raw samples (:data:`TOBII` / ``sample_format`` or :data:`CSV`),
         fixations detected with ``method``; ``"bids-events"``: REMoDNaV event files
         (``FIXA`` events); ``"fixations"``: plain fixation lists.
-    geometry : ScreenGeometry, optional
-        Screen of the recordings; default :func:`default_geometry` (required for ``"csv"``).
+    geometry : ScreenGeometry
+        Screen of the recordings (pixels, cm and viewing distance), required: degrees depend
+        on it, so it is never guessed. :data:`gazekit.geometry.TOBII_TX300` and
+        :data:`~gazekit.geometry.STUDYFORREST` are the set-ups of the example data.
     label : str, default "human"
         Group label written to the ``model`` column.
     method : str, default :data:`gazekit.detectors.DEFAULT_DETECTOR`
@@ -702,11 +713,12 @@ def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | Non
     ValueError
         For an unknown format or method, bad parameters, or a missing geometry.
     """
-    default = default_geometry(fmt)
-    geometry = geometry or default
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown human format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if geometry is None:
-        raise ValueError(f"human format {fmt!r} needs the screen geometry (resolution in px, "
-                         "size in cm, viewing distance in cm)")
+        raise ValueError(f"human recordings ({fmt}) need the screen geometry: resolution in "
+                         "px, size in cm and viewing distance in cm (--screen-px, --screen-cm, "
+                         "--distance-cm)")
     samples = fmt in ("tobii", "csv")
     if samples:
         params = detectors.resolve_parameters(method, params)

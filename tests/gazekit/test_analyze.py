@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import sparse, stats
 
-from gazekit.analyze import _prefetched, analyze, markdown_table
+from gazekit.analyze import _prefetched, analyze
 from gazekit.compare import _binned_kde, distance_bootstrap
 from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
+from gazekit.geometry import STUDYFORREST
 from gazekit.human import load_recordings
 from gazekit.io import read_scanpaths
 from gazekit.schema import ScanpathError
@@ -338,12 +339,6 @@ def test_existing_output_directory(hand_file, tmp_path):
     assert not (out / "keep.txt").exists() and (out / "report.md").exists()
 
 
-def test_markdown_table():
-    df = pd.DataFrame({"a": ["x|y", "z"], "b": [1.234567, np.nan], "c": [3, 4]})
-    assert markdown_table(df) == (
-        "| a | b | c |\n|---|---|---|\n| x\\|y | 1.235 | 3 |\n| z |  | 4 |")
-
-
 # --- human recordings ---------------------------------------------------------------------------
 
 HUMAN = Path(__file__).resolve().parents[1] / "data" / "human"
@@ -351,7 +346,8 @@ HUMAN = Path(__file__).resolve().parents[1] / "data" / "human"
 
 def test_human_group_in_every_table(hand_file, tmp_path):
     result = run(hand_file, tmp_path / "out", units="relative",
-                 human=HUMAN / "studyforrest-fixvectors", human_format="fixations")
+                 human=HUMAN / "studyforrest-fixvectors", human_format="fixations",
+                 geometry=STUDYFORREST)
     rec = result.human
     fixations = pd.read_parquet(result.fixations_path)
     saccades = pd.read_parquet(result.saccades_path)
@@ -408,7 +404,7 @@ def test_human_group_in_every_table(hand_file, tmp_path):
 def test_human_in_physical_units(hand_file, tmp_path):
     result = run(hand_file, tmp_path / "out", units="physical", ms_per_step=25.0,
                  px_per_degree=3.0, human=HUMAN / "studyforrest-events",
-                 human_format="bids-events")
+                 human_format="bids-events", geometry=STUDYFORREST)
     deg = result.human.saccade_deg
     # Human distances are the exact visual angles; model distances px / px_per_degree.
     np.testing.assert_allclose(result.densities["saccade_distance"]["human"].density,
@@ -437,11 +433,13 @@ def test_output_directory_apart_from_human_recordings(hand_file, tmp_path):
     recordings = tmp_path / "rec" / "events"
     shutil.copytree(HUMAN / "studyforrest-events", recordings)
     before = tree(tmp_path)
-    human = {"units": "relative", "human_format": "bids-events", "overwrite": True}
+    human = {"units": "relative", "human_format": "bids-events", "geometry": STUDYFORREST,
+             "overwrite": True}
     with pytest.raises(ValueError, match=f"^output directory {tmp_path / 'rec'} contains the "
                                          f"input {recordings} "):
         run(hand_file, tmp_path / "rec", human=recordings, **human)
-    loaded = load_recordings(recordings, "bids-events")  # known by its files only
+    # Known by its files only.
+    loaded = load_recordings(recordings, "bids-events", geometry=STUDYFORREST)
     with pytest.raises(ValueError, match=f"^output directory {recordings} contains the input "
                                          f"{loaded.files[0]} "):
         run(hand_file, recordings, human=loaded, **human)
@@ -451,10 +449,11 @@ def test_output_directory_apart_from_human_recordings(hand_file, tmp_path):
 def test_human_needs_bridged_units(hand_file, tmp_path):
     with pytest.raises(ValueError, match="needs units='physical'"):
         run(hand_file, tmp_path / "out", human=HUMAN / "studyforrest-events",
-            human_format="bids-events")
+            human_format="bids-events", geometry=STUDYFORREST)
     with pytest.raises(ValueError, match="human group label 'a' is also a model group"):
         run(hand_file, tmp_path / "out", units="relative", human_label="a",
-            human=HUMAN / "studyforrest-fixvectors", human_format="fixations")
+            human=HUMAN / "studyforrest-fixvectors", human_format="fixations",
+            geometry=STUDYFORREST)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
@@ -497,5 +496,5 @@ def test_human_columns_must_fit_the_scanpaths(tmp_path):
     hand_table().assign(subject=7).to_parquet(path, index=False)
     with pytest.raises(ScanpathError, match="human recordings: column 'subject': cannot store"):
         run(path, tmp_path / "out", units="relative", human=HUMAN / "studyforrest-fixvectors",
-            human_format="fixations")
+            human_format="fixations", geometry=STUDYFORREST)
     assert not (tmp_path / "out").exists()

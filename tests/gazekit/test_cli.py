@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -133,12 +134,18 @@ def test_default_output_directory(tmp_path, monkeypatch, capsys):
 HUMAN = Path(__file__).resolve().parents[1] / "data" / "human"
 
 
+STUDYFORREST_ARGS = ["--screen-px", "1280", "720", "--screen-cm", "26.5", "14.90625",
+                     "--distance-cm", "63"]
+TOBII_ARGS = ["--screen-px", "1920", "1080", "--screen-cm", "50.9", "28.6", "--distance-cm", "65"]
+
+
 def test_human_recordings(tmp_path, capsys):
     table().to_parquet(tmp_path / "in.parquet", index=False)
     out = tmp_path / "out"
     assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(out), "--no-progress",
                  "--human", str(HUMAN / "studyforrest-events"), "--human-format", "bids-events",
-                 "--units", "physical", "--ms-per-step", "50", "--px-per-degree", "10"]) == 0
+                 *STUDYFORREST_ARGS, "--units", "physical", "--ms-per-step", "50",
+                 "--px-per-degree", "10"]) == 0
     stdout = capsys.readouterr().out
     assert "human" in stdout.splitlines()[3].split()[0]  # summary row after a and b
     assert "Fixation duration (ms): closest to `human` by KS `" in stdout
@@ -146,15 +153,15 @@ def test_human_recordings(tmp_path, capsys):
     table_ = pd.read_csv(out / "human_comparison.csv")
     assert set(table_["group"]) == {"a", "b"}
     report = (out / "report.md").read_text()
-    assert "1280 x 720 px, 26.5 x 14.9062 cm at 63 cm" in report  # the format's default screen
+    assert "1280 x 720 px, 26.5 x 14.9062 cm at 63 cm" in report  # the screen given
 
 
-def _samples_csv(path):
+def _samples_csv(path, **columns):
     # 500 Hz: 200 ms at (100, 100) px, a jump, 200 ms at (400, 300) px.
     t = np.arange(200) * 2.0
     x = np.where(t < 200, 100.0, 400.0)
     y = np.where(t < 200, 100.0, 300.0)
-    pd.DataFrame({"t": t, "x": x, "y": y}).to_csv(path, index=False)
+    pd.DataFrame({"t": t, "x": x, "y": y}).rename(columns=columns).to_csv(path, index=False)
     return path
 
 
@@ -165,22 +172,30 @@ def test_human_csv_needs_a_geometry(tmp_path, capsys):
             "--human-format", "csv", "--units", "physical", "--ms-per-step", "50",
             "--px-per-degree", "10"]
     assert main([*base, "--out", str(tmp_path / "o1")]) == 2
-    assert "needs the screen geometry" in capsys.readouterr().err
+    assert "need the screen geometry" in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "o2"), "--distance-cm", "60"]) == 2
-    assert "give all of --screen-px, --screen-cm and --distance-cm" in capsys.readouterr().err
+    assert ("needs all of --screen-px, --screen-cm and --distance-cm (missing --screen-px, "
+            "--screen-cm)") in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "o3"), "--screen-px", "800", "600",
                  "--screen-cm", "40", "30", "--distance-cm", "60",
-                 "--human-detector", "ivt"]) == 0
+                 "--human-detector", "ivt", "--velocity-deg-s", "45"]) == 0
     summary = pd.read_csv(tmp_path / "o3" / "summary.csv")
     human = summary[summary["group"] == "human"].iloc[0]
     assert human["fixations"] == 2 and human["saccades"] == 1
     report = (tmp_path / "o3" / "report.md").read_text()
-    assert "800 x 600 px, 40 x 30 cm at 60 cm" in report and "IVT" in report
+    assert "800 x 600 px, 40 x 30 cm at 60 cm" in report
+    assert "ivt (velocity_deg_s 45, min_duration_ms 60" in report
 
 
 @pytest.mark.parametrize("argv, message", [
-    ([], "needs units='physical'"),
-    (["--units", "relative", "--human-format", "fixations"], "missing column 'start_x'"),
+    (["--human-format", "tobii", *TOBII_ARGS], "needs units='physical'"),
+    (["--units", "relative", "--human-format", "fixations", *TOBII_ARGS],
+     "missing column 'start_x'"),
+    (["--units", "relative", *TOBII_ARGS], "name the format of the human recordings"),
+    (["--units", "relative", "--human-format", "tobii"], "human recordings (tobii) need the "
+     "screen geometry"),
+    (["--units", "relative", "--human-format", "tobii", *TOBII_ARGS, "--human-detector", "idt",
+      "--window-ms", "5"], "--window-ms is no option of the idt detector"),
 ])
 def test_human_errors(tmp_path, capsys, argv, message):
     table().to_parquet(tmp_path / "in.parquet", index=False)
@@ -191,13 +206,73 @@ def test_human_errors(tmp_path, capsys, argv, message):
     assert not (tmp_path / "out").exists()
 
 
-def test_tobii_geometry_override(tmp_path):
-    frame = table().assign(image_width=28.0)
-    frame.to_parquet(tmp_path / "in.parquet", index=False)
-    assert main(["analyze", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"),
-                 "--no-progress", "--human", str(HUMAN / "i2mc-tobii-tx300"), "--units", "relative",
-                 "--distance-cm", "80"]) == 0
-    assert "1920 x 1080 px, 50.9 x 28.6 cm at 80 cm" in (tmp_path / "out" / "report.md").read_text()
+# --- gazekit detect ------------------------------------------------------------------------
+
+SCREEN = ["--screen-px", "800", "600", "--screen-cm", "40", "30", "--distance-cm", "60"]
+
+
+def test_detect_then_analyze_the_human_recordings_alone(tmp_path, capsys):
+    (tmp_path / "rec").mkdir()
+    samples = _samples_csv(tmp_path / "rec" / "s1.csv", t="time")
+    events = tmp_path / "events"
+    assert main(["detect", str(samples), "--format", "csv", "--columns", "time", "x", "y",
+                 *SCREEN, "--method", "ivt", "--velocity-deg-s", "40", "--out",
+                 str(events)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    fix = pd.read_parquet(events / "fixations.parquet")
+    assert len(fix) == 2
+    np.testing.assert_allclose(fix[["x", "y"]], [[100, 100], [400, 300]])
+    sac = pd.read_parquet(events / "saccades.parquet")
+    # The angle between the lines of sight to (100, 100) px and the centre (400, 300) px of a
+    # 0.05 cm/px screen 60 cm away, from the dot product of the two (X, Y, D) vectors in cm.
+    a = np.array([(100 - 400) * 0.05, (100 - 300) * 0.05, 60.0])
+    b = np.array([0.0, 0.0, 60.0])
+    want = np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+    np.testing.assert_allclose(sac["amplitude_deg"], [want], rtol=1e-12)
+    meta = json.loads((events / "detection.json").read_text())
+    assert meta["method"] == "ivt" and meta["params"]["velocity_deg_s"] == 40.0
+    assert meta["geometry"] == {"resolution_px": [800, 600], "size_cm": [40.0, 30.0],
+                                "distance_cm": 60.0}
+    summary = pd.read_csv(events / "summary.csv")
+    assert summary["trial"].tolist() == ["s1", "all"]
+    assert summary["fixations"].tolist() == [2, 2] and summary["saccades"].tolist() == [1, 1]
+
+    out = tmp_path / "analysis"
+    assert main(["analyze", "--human", str(events), "--out", str(out), "--no-progress"]) == 0
+    result = pd.read_csv(out / "summary.csv")
+    assert result["group"].tolist() == ["human"] and result["fixations"].iloc[0] == 2
+    report = (out / "report.md").read_text()
+    assert "No model scanpaths" in report and "`physical`" in report
+    assert "ivt (velocity_deg_s 40" in report and not (out / "human_comparison.csv").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--format", "csv"], "the screen geometry is required"),
+    (["--format", "csv", "--screen-px", "800", "600"], "(missing --screen-cm, --distance-cm)"),
+    (["--format", "csv", *SCREEN, "--method", "idt", "--velocity-deg-s", "40"],
+     "--velocity-deg-s is no option of the idt detector (--method idt; its options: "
+     "--dispersion-deg, --min-duration-ms)"),
+    (["--format", "csv", "--screen-px", "50", "50", "--screen-cm", "4", "3", "--distance-cm",
+      "60"], "has no valid samples (200 rows, all lost, marked invalid or off the 50 x 50 px "
+     "screen)"),
+    (["--format", "tobii", *SCREEN, "--columns", "t", "x", "y"],
+     "--columns, --time-unit and --coordinates describe --format csv files, not tobii"),
+    ([*SCREEN], "--format is required"),
+    (["--format", "eyelink", *SCREEN], "argument --format: invalid choice: 'eyelink'"),
+    (["--format", "csv", *SCREEN, "--method", "ivt", "--window-ms", "0"],
+     "window_ms must be a positive finite number, got 0.0"),
+])
+def test_detect_errors(tmp_path, capsys, argv, message):
+    samples = _samples_csv(tmp_path / "rec.csv")
+    out = tmp_path / "out"
+    try:
+        status = main(["detect", str(samples), *argv, "--out", str(out)])
+    except SystemExit as exc:  # argparse's own errors
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not out.exists()
 
 
 # --- gazekit sweep -------------------------------------------------------------------------
