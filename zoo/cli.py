@@ -21,6 +21,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from gazekit.argparsing import OneLineParser
 from gazekit.atomic import atomic_file
 from gazekit.schema import ScanpathError
 from zoo import data as zdata
@@ -37,7 +38,7 @@ CHECKPOINT_HELP = "checkpoint file (.pt), or pretrained:DATASET/NAME for shipped
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="zoo", description="List, train, evaluate, export and plot hard-attention models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ls = sub.add_parser("list", help="print the registered model names")

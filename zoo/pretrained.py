@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.checkpoint import CheckpointError
+from zoo.checkpoint import CheckpointError, build_model
 
 __all__ = [
     "SPEC_PREFIX",
@@ -140,15 +140,10 @@ def _read(dataset: str, name: str) -> tuple[dict[str, Any], dict[str, torch.Tens
 
 
 def _build(card: dict[str, Any], state_dict: dict[str, torch.Tensor], source: str) -> nn.Module:
-    from zoo.registry import create_model  # local: the registry imports this module lazily
-
-    try:
-        model = create_model(card["model"], **card["model_kwargs"])
-        model.load_state_dict(state_dict)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        detail = " ".join(str(exc).split())[:300]
-        raise PretrainedError(f"{source}: weights do not fit model {card['model']!r}: "
-                              f"{detail}") from exc
+    try:  # validated as any checkpoint (zoo.checkpoint.build_model)
+        model = build_model({**card, "state_dict": state_dict}, source)
+    except CheckpointError as exc:
+        raise PretrainedError(str(exc)) from exc
     model.card = card
     return model
 

@@ -22,12 +22,22 @@ with ``snapshot_every=N``, ``snapshots/epoch-NNN.pt`` every N epochs (weights an
 metrics only), to study how the gaze policy emerges during training.
 
 Resuming (``resume=True`` / ``--resume``) restores model, optimiser, scheduler, every RNG and
-the counters from ``last.pt``. Batch order depends only on ``(seed, epoch)``, so on the CPU a
+the counters from ``last.pt`` (validated first, :func:`zoo.checkpoint.check_checkpoint`).
+Batch order depends only on ``(seed, epoch)``, so on the CPU a
 resumed run ends with exactly the weights of an uninterrupted one (on CUDA up to the
 non-determinism of some kernels). ``epochs``, ``patience``, ``device``, ``num_threads``,
 ``data_dir``, ``eval_batch_size``, ``download``, ``compile`` and ``snapshot_every`` may change
 on resume; other
 settings may not (switching ``compile`` changes the weights at float-rounding level only).
+
+Interrupts: Ctrl-C (SIGINT) or SIGTERM stops a single-process run after the batch in progress,
+writes ``last.pt`` with the position within the epoch (``position``: epoch, batches done, the
+epoch's running sums and time) and every RNG as they were, and ends with one line naming the
+resume command (exit status 130). Resuming skips the batches done, so the run still ends with
+the weights of an uninterrupted one. A second Ctrl-C while the state is written stops at once.
+
+Run folders (:mod:`zoo.rundir`): one ``zoo train`` at a time per folder (a lock on the folder);
+a new run refuses a folder that holds one unless ``overwrite`` (``--overwrite``) is given.
 
 Distributed data parallel: under ``torchrun`` (``WORLD_SIZE > 1``) each process trains on its
 shard with ``batch_size`` images per step (global batch ``batch_size * WORLD_SIZE``), gloo on
@@ -46,10 +56,13 @@ import json
 import math
 import os
 import platform
+import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,21 +74,29 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from gazekit.argparsing import OneLineParser
 from gazekit.atomic import atomic_file
-from zoo.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from zoo import rundir
+from zoo.checkpoint import (
+    CheckpointError,
+    check_checkpoint,
+    check_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
 from zoo.health import collapse_warning, policy_health
 from zoo.machine import cpu_name, resolve_device
 from zoo.registry import create_model, list_models
 from zoo.reinforce import hybrid_loss
 
-__all__ = ["ConfigError", "TrainConfig", "main", "reinforce_only_parameters", "step_forward",
-           "train"]
+__all__ = ["ConfigError", "TrainConfig", "TrainingInterrupted", "main",
+           "reinforce_only_parameters", "step_forward", "train"]
 
 # Settings that may differ between a run and its resumption (they do not change the trajectory).
 RESUME_FREE = frozenset(
     {"epochs", "patience", "device", "num_threads", "data_dir", "out_dir", "eval_batch_size",
-     "download", "resume", "compile", "snapshot_every"}
+     "download", "resume", "compile", "snapshot_every", "overwrite"}
 )
 # Model arguments taken from the dataset rather than from the user.
 DATA_MODEL_KWARGS = ("num_classes", "image_size", "pad_value")
@@ -83,6 +104,45 @@ DATA_MODEL_KWARGS = ("num_classes", "image_size", "pad_value")
 
 class ConfigError(ValueError):
     """A training setting is invalid or conflicts with the run being resumed."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT/SIGTERM after saving a resumable ``last.pt``; the message
+    says where and how to resume."""
+
+
+class _StopRequest:
+    """Set by SIGINT/SIGTERM; the training loop stops at the next batch boundary.
+
+    The first signal only sets the flag; the handlers are then the defaults again, so a
+    second Ctrl-C (or SIGTERM) while the state is being written stops at once.
+    """
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal is not None
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signal = signum
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    @contextmanager
+    def installed(self, active: bool) -> Iterator[_StopRequest]:
+        """Catch the signals while the body runs (``active``, in the main thread only)."""
+        if not active or threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in previous:
+            signal.signal(s, self._handle)
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
 
 @dataclass(kw_only=True)
@@ -144,6 +204,9 @@ class TrainConfig:
         Learning-rate multiplier for the parameters that only the REINFORCE term trains (the
         location head; DRAM's upper LSTM and context network too), found by
         :func:`reinforce_only_parameters` (default 1.0: one rate for all).
+    overwrite : bool
+        Start a new run in ``out_dir`` even if it holds one, whose files are removed (default
+        False: such a folder is refused unless ``resume``).
     """
 
     model: str
@@ -170,6 +233,7 @@ class TrainConfig:
     compile: bool = False
     snapshot_every: int | None = None
     reinforce_lr_scale: float = 1.0
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,18 +375,44 @@ def step_forward(compile: bool = False) -> Callable[..., tuple]:
     return torch.compile(_forward, options={"fallback_random": True})
 
 
+class _EpochStopped(Exception):
+    """:func:`_train_epoch` stopped at a batch boundary; ``position`` resumes it."""
+
+    def __init__(self, position: dict) -> None:
+        super().__init__(position)
+        self.position = position
+
+
 def _train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, splits: Splits,
                  config: TrainConfig, glimpses: bool, ctx: _Context, epoch: int,
-                 forward: Callable[..., tuple] = _forward) -> dict:
-    """One pass over the training shard; returns the mean loss, accuracy and reward."""
+                 forward: Callable[..., tuple] = _forward, stop: object = False,
+                 start: dict | None = None) -> dict:
+    """One pass over the training shard; returns the mean loss, accuracy and reward.
+
+    ``start`` (a ``position`` of an interrupted epoch) skips the batches it has done and
+    continues its sums. While ``stop`` is true at a batch boundary, raises
+    :class:`_EpochStopped` with the position: epoch, batches done, sums and count so far, and
+    the state of the loader's generator before this epoch's iterator drew from it.
+    """
     model.train()
     # Sums of loss, cross-entropy, reward (per image) and correct predictions, kept on the
     # device so that a batch needs no host synchronisation.
     sums = torch.zeros(4, device=ctx.device, dtype=torch.float64)
-    count = 0
-    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False,
-               disable=not ctx.main or not sys.stderr.isatty())
-    for step, (images, labels) in enumerate(bar):
+    count, done = 0, 0
+    if start is not None:
+        done, count = start["batch"], start["count"]
+        sums = start["sums"].to(ctx.device)
+        loader.generator.set_state(start["loader"])
+    loader_state = loader.generator.get_state()  # iter() below draws from it
+    batches = iter(loader)
+    for _ in range(done):  # the batch order depends only on (seed, epoch): skip those done
+        next(batches)
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False,
+               initial=done, total=len(loader), disable=not ctx.main or not sys.stderr.isatty())
+    for step, (images, labels) in enumerate(bar, start=done):
+        if stop:
+            raise _EpochStopped({"epoch": epoch, "batch": step, "count": count,
+                                 "sums": sums.cpu(), "loader": loader_state})
         images = normalize(images.to(ctx.device, non_blocking=True), splits.mean, splits.std)
         labels = labels.to(ctx.device, non_blocking=True)
         logits, loss, terms = forward(model, images, labels, glimpses, config.alpha)
@@ -445,15 +535,26 @@ def train(config: TrainConfig) -> dict:
 
 
 def _run(config: TrainConfig, ctx: _Context) -> dict:
+    """Hold the run folder (rank 0; the others follow rank 0's files) and train."""
+    if not ctx.main:
+        return _train(config, ctx)
+    out = Path(config.out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder (expected a run folder for --out)")
+    with rundir.hold(out):
+        if not config.resume:
+            rundir.check_fresh(out, config.overwrite)
+        return _train(config, ctx)
+
+
+def _train(config: TrainConfig, ctx: _Context) -> dict:
     out = Path(config.out_dir)
     last_path, best_path = out / "last.pt", out / "best.pt"
     resumed = None
     if config.resume:
         resumed = load_checkpoint(last_path)
         _check_resume(resumed["config"], config, last_path)
-    elif last_path.exists():
-        raise ConfigError(f"{out} already holds a run (last.pt); resume it or choose another "
-                          "output folder")
+        check_checkpoint(resumed, str(last_path))
     splits = make_splits(config.dataset, config.data_dir, config.val_fraction, config.seed,
                          config.limit, config.download)
 
@@ -480,18 +581,23 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
 
     progress = {"epoch": 0, "history": [], "best_val_acc": -math.inf, "best_epoch": None,
                 "epochs_without_improvement": 0, "stopped_early": False, "wall_time_s": 0.0}
+    position = None  # where an interrupted epoch stopped
     if resumed is not None:
+        check_weights(model, resumed["state_dict"], str(last_path), config.model)
         model.load_state_dict(resumed["state_dict"])
         optimizer.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])
         _restore_rng(resumed["rng"], ctx, loader, last_path)
         progress = {key: resumed[key] for key in progress}
+        position = resumed.get("position")
         # patience may change on resume: a stopped run goes on under a larger one.
         progress["stopped_early"] = progress["epochs_without_improvement"] >= config.patience
 
     config_dict = dataclasses.asdict(config)
     forward = step_forward(config.compile)
     if ctx.main:
+        if config.overwrite and not config.resume:
+            rundir.clear(out)  # the old run's files, now that the new one is set up
         out.mkdir(parents=True, exist_ok=True)
         _write_atomic(out / "config.json", json.dumps(config_dict, indent=2) + "\n")
         # Rewritten from the checkpoint, so a session killed between the two writes of an
@@ -504,7 +610,7 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
         "normalization": splits.normalization, "image_size": list(splits.image_size),
         "num_classes": splits.num_classes, "config": config_dict, "seed": config.seed,
     }
-    if config.snapshot_every and progress["epoch"] == 0:
+    if config.snapshot_every and progress["epoch"] == 0 and position is None:
         # The untrained policy starts the emergence curves; a forked RNG keeps the training
         # run the same with or without snapshots.
         with torch.random.fork_rng(devices=[ctx.device] if ctx.device.type == "cuda" else []):
@@ -514,45 +620,61 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
                              "metrics": {"epoch": 0, "val_loss": val["loss"],
                                          "val_acc": val["acc"]}},
                             out / "snapshots" / "epoch-000.pt")
-    for epoch in range(progress["epoch"], config.epochs):
-        if progress["stopped_early"]:
-            break
-        start = time.perf_counter()
-        sampler.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        record = {"epoch": epoch + 1,
-                  **_train_epoch(net, loader, optimizer, splits, config, glimpses, ctx, epoch,
-                                 forward)}
-        val = _evaluate(model, splits.val, splits, config, glimpses, ctx)
-        scheduler.step(val["acc"])
-        improved = val["acc"] > progress["best_val_acc"]
-        if improved:
-            progress.update(best_val_acc=val["acc"], best_epoch=epoch + 1,
-                            epochs_without_improvement=0)
-        else:
-            progress["epochs_without_improvement"] += 1
-        record.update(val_loss=val["loss"], val_acc=val["acc"], lr=lr,
-                      epoch_time_s=time.perf_counter() - start)
-        if glimpses and ctx.main:
-            record["health"] = _health(model, splits, ctx, epoch + 1)
-        progress["history"].append(record)
-        progress.update(epoch=epoch + 1, wall_time_s=progress["wall_time_s"] +
-                        record["epoch_time_s"],
-                        stopped_early=progress["epochs_without_improvement"] >= config.patience)
-        rng = _rng_state(ctx, loader)  # collective under DDP: every rank takes part
-        if ctx.main:
-            state = {**common, "state_dict": _weights(model), "metrics": record, **progress}
+    stop = _StopRequest()
+    with stop.installed(ctx.world_size == 1):
+        for epoch in range(progress["epoch"], config.epochs):
+            if progress["stopped_early"]:
+                break
+            start = time.perf_counter()
+            resume_at = position if position is not None and position["epoch"] == epoch else None
+            before = resume_at["time_s"] if resume_at else 0.0  # of the interrupted session
+            sampler.set_epoch(epoch)
+            lr = optimizer.param_groups[0]["lr"]
+            try:
+                trained = _train_epoch(net, loader, optimizer, splits, config, glimpses, ctx,
+                                       epoch, forward, stop, resume_at)
+            except _EpochStopped as stopped:
+                where = {**stopped.position, "time_s": before + time.perf_counter() - start}
+                save_checkpoint({**common, "state_dict": _weights(model), **progress,
+                                 "metrics": (progress["history"] or [{}])[-1],
+                                 "optimizer": optimizer.state_dict(),
+                                 "scheduler": scheduler.state_dict(),
+                                 "rng": _rng_state(ctx, loader), "position": where}, last_path)
+                raise TrainingInterrupted(
+                    f"interrupted in epoch {epoch + 1} after batch {where['batch']} of "
+                    f"{len(loader)}; state saved to {last_path}; resume with: python -m "
+                    f"zoo.train --resume --out {out}") from None
+            record = {"epoch": epoch + 1, **trained}
+            val = _evaluate(model, splits.val, splits, config, glimpses, ctx)
+            scheduler.step(val["acc"])
+            improved = val["acc"] > progress["best_val_acc"]
             if improved:
-                save_checkpoint(state, best_path)
-            if config.snapshot_every and (epoch + 1) % config.snapshot_every == 0:
-                save_checkpoint(state, out / "snapshots" / f"epoch-{epoch + 1:03d}.pt")
-            save_checkpoint({**state, "optimizer": optimizer.state_dict(),
-                             "scheduler": scheduler.state_dict(), "rng": rng}, last_path)
-            with (out / "metrics.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
-            tqdm.write(f"epoch {epoch + 1}/{config.epochs}  loss {record['train_loss']:.4f}  "
-                       f"train acc {record['train_acc']:.4f}  val acc {val['acc']:.4f}  "
-                       f"lr {lr:.2e}  {record['epoch_time_s']:.1f} s")
+                progress.update(best_val_acc=val["acc"], best_epoch=epoch + 1,
+                                epochs_without_improvement=0)
+            else:
+                progress["epochs_without_improvement"] += 1
+            record.update(val_loss=val["loss"], val_acc=val["acc"], lr=lr,
+                          epoch_time_s=before + time.perf_counter() - start)
+            if glimpses and ctx.main:
+                record["health"] = _health(model, splits, ctx, epoch + 1)
+            progress["history"].append(record)
+            progress.update(epoch=epoch + 1, wall_time_s=progress["wall_time_s"] +
+                            record["epoch_time_s"],
+                            stopped_early=progress["epochs_without_improvement"] >= config.patience)
+            rng = _rng_state(ctx, loader)  # collective under DDP: every rank takes part
+            if ctx.main:
+                state = {**common, "state_dict": _weights(model), "metrics": record, **progress}
+                if improved:
+                    save_checkpoint(state, best_path)
+                if config.snapshot_every and (epoch + 1) % config.snapshot_every == 0:
+                    save_checkpoint(state, out / "snapshots" / f"epoch-{epoch + 1:03d}.pt")
+                save_checkpoint({**state, "optimizer": optimizer.state_dict(),
+                                 "scheduler": scheduler.state_dict(), "rng": rng}, last_path)
+                with (out / "metrics.jsonl").open("a") as f:
+                    f.write(json.dumps(record) + "\n")
+                tqdm.write(f"epoch {epoch + 1}/{config.epochs}  loss {record['train_loss']:.4f}  "
+                           f"train acc {record['train_acc']:.4f}  val acc {val['acc']:.4f}  "
+                           f"lr {lr:.2e}  {record['epoch_time_s']:.1f} s")
     return _finish(config, ctx, model, splits, glimpses, progress)
 
 
@@ -589,7 +711,7 @@ def _finish(config: TrainConfig, ctx: _Context, model: nn.Module, splits: Splits
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m zoo.train`` / ``zoo train`` argument parser (unset options are None)."""
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="zoo train", description="Train a zoo model (see zoo.train for the protocol).")
     p.add_argument("--model", help=f"model name ({', '.join(list_models())})")
     p.add_argument("--dataset", help=f"dataset ({', '.join(DATASETS)})")
@@ -597,6 +719,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder (default: the dataset's standard place)")
     p.add_argument("--resume", action="store_true", default=None,
                    help="continue the run in --out from last.pt (other options as stored)")
+    p.add_argument("--overwrite", action="store_true", default=None,
+                   help="start a new run in --out even if it holds one (its files are removed)")
     model = p.add_argument_group("model")
     model.add_argument("--glimpses", type=int, help="glimpses per image (default 12)")
     model.add_argument("--scales", type=int, help="glimpse scales (default 1)")
@@ -663,10 +787,18 @@ def main(argv: list[str] | None = None) -> int:
         except TypeError as exc:  # e.g. a stored config of another version
             raise ConfigError(f"bad training settings: {exc}") from exc
         train(config)
-    except (ConfigError, DatasetError, CheckpointError, OSError) as exc:
+    except (ConfigError, DatasetError, CheckpointError, rundir.RunFolderError,
+            OSError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"zoo train: error: {message}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:
+        print(f"zoo train: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before the first batch, or a second Ctrl-C while saving
+        print("zoo train: interrupted; nothing saved beyond the last checkpoint "
+              f"({Path(args.get('out_dir', '.')) / 'last.pt'}, if any)", file=sys.stderr)
+        return 130
     return 0
 
 
