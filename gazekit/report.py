@@ -101,7 +101,7 @@ def closest_summary(table: pd.DataFrame) -> list[str]:
     >>> row = {"quantity": "saccade_distance", "group": "mram", "human": "human", "unit": "deg"}
     >>> for m in HUMAN_METRICS:
     ...     row |= {m: 0.1, f"{m}_ci_low": 0.05, f"{m}_ci_high": 0.2}
-    >>> closest_summary(pd.DataFrame([row]))[0][:59]
+    >>> closest_summary(pd.DataFrame([row]))[0][:60]
     'Saccade distance (deg): closest to `human` by KS `mram` (0.1'
     """
     names = {"ks": "KS", "wasserstein": "W1", "jsd": "JSD"}

@@ -141,7 +141,7 @@ def show_value(value: object) -> str:
     >>> show_value("abc")
     "'abc'"
     >>> show_value("a" * 10**6)[-30:]
-    "aaaaaa... (1000002 characters)"
+    'aaaaaa... (1000002 characters)'
     """
     text = repr(value.item() if isinstance(value, np.generic) else value)
     if len(text) <= _SHOWN_CHARS:
