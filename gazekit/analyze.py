@@ -64,7 +64,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gazekit.atomic import atomic_output_dir, check_outputs
+from gazekit.atomic import atomic_output_dir, check_outputs, final_path
 from gazekit.checks import check_positive
 from gazekit.compare import (
     HUMAN_METRICS,
@@ -396,7 +396,9 @@ def _segment_all(files: list[Path], tmp: Path, *, threshold: float, mode: str,
             for chunk in chunks:
                 source = chunk.attrs.get("source")
                 seg = segment(chunk, threshold=threshold, mode=mode)
-                if group_col in chunk.columns and group_col not in seg.fixations.columns:
+                # Not "in seg.fixations": those hold x and y too, as fixation centroids.
+                if group_col in chunk.columns and group_col not in SCANPATH_COLUMNS \
+                        and group_col not in key_columns(chunk.columns):
                     raise ValueError(
                         f"group_by column {group_col!r} does not describe whole scanpaths; "
                         f"expected a key column or one of {', '.join(SCANPATH_COLUMNS)}")
@@ -763,7 +765,8 @@ def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
             title=figure_title(mode, threshold, recordings, models=bool(files)),
             reference=None if recordings is None else recordings.label)
         report = analysis_report(
-            files=files, rows=rows, scanpaths=scanpaths, group_by=group_by,
+            files=[final_path(f) for f in files], rows=rows, scanpaths=scanpaths,
+            group_by=group_by,
             group_col=group_col, threshold=threshold, mode=mode, units=units,
             ms_per_step=ms_per_step, px_per_degree=px_per_degree, bw_method=bw_method,
             bootstrap=boot, densities=densities, summary=summary, comparison=comparison,

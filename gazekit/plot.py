@@ -21,12 +21,33 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["COLORBLIND", "colorblind_palette", "figure_files", "figure_paths", "group_colors",
-           "plot_densities", "plot_threshold_sweep", "save_figure", "threshold_sweep_figure"]
+           "legend_name", "plot_densities", "plot_threshold_sweep", "save_figure",
+           "threshold_sweep_figure"]
 
 #: seaborn's "colorblind" palette (Waskom 2021, seaborn/palettes.py, BSD-3-Clause), its ten
 #: colours as hex: the figures keep seaborn's colours without importing seaborn for them.
 COLORBLIND: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
                                "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
+
+#: Characters of a group name shown in a legend. matplotlib lays text out in time quadratic
+#: in its length (FT2Font.set_text): a 100,000-character model name took a minute to draw.
+LEGEND_CHARS = 40
+
+
+def legend_name(name: object) -> str:
+    """``name`` as a legend shows it: cut to :data:`LEGEND_CHARS` characters, with the
+    length of a cut name (report.md and the CSV files keep the whole name).
+
+    >>> legend_name("mram-12")
+    'mram-12'
+    >>> legend_name("x" * 100_000)
+    'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (100000 characters)'
+    """
+    text = str(name)
+    if len(text) <= LEGEND_CHARS:
+        return text
+    return f"{text[:LEGEND_CHARS - 1]}… ({len(text)} characters)"
+
 
 # How each unit of a Density reads on an axis: (quantity suffix, unit for "1/unit").
 _DURATION_UNITS = {
@@ -143,7 +164,7 @@ def plot_densities(duration_densities: Mapping[str, Density],
             d = densities[name]
             color = colors[str(name)]
             style = "--" if str(name) == reference else "-"
-            ax.plot(d.grid, d.density, style, color=color, label=f"{name} (n={d.n:,})",
+            ax.plot(d.grid, d.density, style, color=color, label=f"{legend_name(name)} (n={d.n:,})",
                     zorder=3 if style == "--" else 2)
             if d.pmf is not None:
                 ax.plot(d.pmf.index.to_numpy(float), d.pmf.to_numpy(float), "o", ms=4,
@@ -246,7 +267,7 @@ def threshold_sweep_figure(sweep: pd.DataFrame, *, mark: float | None = PAPER_TH
     for ax, (column, panel_title, ylabel) in zip(axes, _SWEEP_PANELS, strict=True):
         for group, rows in groups:
             ax.plot(rows["threshold_px"].to_numpy(float), rows[column].to_numpy(float), "o-",
-                    ms=4, color=palette[str(group)], label=str(group))
+                    ms=4, color=palette[str(group)], label=legend_name(group))
         if mark is not None:
             paper = " (paper)" if mark == PAPER_THRESHOLD_PX else ""
             ax.axvline(mark, ls="--", lw=1, color="0.4", label=f"{mark:g} px{paper}")
