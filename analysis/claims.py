@@ -39,12 +39,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
-from gazekit.segment import segment
-from gazekit.stats import cluster_weights
+from analysis.experiments import figure_roles
+from gazekit.report import markdown_table
+from gazekit.segment import Segmentation
+from gazekit.stats import bootstrap_ci, cluster_weights
 
 __all__ = [
     "CONFIDENCE",
@@ -52,8 +56,13 @@ __all__ = [
     "N_RESAMPLES",
     "STATISTICS",
     "THRESHOLD_PX",
+    "MCNEMAR_NOTE",
     "Estimate",
     "PairedBootstrap",
+    "accuracy_claims",
+    "claims_by_glimpses",
+    "claims_markdown",
+    "human_shape_claim",
     "measure_claims",
     "scanpath_sums",
     "seed_verdict",
@@ -74,6 +83,11 @@ CRITERIA = (
     "reproduced when wholly on the other side, inconclusive when it contains the bound. An "
     "ordering claim is reproduced when every paired difference's interval excludes 0 in the "
     "claimed direction, not reproduced when one excludes 0 the other way, else inconclusive.")
+
+MCNEMAR_NOTE = (
+    "McNemar's exact test on one pair of trained networks measures test-set noise only: it "
+    "says whether these two networks differ on these test images, not whether the "
+    "architectures do; the spread over training seeds is the uncertainty that answers that.")
 
 #: Ratio statistics of :func:`scanpath_sums`: name -> (numerator, denominator, complement).
 STATISTICS = {
@@ -309,16 +323,185 @@ def measure_claims(fixations: pd.DataFrame, saccades: pd.DataFrame, labels: dict
     return pd.DataFrame(rows)
 
 
-def claims_of_table(scanpaths: pd.DataFrame, labels_by_glimpses: dict[int, dict[str, str]], *,
-                    threshold: float = THRESHOLD_PX, **kw) -> pd.DataFrame:
-    """:func:`measure_claims` at each glimpse count, from a validated scanpath table.
+def claims_by_glimpses(seg: Segmentation, labels_by_glimpses: dict[int, dict[str, str]],
+                       **kw) -> pd.DataFrame:
+    """:func:`measure_claims` at each glimpse count ``T`` (the paper does not say which ``T``
+    its Figs. 2-3 use), from one segmentation of all models' scanpaths.
 
-    ``labels_by_glimpses`` maps ``T`` to the role labels of the models with ``T`` glimpses;
-    the result has a ``glimpses`` column and the rows of each ``T`` in turn.
+    ``labels_by_glimpses`` maps ``T`` to the role labels of the models with ``T`` glimpses
+    (:func:`analysis.experiments.roles_by_glimpses`); ``kw`` goes to :func:`measure_claims`.
+    The result has a ``glimpses`` column, the rows of each ``T`` in turn.
     """
-    seg = segment(scanpaths, threshold, "consecutive")
     return pd.concat([measure_claims(seg.fixations, seg.saccades, labels, **kw).assign(
         glimpses=t) for t, labels in sorted(labels_by_glimpses.items())], ignore_index=True)
+
+
+def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
+    """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions.
+
+    Parameters
+    ----------
+    exports : dict
+        Model label -> policy-mean export (:func:`zoo.export.export_scanpaths`, with
+        ``image_id`` and ``correct``) of the same test images. The MRAM, DRAM and RAM of
+        Fig. 2-3 (:func:`analysis.experiments.figure_roles`) and ``"CNN"`` are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rival of MRAM: ``mram``, ``rival`` (labels), ``images``,
+        ``mram_acc_pct``, ``rival_acc_pct``, ``mram_only`` and ``rival_only`` (images only
+        that model classifies correctly), ``p_value`` (exact two-sided McNemar test: binomial
+        test of ``mram_only`` out of the discordant images at 1/2) and ``verdict``:
+        ``reproduced`` (MRAM more accurate, p < 0.05), ``direction only (p >= 0.05)`` or
+        ``not reproduced``. Empty without an MRAM export.
+
+    Notes
+    -----
+    McNemar's test on one pair of trained networks measures test-set noise only: it says
+    whether *these two networks* differ on this test set, not whether the architectures do
+    (another seed gives other networks; see the seed experiment, :data:`MCNEMAR_NOTE`).
+    """
+    roles = figure_roles(exports)
+    if "mram" not in roles:
+        return pd.DataFrame()
+
+    def correct(label: str) -> pd.Series:
+        df = pd.read_parquet(exports[label], columns=["image_id", "correct"])
+        return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
+
+    mram = correct(roles["mram"])
+    rows = []
+    for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
+        if rival is None:
+            continue
+        other = correct(rival)
+        if not mram.index.equals(other.index):
+            raise ValueError(f"{exports[rival]}: not the test images of {exports[roles['mram']]}")
+        only_mram, only_rival = int((mram & ~other).sum()), int((other & ~mram).sum())
+        discordant = only_mram + only_rival
+        p = binomtest(only_mram, discordant, 0.5).pvalue if discordant else 1.0
+        better = only_mram > only_rival
+        rows.append({
+            "mram": roles["mram"], "rival": rival, "images": len(mram),
+            "mram_acc_pct": 100 * mram.mean(), "rival_acc_pct": 100 * other.mean(),
+            "mram_only": only_mram, "rival_only": only_rival, "p_value": p,
+            "verdict": ("reproduced" if better and p < 0.05 else
+                        "direction only (p >= 0.05)" if better else "not reproduced")})
+    return pd.DataFrame(rows)
+
+
+HUMAN_CLAIM = "MRAM's gaze is the most human-like of RAM, DRAM and MRAM"
+#: Why the earlier human-likeness verdict is withdrawn.
+HUMAN_WITHDRAWN = (
+    "withdrawn: it rested on KS distances in median-relative units, where every model whose "
+    "median fixation is 1 glimpse gets the same value whatever its shape, and the saccade "
+    "distances all start at the 6 px floor; no verdict is drawn from the shape comparison "
+    "below, whose criterion the paper does not give")
+
+
+def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, dict[str, str]],
+                      human_label: str, *, n_resamples: int = N_RESAMPLES,
+                      seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scale-free shapes of each group's fixation durations and saccade distances, beside the
+    human ones, and the withdrawn human-likeness claim.
+
+    Model fixations last whole glimpse steps and human ones milliseconds, and no mapping
+    between the two is given by the paper; the coefficient of variation and the skewness do
+    not depend on that mapping (nor on pixels vs degrees), and change whenever the shape of a
+    distribution does. Intervals resample scanpaths (:func:`gazekit.stats.bootstrap_ci`).
+
+    Parameters
+    ----------
+    analysis_dir : path-like
+        A :func:`gazekit.analyze` output with the models and the human group
+        (``fixations.parquet``, ``saccades.parquet``; group column ``model``).
+    labels_by_glimpses, human_label
+        Role labels per ``T`` and the human group's label.
+
+    Returns
+    -------
+    shape : pandas.DataFrame
+        One row per group and quantity (``fixation_duration`` in steps or ms,
+        ``saccade_distance`` in px): ``group``, ``quantity``, ``n``, ``cv`` and ``skewness``,
+        each with ``_ci_low``/``_ci_high``, and ``cv_gap``/``skewness_gap``, the absolute
+        difference from the human value.
+    claims : pandas.DataFrame
+        One row per ``T`` for :data:`HUMAN_CLAIM`: the gaps of MRAM, DRAM and RAM in
+        ``measured``, verdict :data:`HUMAN_WITHDRAWN`.
+    """
+    folder = Path(analysis_dir)
+    fixations = pd.read_parquet(folder / "fixations.parquet")
+    saccades = pd.read_parquet(folder / "saccades.parquet")
+    rows = []
+    for group, fix in fixations.groupby(fixations["model"].astype(str), sort=False):
+        ms = fix["duration_ms"].to_numpy(np.float64) if "duration_ms" in fix else None
+        timed = ms is not None and np.isfinite(ms).any()
+        durations = ms[np.isfinite(ms)] if timed else fix["n_glimpses"].to_numpy(np.float64)
+        duration_scanpaths = fix["_scanpath"].to_numpy()[np.isfinite(ms)] if timed \
+            else fix["_scanpath"].to_numpy()
+        sac = saccades[saccades["model"].astype(str) == group]
+        for quantity, values, clusters in (
+                ("fixation_duration", durations, duration_scanpaths),
+                ("saccade_distance", sac["distance_px"].to_numpy(np.float64),
+                 sac["_scanpath"].to_numpy())):
+            row = {"group": group, "quantity": quantity, "n": values.size}
+            for statistic in ("cv", "skewness"):
+                interval = bootstrap_ci((values,), statistic, clusters=(clusters,),
+                                        n_resamples=n_resamples, seed=seed) if values.size > 2 \
+                    else (np.nan, np.nan)
+                row[statistic] = _shape(values, statistic)
+                row[f"{statistic}_ci_low"], row[f"{statistic}_ci_high"] = interval
+            rows.append(row)
+    shape = pd.DataFrame(rows)
+    human = shape[shape["group"] == human_label].set_index("quantity")
+    for statistic in ("cv", "skewness"):
+        shape[f"{statistic}_gap"] = (shape[statistic]
+                                     - shape["quantity"].map(human[statistic])).abs()
+    indexed = shape.set_index(["group", "quantity"])
+    claims = []
+    for t, labels in sorted(labels_by_glimpses.items()):
+        measured = []
+        for role in ("mram", "dram", "ram"):
+            label = labels.get(role)
+            if label is None or (label, "fixation_duration") not in indexed.index:
+                continue
+            gaps = [f"{q.split('_')[0]} CV gap {indexed.loc[(label, q), 'cv_gap']:.3f}"
+                    for q in ("fixation_duration", "saccade_distance")
+                    if (label, q) in indexed.index]
+            measured.append(f"{label}: " + ", ".join(gaps))
+        claims.append({"key": "mram_human_like", "claim": HUMAN_CLAIM,
+                       "criterion": "none (the earlier KS criterion is withdrawn)",
+                       "measured": "; ".join(measured), "verdict": HUMAN_WITHDRAWN,
+                       "glimpses": t})
+    return shape, pd.DataFrame(claims)
+
+
+def _shape(values: np.ndarray, statistic: str) -> float:
+    """CV (sd / mean) or moment skewness of ``values`` (population moments); NaN if < 3."""
+    if values.size < 3:
+        return np.nan
+    centred = values - values.mean()
+    var = np.mean(centred ** 2)
+    if statistic == "cv":
+        return float(np.sqrt(var) / values.mean())
+    return float(np.mean(centred ** 3) / var ** 1.5) if var > 0 else np.nan
+
+
+def claims_markdown(claims: pd.DataFrame) -> list[str]:
+    """The claims as Markdown: the criterion of the verdicts first, then one table per glimpse
+    count (and policy, where the table has one) with claim, criterion, measured and verdict."""
+    lines = [f"Verdicts: {CRITERIA}", ""]
+    keys = [c for c in ("policy", "glimpses") if c in claims.columns]
+    for key, rows in (claims.groupby(keys, sort=False) if keys else [((), claims)]):
+        key = key if isinstance(key, tuple) else (key,)
+        title = ", ".join(f"{k} {v}" for k, v in zip(keys, key, strict=True))
+        images = pd.to_numeric(rows["images"], errors="coerce").dropna()
+        if title:
+            lines += [f"**{title}**" + (f" ({images.iloc[0]:,.0f} test images)"
+                                        if images.size else ""), ""]
+        lines += [markdown_table(rows[["claim", "criterion", "measured", "verdict"]]), ""]
+    return lines
 
 
 def seed_verdict(verdicts: Sequence[str]) -> str:

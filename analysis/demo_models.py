@@ -32,12 +32,18 @@ import pandas as pd
 import torch
 
 import zoo
-from analysis.experiments import CLASS_NAMES, figure_roles, write_synthetic_fer2013
-from analysis.reproduce import THRESHOLD_PX, measure_claims
+from analysis.claims import CRITERIA, THRESHOLD_PX, claims_by_glimpses
+from analysis.experiments import (
+    CLASS_NAMES,
+    figure_roles,
+    roles_by_glimpses,
+    write_synthetic_fer2013,
+)
 from gazekit.analyze import analyze
 from gazekit.atomic import atomic_output_dir
 from gazekit.cli import summary_table
-from gazekit.io import write_parquet_atomic
+from gazekit.io import read_scanpaths, write_parquet_atomic
+from gazekit.segment import segment
 from zoo import data as zdata
 from zoo.checkpoint import save_checkpoint
 from zoo.export import export_scanpaths
@@ -141,13 +147,17 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
         if rows:
             plot_exports(rows, _images(dataset, data_dir), tmp / "fig2_glimpses",
                          class_names=CLASS_NAMES.get(dataset))
-        claims = measure_claims(result.summary,
-                                figure_roles(result.summary["group"].astype(str)))
+        claims = claims_by_glimpses(
+            segment(read_scanpaths(exports), THRESHOLD_PX, "consecutive"),
+            roles_by_glimpses(result.summary["group"].astype(str)))
     print("\n" + summary_table(result.summary))
-    print("\nThe paper's claims, measured on these scanpaths:")
-    for claim in claims.itertuples(index=False):  # four claims
-        print(f"- {claim.claim}: {claim.verdict}" + (f" ({claim.measured})"
-                                                      if claim.measured else ""))
+    print(f"\nThe paper's claims, measured on these scanpaths at each glimpse count T.\n"
+          f"Criterion of every verdict: {CRITERIA}")
+    for t, rows in claims.groupby("glimpses"):  # a few claims per T
+        print(f"\nT = {t} glimpses:")
+        for claim in rows.itertuples(index=False):
+            print(f"- {claim.claim} [{claim.criterion}]: {claim.verdict}"
+                  + (f"\n    {claim.measured}" if claim.measured else ""))
     print(f"\nwrote {out}/ (exports/, analysis/report.md and densities, fig2_glimpses.png)")
     return result.summary
 

@@ -44,6 +44,7 @@ __all__ = [
     "figure_roles",
     "is_synthetic_fer",
     "paper_table",
+    "roles_by_glimpses",
     "run_status",
     "training_order",
     "write_synthetic_fer2013",
@@ -202,6 +203,21 @@ def figure_roles(models: Iterable[str], scales: int = 1) -> dict[str, str]:
             role, glimpses = match[1].lower(), int(match[2])
             found[role] = max(found.get(role, (0, "")), (glimpses, str(label)))
     return {role: found[role][1] for role in FIGURE_ORDER if role in found}
+
+
+def roles_by_glimpses(models: Iterable[str], scales: int = 1) -> dict[int, dict[str, str]]:
+    """Fig. 2-3's roles at each glimpse count: ``{T: {"mram": "MRAM-T", ...}}``, for every
+    ``T`` at which at least one plain MRAM, DRAM or RAM with ``scales`` scales is among
+    ``models`` (the paper does not say which ``T`` its figures use, so claims are made at each).
+    """
+    suffix = f"-{scales}scales" if scales > 1 else ""
+    out: dict[int, dict[str, str]] = {}
+    for label in models:
+        match = re.fullmatch(rf"(MRAM|DRAM|RAM)-(\d+){suffix}( \(untrained\))?", str(label))
+        if match:
+            out.setdefault(int(match[2]), {})[match[1].lower()] = str(label)
+    return {t: {role: roles[role] for role in FIGURE_ORDER if role in roles}
+            for t, roles in sorted(out.items())}
 
 
 def training_order(exps: list[Experiment]) -> list[Experiment]:

@@ -62,8 +62,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy.stats import binomtest
 
+from analysis.claims import (
+    THRESHOLD_PX,
+    accuracy_claims,
+    claims_by_glimpses,
+    claims_markdown,
+    human_shape_claim,
+)
 from analysis.experiments import (
     CLASS_NAMES,
     Experiment,
@@ -72,6 +78,7 @@ from analysis.experiments import (
     is_synthetic_fer,
     paper_table,
     read_metrics,
+    roles_by_glimpses,
     run_status,
     training_order,
     write_synthetic_fer2013,
@@ -84,7 +91,6 @@ from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, plot_densities, plot_threshold_sweep, save_figure
 from gazekit.report import markdown_table
 from gazekit.segment import segment
-from gazekit.stats import summarize
 from gazekit.sweep import threshold_sweep
 from zoo import data as zdata
 from zoo.evaluate import evaluate
@@ -92,19 +98,14 @@ from zoo.export import export_scanpaths
 from zoo.machine import cpu_name
 from zoo.plot import model_colors, plot_exports
 
-__all__ = ["STAGES", "Settings", "accuracy_claims", "claims_by_threshold", "first_glimpses",
-           "human_claim", "main", "measure_claims", "plot_training", "results_table", "run",
-           "write_csv"]
+__all__ = ["STAGES", "Settings", "first_glimpses", "main", "plot_training", "results_table",
+           "run", "write_csv"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "analysis" / "results"
-THRESHOLD_PX = 6.0  # the paper's fixation threshold between consecutive glimpses
 #: Thresholds (px) of the sensitivity analysis: 1 px up to one and a half 8 px glimpses.
 SWEEP_THRESHOLDS_PX = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12)
-#: Our criteria for the paper's qualitative words (point estimates of gazekit's summary).
-SACCADIC_MAX_FIXATION_STEPS = 1.5  # "mostly saccadic": mean fixation lasts < 1.5 glimpses
-FIXATIONAL_MIN_SHARE = 0.5  # "mostly fixational": most glimpse-to-glimpse steps stay < 6 px
 #: (glimpse figure, density figure) file suffixes per table, named after the paper's figures.
 FIGURE_NAMES = {1: ("glimpses", "densities"), 2: ("fig2_glimpses", "fig3_densities"),
                 3: ("fig4_glimpses", "densities")}
@@ -353,222 +354,6 @@ def _figure_models(exps: list[Experiment], scales: int = 1) -> dict[str, Experim
     return {role: by_label[label] for role, label in figure_roles(by_label, scales).items()}
 
 
-def _verdict(holds: bool | None, missing: str | None = None) -> str:
-    if missing:
-        return f"cannot assess: {missing}"
-    return "reproduced" if holds else "not reproduced"
-
-
-def measure_claims(summary: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    """The paper's qualitative claims about the gaze of RAM, DRAM and MRAM, measured.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        :func:`gazekit.stats.summarize` output (one row per ``group``), fixation threshold
-        6 px between consecutive glimpses; or the rows of one threshold of
-        :func:`gazekit.sweep.threshold_sweep`, which have no CIs (the saccade claim is then
-        judged on point estimates).
-    labels : dict
-        Group label of each role: ``{"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}``;
-        missing roles or groups make the claims that need them "cannot assess".
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per claim: ``claim``, ``criterion`` (our reading of the paper's words),
-        ``measured`` (the numbers), ``verdict`` (``reproduced``, ``not reproduced``,
-        ``direction only (95% CIs overlap)``, ``reproduced (point estimates)`` without CIs,
-        or ``cannot assess: ...``).
-
-    Notes
-    -----
-    Fixation durations are in glimpse steps, saccade distances in pixels and the fixational
-    share is the fraction of glimpse-to-glimpse transitions shorter than the threshold.
-    """
-    groups = summary.assign(group=summary["group"].astype(str)).set_index("group")
-    stats = {role: groups.loc[label] for role, label in labels.items() if label in groups.index}
-
-    def need(*roles: str) -> str | None:
-        absent = [labels.get(r, r.upper()) for r in roles if r not in stats]
-        if absent:
-            return f"no scanpaths of {', '.join(absent)}"
-        still = [labels[r] for r in roles if not np.isfinite(stats[r]["fixational_share"])]
-        return f"no glimpse-to-glimpse step in {', '.join(still)}" if still else None
-
-    def share(role: str) -> str:
-        return f"{labels[role]} fixational share {stats[role]['fixational_share']:.3f}"
-
-    rows = []
-    missing = need("ram")
-    rows.append({
-        "claim": "RAM is mostly saccadic (fixations last about one glimpse)",
-        "criterion": f"RAM mean fixation < {SACCADIC_MAX_FIXATION_STEPS} glimpses and "
-                     f"fixational share < {FIXATIONAL_MIN_SHARE}",
-        "measured": "" if missing else (
-            f"{labels['ram']} mean fixation {stats['ram']['fixation_steps_mean']:.3f} "
-            f"glimpses; {share('ram')}"),
-        "verdict": _verdict(not missing and bool(
-            stats["ram"]["fixation_steps_mean"] < SACCADIC_MAX_FIXATION_STEPS
-            and stats["ram"]["fixational_share"] < FIXATIONAL_MIN_SHARE), missing),
-    })
-    missing = need("dram")
-    rows.append({
-        "claim": "DRAM is mostly fixational",
-        "criterion": f"DRAM fixational share > {FIXATIONAL_MIN_SHARE}",
-        "measured": "" if missing else (
-            f"{share('dram')}; mean fixation {stats['dram']['fixation_steps_mean']:.3f} "
-            "glimpses"),
-        "verdict": _verdict(not missing and bool(
-            stats["dram"]["fixational_share"] > FIXATIONAL_MIN_SHARE), missing),
-    })
-    missing = need("ram", "mram", "dram")
-    rows.append({
-        "claim": "MRAM mixes fixations and saccades",
-        "criterion": "fixational share of RAM < MRAM < DRAM",
-        "measured": "" if missing else "; ".join(share(r) for r in ("ram", "mram", "dram")),
-        "verdict": _verdict(not missing and bool(
-            stats["ram"]["fixational_share"] < stats["mram"]["fixational_share"]
-            < stats["dram"]["fixational_share"]), missing),
-    })
-    missing = need("mram", "dram")
-    if not missing and not (np.isfinite(stats["mram"]["saccade_px_mean"])
-                            and np.isfinite(stats["dram"]["saccade_px_mean"])):
-        missing = "a model made no saccade"
-    row = {"claim": "MRAM's saccades are longer than DRAM's",
-           "criterion": "mean saccade distance (px) of MRAM > DRAM; 'reproduced' needs "
-                        "disjoint 95% bootstrap CIs",
-           "measured": "", "verdict": _verdict(None, missing)}
-    if not missing:
-        m, d = stats["mram"], stats["dram"]
-        with_ci = "saccade_px_mean_ci_low" in groups.columns
-        row["measured"] = "; ".join(
-            f"{labels[r]} {s['saccade_px_mean']:.2f} px" + (
-                f" [{s['saccade_px_mean_ci_low']:.2f}, {s['saccade_px_mean_ci_high']:.2f}]"
-                if with_ci else "") for r, s in (("mram", m), ("dram", d)))
-        if m["saccade_px_mean"] <= d["saccade_px_mean"]:
-            row["verdict"] = "not reproduced"
-        elif not with_ci:
-            row["verdict"] = "reproduced (point estimates)"
-        elif m["saccade_px_mean_ci_low"] > d["saccade_px_mean_ci_high"]:
-            row["verdict"] = "reproduced"
-        else:
-            row["verdict"] = "direction only (95% CIs overlap)"
-    rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
-    """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions.
-
-    Parameters
-    ----------
-    exports : dict
-        Model label -> policy-mean export (:func:`zoo.export.export_scanpaths`, with
-        ``image_id`` and ``correct``) of the same test images. The MRAM, DRAM and RAM of
-        Fig. 2-3 (:func:`analysis.experiments.figure_roles`) and ``"CNN"`` are used.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per rival of MRAM: ``mram``, ``rival`` (labels), ``images``,
-        ``mram_acc_pct``, ``rival_acc_pct``, ``mram_only`` and ``rival_only`` (images only
-        that model classifies correctly), ``p_value`` (exact two-sided McNemar test: binomial
-        test of ``mram_only`` out of the discordant images at 1/2) and ``verdict``:
-        ``reproduced`` (MRAM more accurate, p < 0.05), ``direction only (p >= 0.05)`` or
-        ``not reproduced``. Empty without an MRAM export.
-    """
-    roles = figure_roles(exports)
-    if "mram" not in roles:
-        return pd.DataFrame()
-
-    def correct(label: str) -> pd.Series:
-        df = pd.read_parquet(exports[label], columns=["image_id", "correct"])
-        return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
-
-    mram = correct(roles["mram"])
-    rows = []
-    for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
-        if rival is None:
-            continue
-        other = correct(rival)
-        if not mram.index.equals(other.index):
-            raise ValueError(f"{exports[rival]}: not the test images of {exports[roles['mram']]}")
-        only_mram, only_rival = int((mram & ~other).sum()), int((other & ~mram).sum())
-        discordant = only_mram + only_rival
-        p = binomtest(only_mram, discordant, 0.5).pvalue if discordant else 1.0
-        better = only_mram > only_rival
-        rows.append({
-            "mram": roles["mram"], "rival": rival, "images": len(mram),
-            "mram_acc_pct": 100 * mram.mean(), "rival_acc_pct": 100 * other.mean(),
-            "mram_only": only_mram, "rival_only": only_rival, "p_value": p,
-            "verdict": ("reproduced" if better and p < 0.05 else
-                        "direction only (p >= 0.05)" if better else "not reproduced")})
-    return pd.DataFrame(rows)
-
-
-HUMAN_CLAIM = "MRAM's gaze is the most human-like of RAM, DRAM and MRAM"
-
-
-def human_claim(comparison: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
-    """The paper's claim that MRAM's gaze is the most human-like, measured.
-
-    Parameters
-    ----------
-    comparison : pandas.DataFrame
-        :func:`gazekit.analyze.human_comparison` of the models against human recordings in
-        relative units (durations over each group's median, distances over the stimulus
-        width): ``quantity``, ``group``, ``ks`` with ``ks_ci_low``/``ks_ci_high``, ``n_human``.
-    labels : dict
-        Group label of each role, as for :func:`measure_claims`.
-
-    Returns
-    -------
-    dict
-        ``claim``, ``criterion``, ``measured`` and ``verdict``: ``reproduced`` when MRAM is the
-        closest to the human data (two-sample KS distance) for both fixation duration and
-        saccade distance with its 95% bootstrap CI below the others'; ``direction only (95%
-        CIs overlap)`` when closest for both; ``partly: closest for <quantity> only`` when
-        closest, CI below the others', for one; ``not reproduced``; or ``cannot assess: ...``.
-    """
-    row = {"claim": HUMAN_CLAIM,
-           "criterion": "smallest two-sample KS distance to the human fixation durations and "
-                        "saccade distances (relative units); 'reproduced' needs MRAM's 95% "
-                        "bootstrap CI below the others'",
-           "measured": "", "verdict": ""}
-    quantities = ("fixation_duration", "saccade_distance")
-    roles = ("mram", "dram", "ram")
-    table = comparison.assign(group=comparison["group"].astype(str)).set_index(
-        ["quantity", "group"])
-    absent = [labels.get(r, r.upper()) for r in roles
-              if r not in labels or any((q, labels[r]) not in table.index for q in quantities)]
-    if absent:
-        row["verdict"] = f"cannot assess: no comparison of {', '.join(absent)} with human data"
-        return row
-    closest, strict, measured = {}, {}, []
-    for q in quantities:
-        ks = {r: table.loc[(q, labels[r])] for r in roles}
-        others = [ks[r] for r in roles if r != "mram"]
-        closest[q] = ks["mram"]["ks"] < min(o["ks"] for o in others)
-        strict[q] = ks["mram"]["ks_ci_high"] < min(o["ks_ci_low"] for o in others)
-        measured.append(f"{q.replace('_', ' ')}: " + ", ".join(
-            f"{labels[r]} KS {ks[r]['ks']:.3f} [{ks[r]['ks_ci_low']:.3f}, "
-            f"{ks[r]['ks_ci_high']:.3f}]" for r in roles))
-    n_human = int(table.loc[(quantities[0], labels["mram"]), "n_human"])
-    row["measured"] = "; ".join(measured) + f" ({n_human:,} human fixations)"
-    if all(strict.values()):
-        row["verdict"] = "reproduced"
-    elif all(closest.values()):
-        row["verdict"] = "direction only (95% CIs overlap)"
-    elif any(strict.values()):  # CIs apart: a tie within noise is no partial win
-        row["verdict"] = ("partly: closest for "
-                          + " and ".join(q.replace("_", " ") for q in quantities if strict[q])
-                          + " only")
-    else:
-        row["verdict"] = "not reproduced"
-    return row
-
-
 def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
     """Where each model's first glimpse lands, from a validated scanpath table.
 
@@ -585,15 +370,6 @@ def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"x_mean": grouped["x"].mean(), "y_mean": grouped["y"].mean(),
                          "x_sd": grouped["x"].std(), "y_sd": grouped["y"].std(),
                          "corner_share": grouped["corner"].mean()}).reset_index()
-
-
-def claims_by_threshold(sweep: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    """The verdict of each claim (:func:`measure_claims`, point estimates) at each fixation
-    threshold of a :func:`gazekit.sweep.threshold_sweep`: one row per ``threshold_px``, one
-    column per claim, in the claims' order."""
-    verdicts = [measure_claims(rows, labels).set_index("claim")["verdict"].rename(threshold)
-                for threshold, rows in sweep.groupby("threshold_px", sort=True)]
-    return pd.DataFrame(verdicts).rename_axis("threshold_px").reset_index()
 
 
 def stage_analyze(settings: Settings) -> None:
@@ -670,13 +446,14 @@ def _analyze_policy(settings: Settings, policy: str,
                    title=f"Fixation durations and saccade distances (policy {policy}, "
                          f"consecutive rule, {THRESHOLD_PX:g} px){note}",
                    colors=model_colors(groups))
-    labels = {role: e.label + POLICY_SUFFIX[policy]
-              for role, e in _figure_models(exps).items()}
-    claims = measure_claims(result.summary, labels)
+    # The paper does not say at which T its Figs. 2-3 are: the claims at each T.
+    labels = {t: {role: label + POLICY_SUFFIX[policy] for role, label in roles.items()}
+              for t, roles in roles_by_glimpses(e.label for e in exps).items()}
+    claims = claims_by_glimpses(segment(scanpaths, THRESHOLD_PX, "consecutive"), labels)
     tables = {}
     if settings.human is not None:
-        # Human-likeness of the glimpse models (the CNN's saliency path is no gaze): shapes of
-        # the distributions, in relative units (no glimpse duration or size in degrees).
+        # Human-likeness of the glimpse models (the CNN's saliency path is no gaze), judged
+        # on scale-free shapes of the distributions (no glimpse duration or size in degrees).
         glimpse_exps = [e for e in exps if e.glimpses is not None]
         gaze = [settings.export_path(e, policy) for e in glimpse_exps]
         versus = analyze(gaze, settings.work / f"analysis-human{suffix}", threshold=THRESHOLD_PX,
@@ -684,9 +461,10 @@ def _analyze_policy(settings: Settings, policy: str,
                          human=settings.human, human_format=settings.human_format,
                          geometry=HUMAN_GEOMETRY.get(settings.human_format),
                          human_label=HUMAN_LABEL, overwrite=True, progress=False)
-        claims = pd.concat([claims, pd.DataFrame([human_claim(versus.human_comparison, labels)])],
-                           ignore_index=True)
-        tables["human_comparison"] = versus.human_comparison.assign(policy=policy)
+        shape, human_rows = human_shape_claim(versus.fixations_path.parent, labels,
+                                               HUMAN_LABEL)
+        claims = pd.concat([claims, human_rows], ignore_index=True)
+        tables["human_shape"] = shape.assign(policy=policy)
         plot_densities(versus.densities["fixation_duration"],
                        versus.densities["saccade_distance"],
                        results / f"{settings.gaze_stem(policy)}_human_densities",
@@ -695,9 +473,8 @@ def _analyze_policy(settings: Settings, policy: str,
                        reference=HUMAN_LABEL, colors=model_colors(groups))
     # The claims without each scanpath's first glimpse, which a model may park anywhere (our
     # DRAMs learn to put it in an image corner): the jump from there is no choice of gaze.
-    later = segment(scanpaths[scanpaths["step"] > 0], THRESHOLD_PX, "consecutive")
-    tables["claims_after_first"] = measure_claims(
-        summarize(later.fixations, later.saccades, group_by="model"), labels).assign(
+    tables["claims_after_first"] = claims_by_glimpses(
+        segment(scanpaths[scanpaths["step"] > 0], THRESHOLD_PX, "consecutive"), labels).assign(
             policy=policy)
     tables["first_glimpses"] = first_glimpses(scanpaths).assign(policy=policy)
     # How the statistics and verdicts move with the paper's 6 px threshold.
@@ -715,7 +492,10 @@ def _analyze_policy(settings: Settings, policy: str,
     return {"gaze_summary": summary, **tables,
             "claims": claims.assign(policy=policy, test_images=images),
             "threshold_sweep": sweep.assign(policy=sweep["group"].astype(str).map(policies)),
-            "threshold_claims": claims_by_threshold(sweep, labels).assign(policy=policy)}
+            "threshold_claims": pd.concat([
+                claims_by_glimpses(segment(scanpaths, threshold, "consecutive"), labels
+                                   ).assign(threshold_px=threshold)
+                for threshold in SWEEP_THRESHOLDS_PX], ignore_index=True).assign(policy=policy)}
 
 
 def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:
@@ -832,29 +612,34 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
             "## Gaze: the paper's qualitative claims, measured", "",
             f"gazekit on the exported test-set scanpaths ({df['test_images'].iloc[0]} images "
             f"per model), fixation threshold {THRESHOLD_PX:g} px between consecutive glimpses; "
-            "durations in glimpse steps, distances in pixels. `policy`: glimpses at the "
-            "location policy's mean, or sampled from it (Gaussian, seed "
-            f"{SAMPLING_SEED}); the paper does not say which its figures show. Per-model "
-            f"statistics: [`{stem}_gaze_summary.csv`]({stem}_gaze_summary.csv).", "",
-            markdown_table(df.drop(columns="test_images")), "",
+            "durations in glimpse steps, distances in pixels. The paper does not say at how "
+            "many glimpses its Figs. 2-3 are, so each claim is judged at every glimpse count "
+            "T separately. `policy`: glimpses at the location policy's mean, or sampled from "
+            f"it (Gaussian, seed {SAMPLING_SEED}); the paper does not say which its figures "
+            f"show. Per-model statistics: [`{stem}_gaze_summary.csv`]({stem}_gaze_summary.csv).",
+            "",
+            *claims_markdown(df.drop(columns="test_images")),
             f"Glimpses (policy mean): ![glimpses]({stem}_{glimpse_name}.png)", "",
         ]
         lines += [f"Densities ({policy}): ![densities {policy}]"
                   f"({settings.gaze_stem(policy)}_{density_name}.png)\n"
                   for policy in POLICIES if policy in set(df["policy"])]
-        if HUMAN_CLAIM in set(df["claim"]) and settings.human is not None:
+        shape = settings.results / f"{stem}_human_shape.csv"
+        if shape.is_file() and settings.human is not None:
             human = (settings.human.relative_to(REPO) if settings.human.is_relative_to(REPO)
                      else settings.human)
+            view = pd.read_csv(shape)
+            view = view[view["policy"] == "mean"].drop(columns="policy")
             lines += [
-                f"Human-likeness: the human group is `{human}` ({settings.human_format}), "
-                "compared in relative units (fixation durations over each group's median, "
-                "saccade distances over the stimulus width), so no glimpse duration or "
-                "degrees per pixel is assumed; per-model distances with 95% bootstrap CIs: "
-                f"[`{stem}_human_comparison.csv`]({stem}_human_comparison.csv). Caveat: a "
-                f"model saccade is at least {THRESHOLD_PX:g} px long by definition, a large "
-                "share of a small image, so in relative units the models' saccade "
-                "distributions start where most human saccades already end, and the saccade "
-                "KS distances mostly measure that floor.", ""]
+                f"Human-likeness: the human group is `{human}` ({settings.human_format}). The "
+                "earlier verdict is withdrawn (see the table above). Instead, the scale-free "
+                "shapes of each distribution, which need no glimpse duration in ms and no "
+                "degrees per pixel: coefficient of variation and skewness with 95% intervals "
+                "that resample scanpaths, and their gap to the human value (policy mean; all "
+                f"columns in [`{stem}_human_shape.csv`]({stem}_human_shape.csv)). Caveat: a "
+                f"model saccade is at least {THRESHOLD_PX:g} px long by definition, which "
+                "truncates the models' saccade distributions.", "",
+                markdown_table(view.round(3)), ""]
             lines += [f"Models and human ({policy}): ![human {policy}]"
                       f"({settings.gaze_stem(policy)}_human_densities.png)\n"
                       for policy in POLICIES if policy in set(df["policy"])]
@@ -881,7 +666,7 @@ def _after_first_markdown(settings: Settings) -> list[str]:
         "corner share: within half a glimpse of an image corner):", "",
         markdown_table(where.round(3)), "",
         "The claims measured on glimpses 2 to T only (same threshold and rules):", "",
-        markdown_table(df), ""]
+        *claims_markdown(df)]
 
 
 def _accuracy_markdown(settings: Settings) -> list[str]:
@@ -915,25 +700,25 @@ def _sensitivity_markdown(settings: Settings) -> list[str]:
     lines = [
         "## Sensitivity to the fixation threshold", "",
         f"The paper's {THRESHOLD_PX:g} px threshold sits just below its 8 px glimpse width. Each "
-        "claim re-judged on the same scanpaths at other thresholds between consecutive glimpses "
-        "(yes = reproduced on point estimates, no CIs; no = not reproduced). Statistics per "
-        f"model and threshold: [`{stem}_threshold_sweep.csv`]({stem}_threshold_sweep.csv).", "",
+        "claim re-judged on the same scanpaths at other thresholds between consecutive glimpses, "
+        "by the same rules (yes = reproduced, no = not reproduced, ? = inconclusive). "
+        "Statistics per model and threshold: "
+        f"[`{stem}_threshold_sweep.csv`]({stem}_threshold_sweep.csv).", "",
     ]
     for policy, rows in verdicts.groupby("policy", sort=False):
-        table = rows.drop(columns="policy").set_index("threshold_px").T
+        named = rows.assign(claim=rows["claim"] + " (T = " + rows["glimpses"].astype(str) + ")")
+        table = named.pivot(index="claim", columns="threshold_px", values="verdict").loc[
+            pd.unique(named["claim"])]
         table = table.apply(lambda col: col.map(_short_verdict))
         table.columns = [f"{t:g} px" for t in table.columns]
-        lines += [f"Policy {policy}:", "",
-                  markdown_table(table.rename_axis("claim").reset_index()), "",
+        lines += [f"Policy {policy}:", "", markdown_table(table.reset_index()), "",
                   f"![threshold sweep {policy}]({settings.gaze_stem(policy)}_threshold_sweep.png)",
                   ""]
     return lines
 
 
 def _short_verdict(verdict: str) -> str:
-    if verdict.startswith("cannot assess"):
-        return "n/a"
-    return "no" if verdict.startswith("not") else "yes"
+    return {"reproduced": "yes", "not reproduced": "no", "inconclusive": "?"}.get(verdict, "n/a")
 
 
 def plot_training(settings: Settings) -> list[Path]:

@@ -31,6 +31,10 @@ _BATCH_ELEMENTS = 5_000_000
 _BINOMIAL_COST = 40
 #: Statistics that :func:`bootstrap_ci` resamples.
 STATISTICS: tuple[str, ...] = ("mean", "median")
+#: Scale-free shape statistics (:func:`weighted_statistic`): the coefficient of variation
+#: ``sd / mean`` and the moment skewness (both with population moments, as
+#: ``scipy.stats.variation`` and ``scipy.stats.skew`` with their defaults).
+SHAPE_STATISTICS: tuple[str, ...] = ("cv", "skewness")
 #: Name given to the single group when there is no group column.
 ALL = "all"
 
@@ -102,12 +106,14 @@ def cluster_weights(n_clusters: int, n_resamples: int, rng: np.random.Generator)
 
 def weighted_statistic(values: np.ndarray, clusters: np.ndarray, weights: np.ndarray,
                        statistic: str = "mean") -> np.ndarray:
-    """Mean or median of each cluster-bootstrap resample given by cluster ``weights``.
+    """Mean, median, CV or skewness of each cluster-bootstrap resample given by ``weights``.
 
     A resample repeats every value of cluster ``c`` ``weights[r, c]`` times; its mean is
-    ``sum(w v) / sum(w)`` and its median the middle order statistic(s) of the repeated values,
-    exactly as :func:`numpy.median` of the explicit resample, without building it: the values
-    are reduced to their distinct values and, per cluster, how often each occurs.
+    ``sum(w v) / sum(w)``, its median the middle order statistic(s) of the repeated values
+    (exactly as :func:`numpy.median` of the explicit resample), its CV and skewness those of
+    its weighted central moments (:data:`SHAPE_STATISTICS`); the resample itself is never
+    built: the values are reduced to their distinct values and, per cluster, how often each
+    occurs.
 
     Parameters
     ----------
@@ -117,12 +123,12 @@ def weighted_statistic(values: np.ndarray, clusters: np.ndarray, weights: np.nda
         Cluster code ``0 .. K-1`` of each value.
     weights : numpy.ndarray, shape (R, K)
         Draw counts of each cluster per resample (:func:`cluster_weights`).
-    statistic : {"mean", "median"}, default "mean"
+    statistic : {"mean", "median", "cv", "skewness"}, default "mean"
 
     Returns
     -------
     numpy.ndarray, shape (R,)
-        NaN for a resample that drew no value.
+        NaN for a resample that drew no value (or, for the shape statistics, no spread).
 
     >>> v, c = np.array([1., 2, 3, 10]), np.array([0, 0, 0, 1])
     >>> weighted_statistic(v, c, np.array([[2, 0], [1, 1]]), "median").tolist()
@@ -136,6 +142,14 @@ def weighted_statistic(values: np.ndarray, clusters: np.ndarray, weights: np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         if statistic == "mean":
             return counts @ distinct / total
+        if statistic in SHAPE_STATISTICS:
+            centre = values.mean()  # moments about a fixed centre, for numerical stability
+            d = distinct - centre
+            m1, m2, m3 = ((counts @ d ** k) / total for k in (1, 2, 3))
+            var = m2 - m1 ** 2
+            if statistic == "cv":
+                return np.sqrt(var) / (centre + m1)
+            return np.where(var > 0, (m3 - 3 * m1 * m2 + 2 * m1 ** 3) / var ** 1.5, np.nan)
         cumulative = np.cumsum(counts, axis=1)
 
         def order_statistic(k: np.ndarray) -> np.ndarray:  # k-th smallest, 1-based
@@ -187,9 +201,9 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
     ----------
     samples : sequence of one or two 1-D arrays
         Independent samples (finite values, in any unit; the bounds are in that unit).
-    statistic : {"mean", "median"}, default "mean"
-        Statistic of one sample; with two samples the interval is that of
-        ``statistic(samples[0]) - statistic(samples[1])``.
+    statistic : {"mean", "median", "cv", "skewness"}, default "mean"
+        Statistic of one sample (:data:`SHAPE_STATISTICS` for the last two); with two samples
+        the interval is that of ``statistic(samples[0]) - statistic(samples[1])``.
     clusters : sequence of 1-D arrays, optional
         The cluster label of each value of each sample (same lengths as ``samples``): resample
         clusters instead of values. Default: every value is its own cluster.
@@ -216,9 +230,9 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
         On an unknown ``statistic``, not one or two samples, ``confidence`` outside (0, 1),
         ``n_resamples < 1`` or ``max_bootstrap < 2``.
     """
-    if statistic not in STATISTICS:
+    if statistic not in STATISTICS + SHAPE_STATISTICS:
         raise ValueError(f"unknown statistic {statistic!r}; expected one of "
-                         f"{', '.join(map(repr, STATISTICS))}")
+                         f"{', '.join(map(repr, STATISTICS + SHAPE_STATISTICS))}")
     if len(samples) not in (1, 2):
         raise ValueError(f"expected one or two samples, got {len(samples)}")
     if not 0 < confidence < 1:
@@ -229,6 +243,8 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
             f"{max_bootstrap}")
     samples = [np.asarray(s, dtype=np.float64) for s in samples]
     rng = np.random.default_rng(seed)
+    if clusters is None and statistic in SHAPE_STATISTICS:
+        clusters = [np.arange(s.size) for s in samples]  # every value its own cluster
     if clusters is None:
         if min(s.size for s in samples) < 2:
             return np.nan, np.nan
@@ -247,6 +263,8 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
                                      n_resamples, rng) for s, c in zip(samples, clusters,
                                                                        strict=True)]
     theta = draws[0] - draws[1] if len(draws) == 2 else draws[0]
+    if np.isnan(theta).all():  # e.g. a shape statistic of values without spread
+        return np.nan, np.nan
     alpha = (1 - confidence) / 2
     low, high = np.nanquantile(theta, [alpha, 1 - alpha])
     return float(low), float(high)

@@ -20,6 +20,7 @@ from matplotlib.colors import to_hex
 from PIL import Image
 
 import zoo
+from analysis import claims as claims_module
 from analysis import demo_models, reproduce, ship_weights
 from analysis.experiments import (
     experiments,
@@ -30,6 +31,7 @@ from analysis.experiments import (
     training_order,
     write_synthetic_fer2013,
 )
+from gazekit.segment import segment
 from zoo import data as zdata
 from zoo.checkpoint import load_checkpoint
 from zoo.plot import model_colors
@@ -214,11 +216,17 @@ def test_claims_match_a_naive_segmentation(pipeline, policy, naive_gaze):
         assert row["fixation_steps_mean"] == pytest.approx(naive["fixation_steps_mean"])
         assert row["test_images"] == LIMIT
     claims = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_claims.csv")
-    claims = claims[claims["policy"] == policy]
+    claims = claims[(claims["policy"] == policy) & (claims["glimpses"] == 12)]
     ram = summary.loc["RAM-12" + suffix]
-    saccadic = ram["fixation_steps_mean"] < 1.5 and ram["fixational_share"] < 0.5
-    assert claims["verdict"].iloc[0] == ("reproduced" if saccadic else "not reproduced")
-    assert f"{ram['fixational_share']:.3f}" in claims["measured"].iloc[0]
+    row = claims.set_index("key").loc["ram_saccadic"]
+    # The estimate is the summary's; the verdict follows from its interval and the criterion.
+    assert f"fixational share {ram['fixational_share']:.3f} [" in row["measured"]
+    low, high = (float(v) for v in row["measured"].split("fixational share ")[1].strip(
+        "]").split(" [")[1].split(", "))
+    steps_high = float(row["measured"].split("glimpses [")[1].split(", ")[1].split("]")[0])
+    saccadic = high < 0.5 and steps_high < 1.5
+    assert (row["verdict"] == "reproduced") == saccadic
+    assert row["method"] == claims_module.CRITERIA
 
 
 def test_sampled_exports_draw_around_the_policy_mean(pipeline):
@@ -232,37 +240,6 @@ def test_sampled_exports_draw_around_the_policy_mean(pipeline):
     summary = pd.read_csv(pipeline["results"] / "table2_fashion_mnist_gaze_summary.csv")
     assert summary.groupby("policy")["group"].size().to_dict() == {
         "mean": 3, "sampled": 3, "saliency": 1}
-
-
-def test_measure_claims_on_a_hand_made_summary():
-    def group(name, steps, share, px, low, high):
-        return {"group": name, "fixation_steps_mean": steps, "fixational_share": share,
-                "saccade_px_mean": px, "saccade_px_mean_ci_low": low,
-                "saccade_px_mean_ci_high": high}
-
-    labels = {"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}
-    summary = pd.DataFrame([group("RAM-12", 1.1, 0.05, 9.0, 8.0, 10.0),
-                            group("DRAM-12", 4.0, 0.8, 3.0, 2.5, 3.5),
-                            group("MRAM-12", 2.0, 0.5, 7.0, 6.0, 8.0)])
-    claims = reproduce.measure_claims(summary, labels)
-    assert claims["verdict"].tolist() == ["reproduced"] * 4
-    summary.loc[2, ["saccade_px_mean_ci_low"]] = 3.2  # overlaps DRAM's CI
-    summary.loc[0, "fixation_steps_mean"] = 1.6
-    claims = reproduce.measure_claims(summary, labels)
-    assert claims["verdict"].tolist() == ["not reproduced", "reproduced", "reproduced",
-                                          "direction only (95% CIs overlap)"]
-    claims = reproduce.measure_claims(summary.iloc[:2], labels)
-    assert claims["verdict"].tolist()[2:] == ["cannot assess: no scanpaths of MRAM-12"] * 2
-    # One-glimpse scanpaths have no transitions (share NaN): nothing to judge.
-    single = summary.assign(fixational_share=[np.nan, 0.8, 0.5])
-    assert reproduce.measure_claims(single, labels)["verdict"].tolist()[:3] == [
-        "cannot assess: no glimpse-to-glimpse step in RAM-12", "reproduced",
-        "cannot assess: no glimpse-to-glimpse step in RAM-12"]
-    # Without CIs (a threshold sweep's rows) the saccade claim rests on point estimates.
-    point = summary.drop(columns=["saccade_px_mean_ci_low", "saccade_px_mean_ci_high"])
-    claims = reproduce.measure_claims(point, labels)
-    assert claims["verdict"].iloc[3] == "reproduced (point estimates)"
-    assert "[" not in claims["measured"].iloc[3]
 
 
 def _correct_export(path: Path, correct: np.ndarray) -> Path:
@@ -283,7 +260,7 @@ def test_accuracy_claims_use_an_exact_mcnemar_test(tmp_path, mram_only, rival_on
     exports = {"MRAM-12": _correct_export(tmp_path / "m.parquet", mram),
                "RAM-12": _correct_export(tmp_path / "r.parquet", rival),
                "CNN": _correct_export(tmp_path / "c.parquet", mram)}
-    claims = reproduce.accuracy_claims(exports).set_index("rival")
+    claims = claims_module.accuracy_claims(exports).set_index("rival")
     assert list(claims.index) == ["RAM-12", "CNN"]  # no DRAM export: no DRAM row
     row = claims.loc["RAM-12"]
     assert (row["mram_only"], row["rival_only"], row["images"]) == (
@@ -298,7 +275,7 @@ def test_accuracy_claims_use_an_exact_mcnemar_test(tmp_path, mram_only, rival_on
     # Identical predictions: no discordant image, p = 1, not better.
     assert claims.loc["CNN", "p_value"] == 1.0
     assert claims.loc["CNN", "verdict"] == "not reproduced"
-    assert reproduce.accuracy_claims({"RAM-12": exports["RAM-12"]}).empty
+    assert claims_module.accuracy_claims({"RAM-12": exports["RAM-12"]}).empty
 
 
 def test_accuracy_claims_of_the_pipeline(pipeline):
@@ -320,57 +297,27 @@ def test_accuracy_claims_of_the_pipeline(pipeline):
     assert "exact two-sided McNemar test" in report and "| MRAM-12 vs RAM-12 |" in report
 
 
-def _human_rows(ks: dict[str, dict[str, tuple[float, float, float]]]) -> pd.DataFrame:
-    """A human comparison with KS (value, CI low, CI high) per quantity and group."""
-    return pd.DataFrame([{"quantity": q, "group": g, "ks": v, "ks_ci_low": lo,
-                          "ks_ci_high": hi, "n_human": 321}
-                         for q, groups in ks.items() for g, (v, lo, hi) in groups.items()])
-
-
-def test_human_claim_on_hand_made_distances():
-    labels = {"ram": "RAM-12", "dram": "DRAM-12", "mram": "MRAM-12"}
-
-    def verdict(mram_dur, mram_sac):
-        table = _human_rows({
-            "fixation_duration": {"MRAM-12": mram_dur, "DRAM-12": (0.3, 0.25, 0.35),
-                                  "RAM-12": (0.4, 0.35, 0.45)},
-            "saccade_distance": {"MRAM-12": mram_sac, "DRAM-12": (0.5, 0.45, 0.55),
-                                 "RAM-12": (0.2, 0.15, 0.25)}})
-        return reproduce.human_claim(table, labels)
-
-    row = verdict((0.1, 0.05, 0.15), (0.1, 0.05, 0.12))
-    assert row["verdict"] == "reproduced" and row["claim"] == reproduce.HUMAN_CLAIM
-    assert "MRAM-12 KS 0.100 [0.050, 0.150]" in row["measured"]
-    assert "(321 human fixations)" in row["measured"]
-    assert verdict((0.1, 0.05, 0.15), (0.1, 0.05, 0.16))["verdict"] == \
-        "direction only (95% CIs overlap)"
-    assert verdict((0.1, 0.05, 0.15), (0.3, 0.25, 0.35))["verdict"] == \
-        "partly: closest for fixation duration only"
-    assert verdict((0.35, 0.3, 0.4), (0.3, 0.25, 0.35))["verdict"] == "not reproduced"
-    # Closest for one quantity by a hair (CIs overlap): no partial win either.
-    assert verdict((0.35, 0.3, 0.4), (0.1999, 0.15, 0.25))["verdict"] == "not reproduced"
-    no_ram = _human_rows({q: {"MRAM-12": (0.1, 0.0, 0.2)}
-                          for q in ("fixation_duration", "saccade_distance")})
-    assert reproduce.human_claim(no_ram, labels)["verdict"] == \
-        "cannot assess: no comparison of DRAM-12, RAM-12 with human data"
-
-
 def test_human_likeness_of_the_pipeline(pipeline):
     results = pipeline["results"]
-    versus = pd.read_csv(results / "table2_fashion_mnist_human_comparison.csv")
-    assert set(versus["policy"]) == {"mean", "sampled"}
-    assert set(versus["unit"]) == {"relative"}
-    assert not versus["group"].str.startswith("CNN").any()  # saliency is no gaze
+    shape = pd.read_csv(results / "table2_fashion_mnist_human_shape.csv")
+    assert set(shape["policy"]) == {"mean", "sampled"}
+    assert not shape["group"].str.startswith("CNN").any()  # saliency is no gaze
     claims = pd.read_csv(results / "table2_fashion_mnist_claims.csv")
-    human = claims[claims["claim"] == reproduce.HUMAN_CLAIM]
+    human = claims[claims["claim"] == claims_module.HUMAN_CLAIM]
     assert human["policy"].tolist() == ["mean", "sampled"]
-    mean = versus[versus["policy"] == "mean"].set_index(["quantity", "group"])
-    # The verdict follows the distances in the comparison table.
-    ks = {g: mean.loc[("fixation_duration", g), "ks"] for g in ("MRAM-12", "DRAM-12", "RAM-12")}
-    verdict = human["verdict"].iloc[0]
-    assert (verdict in ("reproduced", "direction only (95% CIs overlap)")
-            or verdict.startswith("partly: closest for fixation")) == (
-        ks["MRAM-12"] < min(ks["DRAM-12"], ks["RAM-12"]))
+    assert (human["verdict"] == claims_module.HUMAN_WITHDRAWN).all()
+    # The shape statistics are those of the model's own fixation durations (steps).
+    mean = shape[shape["policy"] == "mean"].set_index(["group", "quantity"])
+    export = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
+                             f"mram-12-limit{LIMIT}.parquet")
+    seg = segment(export.assign(_scanpath=export["image_id"]), 6.0, "consecutive")
+    steps = seg.fixations["n_glimpses"].to_numpy(float)
+    assert mean.loc[("MRAM-12", "fixation_duration"), "cv"] == pytest.approx(
+        scipy.stats.variation(steps))
+    # NaN when every fixation of the (barely trained) model lasts equally long.
+    expected = scipy.stats.skew(steps) if steps.std() > 1e-9 else np.nan
+    assert mean.loc[("MRAM-12", "fixation_duration"), "skewness"] == pytest.approx(
+        expected, nan_ok=True)
     for suffix in ("", "_sampled"):
         assert (results / f"table2_fashion_mnist{suffix}_human_densities.png").stat().st_size
     report = (results / "table2_fashion_mnist.md").read_text()
@@ -399,8 +346,8 @@ def test_claims_without_the_first_glimpse(pipeline, naive_gaze, tmp_path):
     later = export[export["step"] > 0]
     later.to_parquet(tmp_path / "later.parquet")
     naive = naive_gaze(tmp_path / "later.parquet")
-    ram = claims[claims["policy"] == "mean"].iloc[0]
-    assert f"RAM-12 fixational share {naive['fixational_share']:.3f}" in ram["measured"]
+    between = claims[(claims["policy"] == "mean") & (claims["key"] == "mram_between")].iloc[0]
+    assert f"RAM-12 {naive['fixational_share']:.3f} [" in between["measured"]
     first = pd.read_csv(results / "table2_fashion_mnist_first_glimpses.csv")
     row = first[(first["policy"] == "mean") & (first["model"] == "RAM-12")].iloc[0]
     start = export[export["step"] == 0]
@@ -429,9 +376,8 @@ def test_threshold_sensitivity(pipeline, naive_gaze):
     claims = pd.read_csv(results / "table2_fashion_mnist_claims.csv")
     for policy in ("mean", "sampled"):
         at6 = verdicts[(verdicts["policy"] == policy) & (verdicts["threshold_px"] == 6.0)]
-        expected = claims[claims["policy"] == policy].set_index("claim")["verdict"]
-        for claim in expected.index[:3]:
-            assert at6[claim].iloc[0] == expected[claim]
+        expected = claims[(claims["policy"] == policy) & (claims["key"] != "mram_human_like")]
+        assert at6["verdict"].tolist() == expected["verdict"].tolist()
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "## Sensitivity to the fixation threshold" in report
     assert "| claim | 1 px | 2 px |" in report

@@ -245,3 +245,28 @@ def test_cluster_interval_is_wider_than_the_naive_one_for_dependent_values():
     assert 2.5 < cluster / naive < 4.5  # sqrt(12) = 3.5 times wider
     with pytest.raises(ValueError, match="clusters"):
         bootstrap_ci((values,), "mean", clusters=(clusters[:5],))
+
+
+@pytest.mark.parametrize("statistic, fn", [
+    ("cv", lambda x: stats.variation(x)), ("skewness", lambda x: stats.skew(x))])
+def test_shape_statistics_of_explicit_resamples_match_scipy(statistic, fn):
+    rng = np.random.default_rng(8)
+    values = rng.gamma(2.0, 3.0, 60).round(1) + 50.0  # ties, and a mean far from 0
+    clusters = np.repeat(np.arange(12), 5)
+    weights = cluster_weights(12, 100, rng)
+    got = weighted_statistic(values, clusters, weights, statistic)
+    for r in range(100):
+        explicit = np.repeat(values, weights[r][clusters])
+        assert got[r] == pytest.approx(fn(explicit), rel=1e-9, abs=1e-12)
+
+
+def test_shape_statistics_differ_for_different_distributions():
+    """What the human-likeness comparison needs: a different shape gives a different value,
+    also for whole glimpse counts whose median is 1 (where median-relative KS was constant)."""
+    short = np.array([1] * 70 + [2] * 20 + [3] * 10, dtype=float)
+    longer_tail = np.array([1] * 70 + [2] * 10 + [6] * 20, dtype=float)
+    for statistic in ("cv", "skewness"):
+        a = bootstrap_ci((short,), statistic, n_resamples=500)
+        b = bootstrap_ci((longer_tail,), statistic, n_resamples=500)
+        assert a != b
+    assert stats.variation(short) != stats.variation(longer_tail)
