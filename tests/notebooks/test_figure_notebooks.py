@@ -123,4 +123,4 @@ def test_fig3_on_shipped_weights(tmp_path, monkeypatch):
     # The threshold sweep: its figure and the claims re-judged at every threshold.
     assert (tmp_path / "out" / "threshold_sweep.png").stat().st_size > 0
     by_threshold = outputs(nb, "execute_result")[-1].data["text/plain"]
-    assert "MRAM mixes fixations and saccades" in by_threshold and "12.0" in by_threshold
+    assert "mram_between" in by_threshold and "12 px" in by_threshold
