@@ -11,6 +11,13 @@ where ``k`` is the ordinary Gaussian KDE: the mean of one normal density of stan
 adds back exactly the mass that ``k`` puts below ``L``, so ``f`` integrates to 1 over
 ``[L, inf)``.
 
+Where the data have a known upper bound ``U`` too (a fixation of a T-glimpse scanpath lasts at
+most T steps), the kernel is reflected there as well, ``f(x) = k(x) + k(2 L - x) + k(2 U - x)``
+on ``[L, U]`` and 0 outside, which integrates to 1 up to the kernel mass beyond ``2 U - L``
+or below ``2 L - U`` (negligible unless ``h`` is comparable to ``U - L``). Saccades of the
+consecutive rule are at least the fixation threshold long by definition, so their support
+starts there, not at 0 (:func:`distance_density`'s ``lower``).
+
 Durations in glimpse steps are whole numbers >= 1. They are treated as *discrete*: the
 boundary is placed half a step below the smallest possible value (``L = 0.5``, a continuity
 correction) and the exact probability mass function is returned next to the smooth density.
@@ -83,6 +90,8 @@ class Density:
     pmf : pandas.Series or None
         Discrete data only: relative frequency of each distinct value (index: the value, in
         ``unit``; sums to 1). None for continuous data.
+    upper : float
+        Upper bound of the support (second reflection point), in ``unit``; ``inf`` if none.
     """
 
     grid: np.ndarray
@@ -92,6 +101,7 @@ class Density:
     n: int
     unit: str
     pmf: pd.Series | None
+    upper: float = np.inf
 
 
 def check_values(values, *, name: str = "values", lower: float = -np.inf,
@@ -219,10 +229,11 @@ def _kernel_sum(points: np.ndarray, weights: np.ndarray | None, h: float):
     return density
 
 
-def fit_density(values, *, unit: str, lower: float = 0.0, discrete: bool = False,
-                bw_method: str | float = "scott", grid: np.ndarray | None = None,
-                grid_points: int = 512, name: str = "values") -> Density:
-    """Reflected Gaussian KDE of ``values`` on ``[lower, inf)``.
+def fit_density(values, *, unit: str, lower: float = 0.0, upper: float = np.inf,
+                discrete: bool = False, bw_method: str | float = "scott",
+                grid: np.ndarray | None = None, grid_points: int = 512,
+                name: str = "values") -> Density:
+    """Reflected Gaussian KDE of ``values`` on ``[lower, upper]``.
 
     Parameters
     ----------
@@ -232,13 +243,16 @@ def fit_density(values, *, unit: str, lower: float = 0.0, discrete: bool = False
         ``"steps"``, ``"ms"``, ``"px"``, ``"deg"`` or ``"relative"``.
     lower : float, default 0.0
         Lower bound of the support (reflection point), in ``unit``.
+    upper : float, default inf
+        Upper bound of the support (second reflection point), in ``unit``; values above it
+        are an error. Default: none.
     discrete : bool, default False
         Whole-number data: also return the exact pmf; bandwidth floor 0.5.
     bw_method : {"scott", "silverman"} or float, default "scott"
         Bandwidth rule or the bandwidth itself, in ``unit`` (see the module docstring).
     grid : array-like, optional
         Evaluation points, in ``unit``. Default: ``grid_points`` evenly spaced points from
-        ``lower`` to ``max(values) + 3 * bandwidth``.
+        ``lower`` to ``max(values) + 3 * bandwidth``, or to ``upper`` if that is smaller.
     grid_points : int, default 512
         Size of the default grid.
     name : str, default "values"
@@ -251,12 +265,27 @@ def fit_density(values, *, unit: str, lower: float = 0.0, discrete: bool = False
     Raises
     ------
     ValueError
-        On empty input, NaN or infinite values, values below ``lower``, non-integers when
-        ``discrete``, an unknown ``unit`` or ``bw_method``, or a bad grid.
+        On empty input, NaN or infinite values, values outside ``[lower, upper]``,
+        non-integers when ``discrete``, an unknown ``unit`` or ``bw_method``, ``upper <=
+        lower``, or a bad grid.
+
+    Examples
+    --------
+    Fixations of 12-glimpse scanpaths last 1..12 steps: no density leaks past 12.5.
+
+    >>> d = fit_density([1, 1, 2, 12, 12], unit="steps", lower=0.5, upper=12.5, discrete=True)
+    >>> float(d.grid.max()), bool(d.density[d.grid > 12.5].sum() == 0)
+    (12.5, True)
     """
     floor = _floor(unit, discrete)
-    lower = float(lower)
+    lower, upper = float(lower), float(upper)
+    if not upper > lower:
+        raise ValueError(f"upper bound {upper} must be above the lower bound {lower}")
     v = check_values(values, name=name, lower=lower, discrete=discrete)
+    if v.max() > upper:
+        i = int(np.argmax(v))
+        raise ValueError(f"{name}: value {v[i]} at position {i} is above the upper bound "
+                         f"{upper}")
     h = _rule_bandwidth(v, bw_method, floor)
 
     pmf = None
@@ -278,18 +307,21 @@ def fit_density(values, *, unit: str, lower: float = 0.0, discrete: bool = False
     if grid is None:
         if grid_points < 2:
             raise ValueError(f"grid_points must be at least 2, got {grid_points}")
-        x = np.linspace(lower, v.max() + 3 * h, int(grid_points))
+        x = np.linspace(lower, min(v.max() + 3 * h, upper), int(grid_points))
     else:
         x = check_values(grid, name="grid")
     kernel = _kernel_sum(points, weights, h)
-    inside = x >= lower
+    inside = (x >= lower) & (x <= upper)
     density = np.zeros_like(x)
     density[inside] = kernel(x[inside]) + kernel(2 * lower - x[inside])
+    if np.isfinite(upper):
+        density[inside] += kernel(2 * upper - x[inside])
     return Density(grid=x, density=density, bandwidth=h, lower=lower, n=int(v.size), unit=unit,
-                   pmf=pmf)
+                   pmf=pmf, upper=upper)
 
 
-def duration_density(durations, unit: str = "steps", **kw) -> Density:
+def duration_density(durations, unit: str = "steps", *, max_steps: int | None = None,
+                     **kw) -> Density:
     """Density of fixation durations.
 
     Parameters
@@ -300,17 +332,26 @@ def duration_density(durations, unit: str = "steps", **kw) -> Density:
     unit : str, default "steps"
         ``"steps"``: discrete, reflected at 0.5 step, with the exact pmf. Any other unit:
         continuous, reflected at 0.
+    max_steps : int, optional
+        Glimpses per scanpath ``T`` (``unit="steps"``): a fixation lasts 1..T steps, so the
+        density is also reflected at ``T + 0.5`` and is 0 beyond. Default: no upper bound.
     **kw
-        Passed to :func:`fit_density` (may override ``lower`` and ``discrete``).
+        Passed to :func:`fit_density` (may override ``lower``, ``upper`` and ``discrete``).
+
+    >>> d = duration_density([1, 2, 2, 3, 7], max_steps=7)
+    >>> (d.lower, d.upper)
+    (0.5, 7.5)
     """
     steps = unit == "steps"
     options = {"lower": 0.5 if steps else 0.0, "discrete": steps,
                "name": "fixation durations", **kw}
+    if max_steps is not None:
+        options.setdefault("upper", max_steps + 0.5)
     return fit_density(durations, unit=unit, **options)
 
 
 def distance_density(distances, unit: str = "px", **kw) -> Density:
-    """Density of saccade distances (continuous, reflected at 0).
+    """Density of saccade distances (continuous, reflected at 0 or at ``lower``).
 
     Parameters
     ----------
@@ -319,7 +360,11 @@ def distance_density(distances, unit: str = "px", **kw) -> Density:
     unit : str, default "px"
         ``"px"``, ``"deg"`` or ``"relative"``.
     **kw
-        Passed to :func:`fit_density` (may override ``lower``).
+        Passed to :func:`fit_density`: ``lower`` the smallest possible distance, e.g. the
+        fixation threshold for saccades of the consecutive rule (default 0).
+
+    >>> distance_density([6.0, 7.5, 9.0, 15.0], lower=6.0).lower
+    6.0
     """
     options = {"lower": 0.0, "name": "saccade distances", **kw}
     return fit_density(distances, unit=unit, **options)

@@ -138,3 +138,36 @@ def test_duration_and_distance_defaults():
 def test_bad_input_raises(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_upper_bound_keeps_the_duration_density_on_its_support():
+    """12-glimpse scanpaths: fixations last 1..12 steps, so nothing leaks past 12.5."""
+    rng = np.random.default_rng(0)
+    steps = np.minimum(rng.geometric(0.15, 2000), 12)  # 17 % last the whole scanpath
+    bounded = duration_density(steps, max_steps=12)
+    free = duration_density(steps)
+    assert bounded.upper == 12.5 and np.isinf(free.upper)
+    assert bounded.grid.max() == 12.5 and free.grid.max() > 13
+    assert (bounded.density[bounded.grid > 12.5] == 0).all()
+    # The reflection keeps the mass that the free estimate spills past 12.5.
+    grid = np.linspace(0.5, 12.5, 4001)
+    mass = np.trapezoid(duration_density(steps, max_steps=12, grid=grid).density, grid)
+    assert mass == pytest.approx(1.0, abs=2e-3)
+    free_mass = np.trapezoid(duration_density(steps, grid=grid).density, grid)
+    assert free_mass < mass - 0.01
+    # Independent float64 sum of the three reflected kernels at one point.
+    h, x = bounded.bandwidth, 12.0
+    k = lambda t: np.mean(np.exp(-0.5 * ((t - steps) / h) ** 2)) / (h * np.sqrt(2 * np.pi))  # noqa: E731
+    one = duration_density(steps, max_steps=12, grid=np.array([x]))
+    assert one.density[0] == pytest.approx(k(x) + k(1.0 - x) + k(25.0 - x), rel=1e-12)
+    with pytest.raises(ValueError, match="above the upper bound"):
+        duration_density([1, 13], max_steps=12)
+
+
+def test_saccade_density_starts_at_the_threshold():
+    d = distance_density([6.0, 6.5, 7.0, 9.0, 14.0], lower=6.0)
+    assert d.grid.min() == 6.0 and (d.density[d.grid < 6.0] == 0).all()
+    grid = np.linspace(6.0, 40.0, 4001)
+    mass = np.trapezoid(distance_density([6.0, 6.5, 7.0, 9.0, 14.0], lower=6.0,
+                                         grid=grid).density, grid)
+    assert mass == pytest.approx(1.0, abs=1e-3)
