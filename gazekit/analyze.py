@@ -501,15 +501,35 @@ def _group_samples(fixations: pd.DataFrame, saccades: pd.DataFrame, group_col: s
     return out
 
 
+def _supports(fixations: pd.DataFrame, group_col: str, units: str, mode: str,
+              threshold: float, human_label: str | None) -> dict[str, tuple[int | None, float]]:
+    """Per model group, the known support of its densities in native units: the most glimpses
+    of one scanpath ``T`` (a fixation lasts 1..T steps) and the smallest saccade (the threshold
+    under the consecutive rule, else 0 px). Other units and the human group: ``(None, 0.0)``.
+    """
+    if units != "native":
+        return {}
+    glimpses = fixations.groupby([group_col, "_scanpath"], observed=True)["n_glimpses"].sum()
+    longest = glimpses.groupby(level=0, observed=True).max()
+    floor = threshold if mode == "consecutive" else 0.0
+    return {str(g): (int(t), floor) for g, t in longest.items() if str(g) != human_label}
+
+
 def _densities(samples: dict[str, dict[str, np.ndarray]], units: str,
-               bw_method: str | float) -> dict[str, dict[str, Density]]:
-    """Per-group densities of the samples of :func:`_group_samples` (none for an empty one)."""
+               bw_method: str | float,
+               supports: dict[str, tuple[int | None, float]] | None = None,
+               ) -> dict[str, dict[str, Density]]:
+    """Per-group densities of the samples of :func:`_group_samples` (none for an empty one),
+    bounded to each group's known support (:func:`_supports`)."""
+    supports = supports or {}
     return {
         "fixation_duration": {
-            g: duration_density(v, unit=_DURATION_UNIT[units], bw_method=bw_method)
+            g: duration_density(v, unit=_DURATION_UNIT[units], bw_method=bw_method,
+                                max_steps=supports.get(g, (None, 0.0))[0])
             for g, v in samples["fixation_duration"].items()},
         "saccade_distance": {
-            g: distance_density(v, unit=_DISTANCE_UNIT[units], bw_method=bw_method)
+            g: distance_density(v, unit=_DISTANCE_UNIT[units], bw_method=bw_method,
+                                lower=supports.get(g, (None, 0.0))[1])
             for g, v in samples["saccade_distance"].items() if v.size},
     }
 
@@ -748,8 +768,10 @@ def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
         reference = compare_with_reference(summary, ms_per_step=ms_per_step,
                                            px_per_degree=px_per_degree)
         samples = _group_samples(fixations, saccades, group_col, units, ms_per_step, distances)
+        supports = _supports(fixations, group_col, units, mode, threshold,
+                             None if recordings is None else recordings.label)
         del fixations, saccades, distances
-        densities = _densities(samples, units, bw_method)
+        densities = _densities(samples, units, bw_method, supports)
         versus_human = None
         if recordings is not None:
             summary, reference = _human_summary(summary, reference, recordings)

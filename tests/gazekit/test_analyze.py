@@ -94,11 +94,18 @@ def test_end_to_end_matches_segment_and_hand_counts(hand_file, tmp_path):
 
 def test_densities_are_those_of_the_group_samples(hand_file, tmp_path):
     result = run(hand_file, tmp_path / "out", bw_method=0.8)
+    table = read_scanpaths(hand_file)
+    # Native units: each density keeps to its support. A fixation lasts 1..T steps, T the
+    # longest scanpath of the group; a consecutive-rule saccade is at least 6 px long.
+    longest = table[table["model"] == "a"].groupby("_scanpath").size().max()
     got = result.densities["fixation_duration"]["a"]
-    want = duration_density([2, 2, 1, 2, 1], unit="steps", bw_method=0.8)
+    want = duration_density([2, 2, 1, 2, 1], unit="steps", bw_method=0.8, upper=longest + 0.5)
+    assert got.upper == longest + 0.5 and got.grid.max() <= longest + 0.5
     np.testing.assert_allclose(got.density, want.density)
     got = result.densities["saccade_distance"]["b"]
-    np.testing.assert_allclose(got.density, distance_density([6.0] * 4, bw_method=0.8).density)
+    assert got.lower == 6.0
+    np.testing.assert_allclose(got.density, distance_density([6.0] * 4, bw_method=0.8,
+                                                             lower=6.0).density)
 
 
 def test_small_chunks_give_identical_outputs(hand_file, tmp_path):
