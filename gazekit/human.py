@@ -394,7 +394,8 @@ def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry,
     # Centroids and lost-sample counts from cumulative sums (no loop over fixations).
     cx, cy = (np.concatenate([[0.0], np.cumsum(np.nan_to_num(v))]) for v in (x, y))
     lost = np.concatenate([[0], np.cumsum(~(np.isfinite(x) & np.isfinite(y)))])
-    n = stop - start
+    # Valid samples only: a detector that merges across a short loss spans missing samples.
+    n = (stop - start) - (lost[stop] - lost[start])
     rec = found["recording"].to_numpy()
     first = np.ones(len(found), dtype=bool)
     np.not_equal(rec[1:], rec[:-1], out=first[1:])
