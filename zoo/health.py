@@ -21,6 +21,11 @@ policy mean (no sampling, so it draws no random numbers and leaves training unch
     The glimpses (1-based) that should depend on the image but have ``spread_px`` below
     :data:`SPREAD_FLOOR_PX`.
 
+An untrained policy also lands almost everywhere in the same place (its outputs barely depend
+on the input), so :func:`collapse_warning` only speaks of a collapse that training caused: a
+glimpse that had spread at least :data:`SPREAD_FLOOR_PX` at an earlier epoch, or one that is
+image-independent while the tanh units behind it are saturated.
+
 >>> import torch, zoo
 >>> health = policy_health(zoo.create_model("dram", glimpses=3), torch.randn(16, 1, 28, 28))
 >>> len(health["spread_px"]), health["context_saturated"] is not None
@@ -82,9 +87,27 @@ def policy_health(model: nn.Module, images: torch.Tensor) -> dict:
     return health
 
 
-def collapse_warning(health: dict, epoch: int) -> str | None:
-    """One line saying which glimpses have collapsed to image-independent places, or None."""
-    collapsed = health["collapsed"]
+def collapse_warning(health: dict, epoch: int,
+                     earlier: list[dict] | tuple[dict, ...] = ()) -> str | None:
+    """One line saying which glimpses have collapsed to image-independent places, or None.
+
+    ``earlier`` holds the health of the run's previous epochs: a glimpse counts as collapsed
+    when it had spread at an earlier epoch and has none now, or when it has none while the
+    policy's or the context's tanh units are mostly (>= 50 %) saturated. An untrained policy
+    that has not spread yet is no collapse.
+
+    >>> now = {"collapsed": [2], "spread_px": [0.0, 0.1], "policy_saturated": 0.0,
+    ...        "context_saturated": None}
+    >>> collapse_warning(now, 1) is None
+    True
+    >>> collapse_warning(now, 2, [{"spread_px": [0.0, 3.2]}]).startswith("warning: epoch 2")
+    True
+    """
+    saturated = max(health["policy_saturated"], health.get("context_saturated") or 0.0) >= 0.5
+    spread_before = [max((h["spread_px"][t - 1] for h in earlier), default=0.0)
+                     for t in health["collapsed"]]
+    collapsed = [t for t, before in zip(health["collapsed"], spread_before, strict=True)
+                 if saturated or before >= SPREAD_FLOOR_PX]
     if not collapsed:
         return None
     context = ("" if health.get("context_saturated") is None else

@@ -456,11 +456,12 @@ def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits:
 
 
 def _health(model: nn.Module, splits: Splits, ctx: _Context, epoch: int,
-            n_images: int = 1000) -> dict:
-    """:func:`zoo.health.policy_health` on the first validation images; warns on a collapse."""
+            history: list[dict], n_images: int = 1000) -> dict:
+    """:func:`zoo.health.policy_health` on the first validation images; warns on a collapse
+    (judged against the health of the earlier epochs in ``history``)."""
     images = normalize(splits.val[0][:n_images].to(ctx.device), splits.mean, splits.std)
     health = policy_health(model, images)
-    warning = collapse_warning(health, epoch)
+    warning = collapse_warning(health, epoch, [r["health"] for r in history if "health" in r])
     if warning:
         tqdm.write(f"zoo train: {warning}", file=sys.stderr)
     return health
@@ -656,7 +657,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
             record.update(val_loss=val["loss"], val_acc=val["acc"], lr=lr,
                           epoch_time_s=before + time.perf_counter() - start)
             if glimpses and ctx.main:
-                record["health"] = _health(model, splits, ctx, epoch + 1)
+                record["health"] = _health(model, splits, ctx, epoch + 1, progress["history"])
             progress["history"].append(record)
             progress.update(epoch=epoch + 1, wall_time_s=progress["wall_time_s"] +
                             record["epoch_time_s"],

@@ -98,3 +98,15 @@ def test_reinforce_lr_scale_trains_those_parameters_at_a_smaller_rate(tmp_path):
     assert len(record["health"]["spread_px"]) == 2
     with pytest.raises(ValueError, match="reinforce_lr_scale"):
         train(TrainConfig(**base, out_dir=str(tmp_path / "b"), reinforce_lr_scale=0))
+
+
+def test_an_untrained_policy_that_never_spread_is_no_collapse():
+    flat = {"collapsed": [2, 3], "spread_px": [0.0, 0.1, 0.2], "policy_saturated": 0.0,
+            "context_saturated": None}
+    assert collapse_warning(flat, 1) is None
+    assert collapse_warning(flat, 4, [{"spread_px": [0.0, 0.2, 0.3]}]) is None
+    # Glimpse 3 had spread at epoch 2 and lost it: that is a collapse, glimpse 2 is not named.
+    line = collapse_warning(flat, 4, [{"spread_px": [0.0, 0.2, 2.5]}])
+    assert "glimpse(s) 3 land" in line
+    # Saturated tanh units behind image-independent glimpses: a collapse from the start.
+    assert "glimpse(s) 2, 3" in collapse_warning({**flat, "policy_saturated": 0.6}, 1)
