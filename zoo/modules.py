@@ -9,6 +9,16 @@ reaches the policy through the Gaussian mean *and* the recurrent state(s) it rea
 original RAM/DRAM, where the policy-gradient term is taken with respect to every parameter
 upstream of the policy; DRAM's upper LSTM and context network learn from it alone); the
 baseline reads a detached state, so its MSE trains the baseline layer only.
+
+Two of these choices are open knobs of :class:`GlimpseModel` (the paper leaves them open; the
+defaults keep the behaviour above, and a model built from ``model_kwargs`` without them, as in
+older checkpoints, behaves exactly as before):
+
+- ``detach_policy_state=True``: the location policy reads a *detached* state, so REINFORCE
+  trains the location head only, never the LSTM core(s) (as in the most-used public PyTorch
+  RAM). DRAM's upper LSTM and context network then get no gradient at all.
+- ``first_location="random"``: the first glimpse is drawn uniformly in ``[-1, 1]^2`` instead of
+  by the policy (:func:`random_first_locations`).
 """
 
 from __future__ import annotations
@@ -25,6 +35,67 @@ from zoo.base import GlimpseOutput
 from zoo.sensor import pad_images, read_glimpses
 
 State = tuple[torch.Tensor, ...]
+
+#: How the first glimpse is placed (``GlimpseModel(first_location=...)``).
+FIRST_LOCATIONS = ("learned", "random")
+#: Seed of the per-pixel weights of the image hash behind evaluation's random first locations.
+FIRST_LOCATION_SEED = 0
+_PRIME = 2_147_483_647  # 2**31 - 1: products of two residues stay within int64
+
+
+def _hash_weights(features: int, seed: int = FIRST_LOCATION_SEED) -> torch.Tensor:
+    """Fixed weights (features, 2) in [1, 2**31 - 1) of :func:`image_uniforms`, on the CPU."""
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    return torch.randint(1, _PRIME, (features, 2), generator=generator, device="cpu")
+
+
+def image_uniforms(images: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Two numbers in (0, 1) per image, a fixed function of the image's float32 values.
+
+    A universal hash: the bits of each float32 pixel, reduced modulo the prime ``p = 2**31 -
+    1``, are weighted by fixed random residues (``weights``, (C*H*W, 2) from
+    :func:`_hash_weights`) and summed modulo ``p`` in exact integer arithmetic, so the result
+    does not depend on the batch, the image's position in it or the order of summation. Over
+    different images the numbers are uniform; equal images get equal numbers.
+
+    Parameters
+    ----------
+    images : Tensor, shape (B, C, H, W)
+    weights : Tensor of int64, shape (C*H*W, 2)
+
+    Returns
+    -------
+    Tensor, shape (B, 2), float64
+    """
+    bits = images.detach().float().flatten(1).contiguous().view(torch.int32).to(torch.int64)
+    residues = bits.remainder(_PRIME)  # (B, D) in [0, p)
+    h = (residues[:, :, None] * weights.to(residues.device)).remainder(_PRIME).sum(1)
+    return (h.remainder(_PRIME).double() + 0.5) / _PRIME
+
+
+def random_first_locations(images: torch.Tensor, sample: bool,
+                           weights: torch.Tensor) -> torch.Tensor:
+    """First glimpse locations drawn uniformly in ``[-1, 1]^2``, shape (B, 2).
+
+    With ``sample`` (training, sampled exports) they come from torch's global generator, which
+    the training seed sets and a resumed run restores. Without it (validation, evaluation,
+    policy-mean exports) each image's location is :func:`image_uniforms` of the image
+    (``2 u - 1``): seeded per image by its content, so two evaluations give identical scanpaths
+    and accuracy whatever the batch size or order, and the same test image gets the same first
+    glimpse in every model. No random number is drawn then, so evaluation leaves the training
+    run's generator untouched.
+
+    >>> x = torch.randn(5, 1, 28, 28)
+    >>> w = _hash_weights(28 * 28)
+    >>> torch.equal(random_first_locations(x, False, w)[2:3],
+    ...             random_first_locations(x[2:3], False, w))
+    True
+    """
+    if sample:
+        u = torch.rand(images.shape[0], 2, device=images.device, dtype=images.dtype)
+    else:
+        u = image_uniforms(images, weights).to(images.dtype)
+    return 2 * u - 1
 
 
 def check_images(images: torch.Tensor, channels: int, image_size: Sequence[int], who: str) -> None:
@@ -110,7 +181,12 @@ class LocationPolicy(nn.Module):
             choice is detached (no reparameterisation), so gradients reach the policy only
             through ``mean``: the score-function (REINFORCE) estimator.
         """
-        mean = torch.tanh(self.fc_mean(F.relu(self.fc(h))))
+        hidden = F.relu(self.fc(h))
+        if torch.is_autocast_enabled(h.device.type):  # mixed precision: locations in float32
+            with torch.autocast(h.device.type, enabled=False):
+                mean = torch.tanh(self.fc_mean(hidden.float()))
+        else:
+            mean = torch.tanh(self.fc_mean(hidden))
         x = (mean + self.std * torch.randn_like(mean)).detach() if sample else mean.detach()
         log_prob = ((x - mean) ** 2 / (-2 * self.std**2) - self._log_norm).sum(-1)
         return x.clamp(-1, 1), mean, log_prob
@@ -165,6 +241,26 @@ class GlimpseModel(nn.Module, ABC):
         What pixels outside the image read as, in the units of the model's input (default 0).
         :mod:`zoo.train` sets it to ``-mean / std`` of the training set, so that the glimpse
         sees black (intensity 0) beyond the border of a normalised image.
+    first_location : {"learned", "random"}
+        ``"learned"`` (default): the policy places the first glimpse too (from the initial
+        state: a learned constant unless that state depends on the image, as DRAM's context
+        makes it). ``"random"``: it is drawn uniformly in ``[-1, 1]^2``
+        (:func:`random_first_locations`: from the seeded global generator when sampling,
+        seeded per image otherwise). A random first glimpse is no choice of the policy: it has
+        no log-probability term (``log_probs[:, 0]`` is 0, so REINFORCE ignores it) and its
+        ``means[:, 0]`` is the drawn location itself.
+    detach_policy_state : bool
+        Let the location policy read a detached state, so that REINFORCE trains the location
+        head only and no policy gradient reaches the LSTM core(s) (default False: it reaches
+        them; see the module docstring).
+
+    Examples
+    --------
+    >>> import zoo
+    >>> model = zoo.create_model("ram", glimpses=3, first_location="random")
+    >>> out = model(torch.randn(4, 1, 28, 28), sample=False)
+    >>> out.log_probs[:, 0].abs().sum().item()
+    0.0
     """
 
     has_glimpses = True
@@ -175,8 +271,15 @@ class GlimpseModel(nn.Module, ABC):
 
     def __init__(self, num_classes: int = 10, glimpses: int = 12, size: int = 8, scales: int = 1,
                  channels: int = 1, image_size: Sequence[int] = (28, 28), hidden: int = 256,
-                 std: float = 0.1, pad_value: float = 0.0):
+                 std: float = 0.1, pad_value: float = 0.0, first_location: str = "learned",
+                 detach_policy_state: bool = False):
         super().__init__()
+        if first_location not in FIRST_LOCATIONS:
+            raise ValueError(f"{type(self).__name__}: first_location must be one of "
+                             f"{', '.join(FIRST_LOCATIONS)}, got {first_location!r}")
+        if not isinstance(detach_policy_state, bool):
+            raise ValueError(f"{type(self).__name__}: detach_policy_state must be True or "
+                             f"False, got {detach_policy_state!r}")
         image_size = [int(v) for v in image_size]
         if len(image_size) != 2 or min(image_size) < 1:
             raise ValueError(f"{type(self).__name__}: image_size must be (H, W) > 0, "
@@ -189,7 +292,13 @@ class GlimpseModel(nn.Module, ABC):
         self.pad_value = float(pad_value)
         self.config = dict(num_classes=num_classes, glimpses=glimpses, size=size, scales=scales,
                            channels=channels, image_size=image_size, hidden=hidden, std=std,
-                           pad_value=self.pad_value)
+                           pad_value=self.pad_value, first_location=first_location,
+                           detach_policy_state=detach_policy_state)
+        self.random_first = first_location == "random"
+        self.detach_policy_state = detach_policy_state
+        if self.random_first:  # not a weight: fixed by FIRST_LOCATION_SEED, not saved
+            self.register_buffer("first_hash", _hash_weights(channels * math.prod(image_size)),
+                                 persistent=False)
         self.glimpse_net = GlimpseNetwork(size, scales, channels, hidden=128, out=hidden)
         self.policy = LocationPolicy(hidden, std)
         self.action = nn.Linear(hidden, num_classes)
@@ -214,6 +323,15 @@ class GlimpseModel(nn.Module, ABC):
         """The state the baseline reads; by default the policy's."""
         return self.policy_state(state)
 
+    def _locate(self, images: torch.Tensor, state: State, step: int, sample: bool
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Location, policy mean and log-probability of glimpse ``step`` (see the knobs)."""
+        if step == 0 and self.random_first:
+            location = random_first_locations(images, sample, self.first_hash)
+            return location, location, images.new_zeros(images.shape[0])
+        h = self.policy_state(state)
+        return self.policy(h.detach() if self.detach_policy_state else h, sample)
+
     def forward(self, images: torch.Tensor, sample: bool = True) -> GlimpseOutput:
         """Take ``T`` glimpses of each image and classify it.
 
@@ -229,8 +347,8 @@ class GlimpseModel(nn.Module, ABC):
         padded = pad_images(images, self.size, self.scales, self.pad_value)
         state = self.initial_state(images)
         locations, means, log_probs, baselines = [], [], [], []
-        for _ in range(self.glimpses):
-            location, mean, log_prob = self.policy(self.policy_state(state), sample)
+        for step in range(self.glimpses):
+            location, mean, log_prob = self._locate(images, state, step, sample)
             baselines.append(self.baseline(self.baseline_state(state).detach()))
             patch = read_glimpses(padded, location, height, width, self.size, self.scales)
             state = self.update(self.glimpse_net(patch, location), state)

@@ -9,6 +9,9 @@ Protocol (the paper's Section 4 where it says so, our choice where it is silent)
 - LR reduction: the paper only says the rate is reduced when validation accuracy stops
   improving. We use ``ReduceLROnPlateau(mode="max", factor=0.5, patience=10)`` on validation
   accuracy (``lr_factor``, ``lr_patience``).
+- Open knobs of the glimpse models (model options, stored in ``model_kwargs``): the policy std
+  (``--std``, 0.1), the first location (``--first-location``, learned) and whether REINFORCE
+  reaches the LSTM cores (``--reinforce-detach-core``, it does); see :mod:`zoo.modules`.
 - Validation: 10% of the training split, seeded (:func:`zoo.data.make_splits`); FER2013 uses its
   official PublicTest rows. Validation and test use the policy mean (``eval_sample=False``).
 - Accuracies are fractions in [0, 1]; times are seconds.
@@ -731,6 +734,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="location-policy std in normalised units (default 0.1)")
     model.add_argument("--context-output", choices=("tanh", "layernorm"),
                        help="DRAM's context-network output (default tanh)")
+    model.add_argument("--first-location", choices=("learned", "random"),
+                       help="first glimpse placed by the policy (default learned) or drawn "
+                            "uniformly (random: seeded in training, per image in evaluation)")
+    model.add_argument("--reinforce-detach-core", dest="detach_policy_state",
+                       action="store_true", default=None,
+                       help="the location policy reads a detached state: REINFORCE trains "
+                            "the location head only, not the LSTM core(s)")
     opt = p.add_argument_group("training")
     opt.add_argument("--epochs", type=int, help="maximum epochs (default 300)")
     opt.add_argument("--batch-size", type=int, help="batch per process (default 128)")
@@ -761,7 +771,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std", "context_output")
+MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std", "context_output",
+                 "first_location", "detach_policy_state")
 
 
 def main(argv: list[str] | None = None) -> int:
