@@ -73,8 +73,7 @@ def image_uniforms(images: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (h.remainder(_PRIME).double() + 0.5) / _PRIME
 
 
-def random_first_locations(images: torch.Tensor, sample: bool,
-                           weights: torch.Tensor) -> torch.Tensor:
+def random_first_locations(images: torch.Tensor, sample: bool) -> torch.Tensor:
     """First glimpse locations drawn uniformly in ``[-1, 1]^2``, shape (B, 2).
 
     With ``sample`` (training, sampled exports) they come from torch's global generator, which
@@ -83,18 +82,17 @@ def random_first_locations(images: torch.Tensor, sample: bool,
     (``2 u - 1``): seeded per image by its content, so two evaluations give identical scanpaths
     and accuracy whatever the batch size or order, and the same test image gets the same first
     glimpse in every model. No random number is drawn then, so evaluation leaves the training
-    run's generator untouched.
+    run's generator untouched. The hash weights are made on each call (16 bytes per pixel,
+    from :data:`FIRST_LOCATION_SEED`), not stored with the model.
 
     >>> x = torch.randn(5, 1, 28, 28)
-    >>> w = _hash_weights(28 * 28)
-    >>> torch.equal(random_first_locations(x, False, w)[2:3],
-    ...             random_first_locations(x[2:3], False, w))
+    >>> torch.equal(random_first_locations(x, False)[2:3], random_first_locations(x[2:3], False))
     True
     """
     if sample:
         u = torch.rand(images.shape[0], 2, device=images.device, dtype=images.dtype)
     else:
-        u = image_uniforms(images, weights).to(images.dtype)
+        u = image_uniforms(images, _hash_weights(images[0].numel())).to(images.dtype)
     return 2 * u - 1
 
 
@@ -296,9 +294,6 @@ class GlimpseModel(nn.Module, ABC):
                            detach_policy_state=detach_policy_state)
         self.random_first = first_location == "random"
         self.detach_policy_state = detach_policy_state
-        if self.random_first:  # not a weight: fixed by FIRST_LOCATION_SEED, not saved
-            self.register_buffer("first_hash", _hash_weights(channels * math.prod(image_size)),
-                                 persistent=False)
         self.glimpse_net = GlimpseNetwork(size, scales, channels, hidden=128, out=hidden)
         self.policy = LocationPolicy(hidden, std)
         self.action = nn.Linear(hidden, num_classes)
@@ -327,7 +322,7 @@ class GlimpseModel(nn.Module, ABC):
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Location, policy mean and log-probability of glimpse ``step`` (see the knobs)."""
         if step == 0 and self.random_first:
-            location = random_first_locations(images, sample, self.first_hash)
+            location = random_first_locations(images, sample)
             return location, location, images.new_zeros(images.shape[0])
         h = self.policy_state(state)
         return self.policy(h.detach() if self.detach_policy_state else h, sample)
