@@ -5,7 +5,7 @@
     zoo list [--pretrained]
     zoo train --model mram --glimpses 12 --dataset fashion-mnist --out runs/mram12
     zoo evaluate runs/mram12/best.pt [--split test] [--repeats 5] [--compile]
-        [--dtype float32|bfloat16] [--json eval.json]
+        [--dtype float32|bfloat16 | --precision fp32|bf16] [--json eval.json]
     zoo export runs/mram12/best.pt --out mram12.parquet [--stochastic --seed 0] [--limit N]
     zoo export pretrained:fashion-mnist/mram-12 --out mram12.parquet   (shipped weights)
     zoo plot mram12.parquet dram12.parquet ram12.parquet --out fig2
@@ -29,6 +29,7 @@ from zoo.checkpoint import CheckpointError
 from zoo.evaluate import DTYPES, evaluate, format_result
 from zoo.export import export_scanpaths, export_source
 from zoo.plot import plot_exports
+from zoo.precision import PRECISIONS
 from zoo.pretrained import available, describe
 from zoo.registry import list_models
 
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="run the forward pass under torch.compile (compiled before timing)")
     ev.add_argument("--dtype", default="float32", choices=list(DTYPES),
                     help="floating-point type the model runs in (default: float32)")
+    ev.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
+                    help="bf16: float32 weights under bfloat16 autocast, as zoo train "
+                         "--precision bf16 (default: fp32)")
     ev.add_argument("--json", metavar="OUT", help="also write the result as JSON to OUT")
 
     ex = sub.add_parser("export", help="write one row per glimpse (gazekit scanpath schema)")
@@ -108,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         result = evaluate(args.checkpoint, split=args.split, data_dir=args.data_dir,
                           device=args.device, batch_size=args.batch_size, repeats=args.repeats,
                           latency_images=args.latency_images, compile=args.compile,
-                          dtype=args.dtype)
+                          dtype=args.dtype, precision=args.precision)
         print(format_result(result))
         if args.json:
             with atomic_file(args.json) as tmp:

@@ -21,6 +21,9 @@ outputs the logits do not need (baseline, log-probabilities) are dropped as dead
 
 ``dtype`` runs the model in another floating-point type (``"bfloat16"``: half the weight
 bytes; results differ from float32 by bfloat16 rounding, see ``tests/zoo/test_evaluate.py``).
+``precision="bf16"`` instead keeps the float32 weights and runs the pass under bfloat16
+autocast (:mod:`zoo.precision`), as ``zoo train --precision bf16`` validates and tests; the
+weights are cast on every pass, which costs more than it saves at batch 1.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from torch import nn
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError, load_model
 from zoo.machine import resolve_device
+from zoo.precision import autocast, check_precision
 
 WARMUP_FORWARDS = 10  # single-image passes before timing (lazy initialisation, caches)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # what evaluate(dtype=) takes
@@ -137,8 +141,8 @@ def compile_inference(fn: Callable, device: torch.device) -> Callable:
     return torch.compile(fn, options=CPU_INFERENCE_OPTIONS if device.type == "cpu" else None)
 
 
-def logits_fn(model: nn.Module, compile: bool = False, dtype: str | torch.dtype | None = None
-              ) -> Callable[[torch.Tensor], torch.Tensor]:
+def logits_fn(model: nn.Module, compile: bool = False, dtype: str | torch.dtype | None = None,
+              precision: str = "fp32") -> Callable[[torch.Tensor], torch.Tensor]:
     """Forward pass returning logits; glimpse models follow the policy mean.
 
     Parameters
@@ -149,12 +153,14 @@ def logits_fn(model: nn.Module, compile: bool = False, dtype: str | torch.dtype 
         Wrap the pass in :func:`compile_inference` (compiled on first call per input shape).
     dtype : {"float32", "bfloat16"} or torch.dtype, optional
         Convert the model to this type **in place** (``model.to(dtype)``); default: keep it.
+    precision : {"fp32", "bf16"}, default "fp32"
+        Run the pass under :func:`zoo.precision.autocast` (``"bf16"``: bfloat16 autocast).
 
     Returns
     -------
     callable
         ``images (B, C, H, W) -> logits (B, classes)``; images are cast to the model's type,
-        logits come in that type.
+        logits come in that type (bfloat16 under ``precision="bf16"``).
 
     Notes
     -----
@@ -162,13 +168,15 @@ def logits_fn(model: nn.Module, compile: bool = False, dtype: str | torch.dtype 
     one per model class, dtype, grad mode and input shape; past
     ``torch._dynamo.config.recompile_limit`` of them (8 by default) dynamo runs it eagerly.
     """
+    check_precision(precision)
     if dtype is not None:
         model.to(resolve_dtype(dtype))
     weight = next(model.parameters())
 
     def forward(images: torch.Tensor) -> torch.Tensor:
         x = images.to(weight.dtype)  # the same tensor when the types already agree
-        return model(x, sample=False).logits if model.has_glimpses else model(x)
+        with autocast(precision, weight.device):
+            return model(x, sample=False).logits if model.has_glimpses else model(x)
 
     return compile_inference(forward, weight.device) if compile else forward
 
@@ -198,6 +206,7 @@ def evaluate(
     checkpoint: str | os.PathLike, split: str = "test", data_dir: str | os.PathLike | None = None,
     device: str | torch.device = "auto", batch_size: int = 1000, repeats: int = 5,
     latency_images: int = 200, compile: bool = False, dtype: str | torch.dtype = "float32",
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """Evaluate a checkpoint on a split of its dataset.
 
@@ -221,6 +230,9 @@ def evaluate(
         Time the forward pass under ``torch.compile`` (see the module docstring).
     dtype : {"float32", "bfloat16"}, default "float32"
         Floating-point type the model runs in (accuracy and timings); see :func:`logits_fn`.
+    precision : {"fp32", "bf16"}, default "fp32"
+        ``"bf16"``: float32 weights, the pass under bfloat16 autocast (:mod:`zoo.precision`).
+        Only with ``dtype="float32"``.
 
     Returns
     -------
@@ -231,17 +243,21 @@ def evaluate(
         ``latency_ms_sd`` (ms/image at batch 1; sd 0 for one run), ``latency_repeats``,
         ``latency_images``, ``throughput_ips`` (images/s), ``batch_size``, ``device``,
         ``device_name``, ``torch_threads``, ``torch_version``, ``compiled``, ``dtype`` (its
-        name), ``epoch`` (of the checkpoint).
+        name), ``precision``, ``epoch`` (of the checkpoint).
     """
     for arg, value in (("batch_size", batch_size), ("repeats", repeats),
                        ("latency_images", latency_images)):
         if value < 1:
             raise ValueError(f"{arg}: expected a positive integer, got {value}")
     dtype = resolve_dtype(dtype)
+    check_precision(precision)
+    if precision != "fp32" and dtype != torch.float32:
+        raise ValueError(f"precision={precision!r} autocasts float32 weights; it cannot be "
+                         f"combined with dtype={str(dtype).removeprefix('torch.')!r}")
     dev = resolve_device(device)
     model, state = load_model(checkpoint, dev)
     images, labels = load_split(state, split, data_dir, source=str(checkpoint))
-    forward = logits_fn(model, compile, dtype)
+    forward = logits_fn(model, compile, dtype, precision)
     n = len(labels)
     with torch.inference_mode():
         for size in {min(batch_size, n), n % batch_size} - {0}:  # every shape timed below
@@ -283,6 +299,7 @@ def evaluate(
         "torch_version": torch.__version__,
         "compiled": compile,
         "dtype": str(dtype).removeprefix("torch."),
+        "precision": precision,
         "epoch": state.get("epoch"),
     }
 
@@ -300,7 +317,8 @@ def format_result(result: dict[str, Any]) -> str:
                     f"{result['latency_images']} images)"),
         ("throughput", f"{result['throughput_ips']:.0f} images/s (batch {result['batch_size']})"
                        + (", torch.compile" if result.get("compiled") else "")),
-        ("precision", result.get("dtype", "float32")),
+        ("precision", result.get("dtype", "float32")
+                      + (", bf16 autocast" if result.get("precision") == "bf16" else "")),
         ("device", f"{result['device']} ({result['device_name']}), "
                    f"{result['torch_threads']} torch threads, torch {result['torch_version']}"),
     ]

@@ -90,6 +90,7 @@ from zoo.checkpoint import (
 from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
 from zoo.health import collapse_warning, policy_health
 from zoo.machine import cpu_name, resolve_device
+from zoo.precision import PRECISIONS, autocast
 from zoo.registry import create_model, list_models
 from zoo.reinforce import hybrid_loss
 
@@ -101,6 +102,8 @@ RESUME_FREE = frozenset(
     {"epochs", "patience", "device", "num_threads", "data_dir", "out_dir", "eval_batch_size",
      "download", "resume", "compile", "snapshot_every", "overwrite"}
 )
+# Settings that configs written before them lack, and the value such a run had.
+ABSENT_MEANS = {"precision": "fp32"}
 # Model arguments taken from the dataset rather than from the user.
 DATA_MODEL_KWARGS = ("num_classes", "image_size", "pad_value")
 
@@ -210,6 +213,10 @@ class TrainConfig:
     overwrite : bool
         Start a new run in ``out_dir`` even if it holds one, whose files are removed (default
         False: such a folder is refused unless ``resume``).
+    precision : {"fp32", "bf16"}
+        ``"bf16"``: forward passes (training, validation, test) under bfloat16 autocast with
+        float32 weights, gradients and optimiser state (:mod:`zoo.precision`); default
+        ``"fp32"``. Fixed for a run (a config without it was ``"fp32"``).
     """
 
     model: str
@@ -237,6 +244,7 @@ class TrainConfig:
     snapshot_every: int | None = None
     reinforce_lr_scale: float = 1.0
     overwrite: bool = False
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -279,6 +287,8 @@ def _check_config(config: TrainConfig) -> None:
          f"snapshot_every must be >= 1, got {config.snapshot_every}"),
         (config.reinforce_lr_scale > 0,
          f"reinforce_lr_scale must be > 0, got {config.reinforce_lr_scale}"),
+        (config.precision in PRECISIONS,
+         f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -363,9 +373,10 @@ def _forward(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, glimp
     return logits, loss, {"classification": loss}
 
 
-def step_forward(compile: bool = False) -> Callable[..., tuple]:
+def step_forward(compile: bool = False, precision: str = "fp32") -> Callable[..., tuple]:
     """The training forward pass and loss, ``(model, images, labels, glimpses, alpha) ->
-    (logits, loss, terms)``, eager or under ``torch.compile``.
+    (logits, loss, terms)``, eager or under ``torch.compile``, at ``precision``
+    (:func:`zoo.precision.autocast` on the images' device; the backward pass runs outside it).
 
     Compiling (inductor) fuses the many small element-wise operations of each glimpse step
     into a few kernels, forward and backward; the matrix products stay library calls. Random
@@ -373,9 +384,15 @@ def step_forward(compile: bool = False) -> Callable[..., tuple]:
     the same glimpse noise as an eager one and consumes the RNG state identically (results
     agree to float rounding, not bit for bit).
     """
-    if not compile:
-        return _forward
-    return torch.compile(_forward, options={"fallback_random": True})
+    forward = torch.compile(_forward, options={"fallback_random": True}) if compile else _forward
+    if precision == "fp32":
+        return forward
+
+    def mixed(model: nn.Module, images: torch.Tensor, *args: Any) -> tuple:
+        with autocast(precision, images.device):
+            return forward(model, images, *args)
+
+    return mixed
 
 
 class _EpochStopped(Exception):
@@ -450,7 +467,9 @@ def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits:
             x = images[start:start + config.eval_batch_size].to(ctx.device, non_blocking=True)
             y = labels[start:start + config.eval_batch_size].to(ctx.device, non_blocking=True)
             x = normalize(x, splits.mean, splits.std)
-            logits = model(x, sample=config.eval_sample).logits if glimpses else model(x)
+            with autocast(config.precision, ctx.device):
+                logits = model(x, sample=config.eval_sample).logits if glimpses else model(x)
+            logits = logits.float()  # bfloat16 under bf16 autocast; the sums stay accurate
             sums += torch.stack((F.cross_entropy(logits, y, reduction="sum"),
                                  (logits.argmax(1) == y).sum(), logits.new_tensor(len(y)))
                                 ).double()
@@ -501,7 +520,7 @@ def _restore_rng(rng: dict, ctx: _Context, loader, path: Path) -> None:
 
 def _check_resume(stored: dict, config: TrainConfig, path: Path) -> None:
     current = dataclasses.asdict(config)
-    for key, value in stored.items():
+    for key, value in {**ABSENT_MEANS, **stored}.items():
         if key not in RESUME_FREE and current.get(key) != value:
             raise ConfigError(f"{path}: the run was started with {key}={value!r}; cannot resume "
                               f"it with {key}={current.get(key)!r}")
@@ -598,7 +617,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
         progress["stopped_early"] = progress["epochs_without_improvement"] >= config.patience
 
     config_dict = dataclasses.asdict(config)
-    forward = step_forward(config.compile)
+    forward = step_forward(config.compile, config.precision)
     if ctx.main:
         if config.overwrite and not config.resume:
             rundir.clear(out)  # the old run's files, now that the new one is set up
@@ -696,6 +715,7 @@ def _finish(config: TrainConfig, ctx: _Context, model: nn.Module, splits: Splits
         "epochs_run": progress["epoch"], "max_epochs": config.epochs,
         "stopped_early": progress["stopped_early"], "best_epoch": progress["best_epoch"],
         "best_val_acc": progress["best_val_acc"], "test_acc": test["acc"],
+        "precision": config.precision,
         "test_loss": test["loss"], "split_sizes": splits.sizes,
         "normalization": splits.normalization, "wall_time_s": progress["wall_time_s"],
         "device": str(ctx.device),
@@ -765,6 +785,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                      help="torch.compile the training forward pass (one-off compile time; "
                           "default off)")
+    run.add_argument("--precision", choices=list(PRECISIONS),
+                     help="fp32, or bf16: bfloat16 autocast with float32 weights (default fp32; "
+                          "fixed for a run)")
     run.add_argument("--snapshot-every", type=int, metavar="N",
                      help="also keep the weights every N epochs in OUT/snapshots/ (default: "
                           "none)")
