@@ -25,6 +25,11 @@ small operators. The *GEMV floor* shows the first: the matrix-vector products al
 ``T`` times, different vectors each time), in the same dtype and rounds; eager (ATen's BLAS
 / oneDNN kernels) for the eager and default-compiled modes, compiled like ``compile`` for it.
 ``--profile`` adds a ``torch.profiler`` breakdown of 100 batch-1 passes of every case.
+
+The common baseline, timed in the same rounds: ``peer RAM``, a plain PyTorch RAM written as the
+most-used public implementation is (:mod:`peer_ram`: per-image glimpse loop, ``LSTMCell(256,
+256)``), eager, float32, policy mean, the same glimpses. ``x peer`` columns are medians (and
+ranges) over rounds of the per-round ratio peer time / case time (above 1: faster).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from common import (
     sync,
     table,
 )
+from peer_ram import peer_logits
 from torch import nn
 from torch._dynamo.utils import counters
 from torch.profiler import ProfilerActivity, profile
@@ -59,6 +65,7 @@ MODELS = ("cnn", "ram", "dram", "mram")
 # (which the logits do not need; compiled inference drops it).
 NOT_PER_GLIMPSE = ("action.", "context.", "baseline.")
 EAGER, DEFAULT, COMPILED = "eager", "compile (defaults)", "compile"
+PEER = ("peer", "float32", EAGER)  # the baseline's case key
 # Profiler rows summed into one column each; the rest is "other". Products are counted by
 # their kernel calls; linear/matmul are their dispatch wrappers (time only).
 PRODUCTS = ("aten::addmm", "aten::mm", "aten::mv", "aten::bmm")
@@ -68,6 +75,8 @@ ENTRY = ("TorchDynamo Cache Lookup", "AOTDispatcher Runtime Wrapper Prologue",
 
 
 def label(name: str, glimpses: int) -> str:
+    if name == "peer":
+        return f"peer RAM-{glimpses} (baseline)"
     return name.upper() + (f"-{glimpses}" if name != "cnn" else "")
 
 
@@ -132,7 +141,10 @@ def build_cases(args: argparse.Namespace, device: torch.device, singles: torch.T
     ``(name, dtype, "floor", compiled)``, each returning (wall, CPU) seconds; and the forward
     passes by ``(name, dtype, mode)``. Call under inference mode (what is compiled for)."""
     cases: dict[tuple[str, ...], Callable[[], tuple[float, float]]] = {}
-    forwards: dict[tuple[str, ...], Callable] = {}
+    forwards: dict[tuple[str, ...], Callable] = {PEER: peer_logits(args.glimpses, device)}
+    cases[PEER + ("latency",)] = latency(forwards[PEER], singles, device)
+    timer = Timer(lambda: forwards[PEER](batch), device, args.min_time)
+    cases[PEER + ("throughput",)] = lambda t=timer: (t(), t.cpu)
     for name in args.models:
         for dtype in args.dtypes:
             torch.manual_seed(0)  # the same weights in every dtype
@@ -155,6 +167,12 @@ def build_cases(args: argparse.Namespace, device: torch.device, singles: torch.T
     return cases, forwards
 
 
+def ratio_spread(peer: list[float], case: list[float]) -> str:
+    """Median (range) over rounds of peer time / case time."""
+    ratios = [p / c for p, c in zip(peer, case, strict=True)]
+    return f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
 def run_device(args: argparse.Namespace, device: torch.device) -> None:
     # Every case compiles logits_fn's one inner function (per model class, dtype, mode and
     # shape): more than dynamo's default of 8 versions, past which it would silently run eager.
@@ -172,22 +190,26 @@ def run_device(args: argparse.Namespace, device: torch.device) -> None:
     ms = {key: ([1e3 * w for w, _ in runs], [1e3 * c for _, c in runs])
           for key, runs in results.items()}  # wall, CPU lists
     rows = []
+    peer_wall, peer_batch = ms[PEER + ("latency",)][0], ms[PEER + ("throughput",)][0]
     for name, dtype, mode in forwards:
         wall, cpu = ms[(name, dtype, mode, "latency")]
         floor = ms.get((name, dtype, "floor", mode == COMPILED))
-        batch_s = median(ms[(name, dtype, mode, "throughput")][0]) / 1e3
+        batch_ms = ms[(name, dtype, mode, "throughput")][0]
         rows.append([
-            label(name, args.glimpses), dtype, mode, f"{median(wall):.3f}",
+            label(name, args.glimpses), dtype, mode,
+            f"{median(wall):.3f} ({min(wall):.3f}-{max(wall):.3f})",
             f"{statistics.stdev(wall):.3f}" if len(wall) > 1 else "-", f"{median(cpu):.3f}",
             f"{median(floor[0]):.3f} / {median(floor[1]):.3f}" if floor else "-",
             f"{median_ratio(cpu, floor[1]):.2f}" if floor else "-",
-            f"{args.batch / batch_s:.0f}",
+            ratio_spread(peer_wall, wall),
+            f"{args.batch / (median(batch_ms) / 1e3):.0f}", ratio_spread(peer_batch, batch_ms),
         ])
     print(f"## {device}: {args.repeats} interleaved rounds; latency over "
           f"{args.latency_images} single images per round\n")
-    print(table(["model", "dtype", "mode", "latency, batch 1 (ms/image, median)", "sd",
+    print(table(["model", "dtype", "mode", "latency, batch 1 (ms/image, median (range))", "sd",
                  "CPU (ms/image)", "GEMV floor, wall / CPU (ms/image)", "CPU / floor CPU",
-                 f"throughput, batch {args.batch} (images/s)"], rows))
+                 "x peer, latency", f"throughput, batch {args.batch} (images/s)",
+                 "x peer, throughput"], rows))
     if args.compile:
         print(f"\ninductor turned {decomposed} batch-1 matrix products into fused reductions "
               "(`compile` mode and its GEMV floor).")

@@ -1,21 +1,28 @@
-"""Benchmark 1: training throughput of the zoo models against the machine's matmul rate.
+"""Benchmark 1: training throughput of the zoo models against a peer RAM and the matmul rate.
 
 Usage::
 
     python benchmarks/bench_train.py [--models cnn ram dram mram] [--batch 128] [--glimpses 12]
-        [--threads N] [--repeats 5] [--devices cpu cuda] [--compile] [--profile]
+        [--precision fp32 bf16] [--threads N] [--repeats 5] [--devices cpu cuda] [--compile]
+        [--profile]
 
 One training step is exactly :mod:`zoo.train`'s: forward pass and loss
-(:func:`zoo.train.step_forward`: the hybrid loss for glimpse models, cross-entropy for the
-CNN), ``zero_grad``, backward, fused Adam step, on a fixed random batch of 28x28 images
-already on the device (data loading is not timed). Models have their default sizes (LSTM
-256) and ``--glimpses`` glimpses.
+(:func:`zoo.train.step_forward` at each ``--precision``: the hybrid loss for glimpse models,
+cross-entropy for the CNN), ``zero_grad``, backward, fused Adam step, on a fixed random batch
+of 28x28 images already on the device (data loading is not timed). Models have their default
+sizes (LSTM 256) and ``--glimpses`` glimpses.
+
+The common baseline, timed in the same rounds: ``peer RAM``, a plain PyTorch RAM written as the
+most-used public implementation is (:mod:`peer_ram`: per-image glimpse loop, ``LSTMCell(256,
+256)``, unfused Adam), eager, float32. ``x peer`` is the median (and range) over rounds of
+the per-round ratio peer step time / case step time: above 1 is faster than the peer.
 
 FLOPs per image are counted with ``torch.utils.flop_counter.FlopCounterMode`` over one
 forward + backward pass at the benchmark batch, divided by the batch: matrix products and
 convolutions at ``2 m n k``, element-wise work and the optimiser not counted. The achieved
 FLOP/s is that count times images/s; its *share* is the median over rounds of the ratio to a
-2048x2048 float32 matmul timed in the same round with the same threads (see ``common``).
+2048x2048 matmul in the case's precision (float32, or bfloat16 for ``bf16``) timed in the same
+round with the same threads (see ``common``).
 
 ``--compile`` adds the ``torch.compile`` variant (``zoo.train --compile``), whose one-off
 compile time is reported. ``--profile`` prints where an eager step of RAM and MRAM spends its
@@ -42,26 +49,29 @@ from common import (
     setup,
     table,
 )
+from peer_ram import peer_step
 from torch.profiler import ProfilerActivity, profile
 
 import zoo
+from zoo.precision import PRECISIONS
 from zoo.train import _adam, step_forward
 
 MODELS = ("cnn", "ram", "dram", "mram")
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::convolution_backward",
-            "aten::mkldnn_convolution", "aten::_convolution")
+            "aten::mkldnn_convolution", "aten::_convolution", "aten::_addmm_activation")
 
 
 def make_step(name: str, batch: int, glimpses: int, device: torch.device,
-              compile: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+              compile: bool, precision: str = "fp32"
+              ) -> tuple[Callable[[], None], Callable[[], None]]:
     """A training step of a fresh model on a fixed batch, and its forward + backward alone."""
     torch.manual_seed(0)
     kwargs = {} if name == "cnn" else {"glimpses": glimpses}
     model = zoo.create_model(name, **kwargs).to(device).train()
-    optimizer = _adam(list(model.parameters()), lr=3e-4)
+    optimizer = _adam(model, lr=3e-4)
     images = torch.randn(batch, 1, 28, 28, device=device)
     labels = torch.randint(0, 10, (batch,), device=device)
-    forward = step_forward(compile)
+    forward = step_forward(compile, precision)
 
     def forward_backward() -> None:
         forward(model, images, labels, model.has_glimpses, 0.01)[1].backward()
@@ -97,57 +107,77 @@ def profile_shares(step: Callable[[], None], steps: int = 5) -> tuple[dict[str, 
     return {kind: value / total for kind, value in groups.items()}, products_s
 
 
+def spread(values: list[float], fmt: str) -> str:
+    """``median (min-max)`` of per-round values."""
+    return f"{median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
 def run_device(args: argparse.Namespace, device: torch.device) -> None:
     variants = [False, True] if args.compile else [False]
-    reference = MatmulReference(device, min_time=args.min_time)
-    cases: dict[str, Callable[[], float]] = {"matmul": reference}
-    flops: dict[str, float] = {}
+    references = {"fp32": MatmulReference(device, min_time=args.min_time)}
+    if "bf16" in args.precision:
+        references["bf16"] = MatmulReference(device, min_time=args.min_time,
+                                             dtype=torch.bfloat16)
+    cases: dict[str, Callable[[], float]] = {f"matmul {p}": r for p, r in references.items()}
+    peer, peer_fb = peer_step(args.batch, args.glimpses, device)
+    cases["peer"] = Timer(peer, device, args.min_time)
+    flops: dict[str, float] = {"peer": count_flops(peer_fb) / args.batch}
     compile_s: dict[str, float] = {}
+    setting: dict[str, tuple[str, str, str]] = {}  # case -> model, mode, precision
     for name in args.models:
         for compiled in variants:
-            key = f"{name}{' compiled' if compiled else ''}"
-            step, forward_backward = make_step(name, args.batch, args.glimpses, device, compiled)
-            if not compiled:
-                flops[name] = count_flops(forward_backward) / args.batch
-            else:
-                start = time.perf_counter()
-                step()
-                compile_s[key] = time.perf_counter() - start
-            cases[key] = Timer(step, device, args.min_time)
-    results = interleave(cases, args.repeats)  # seconds per step; FLOP/s for "matmul"
+            for precision in args.precision:
+                mode = "torch.compile" if compiled else "eager"
+                key = f"{name} {mode} {precision}"
+                step, forward_backward = make_step(name, args.batch, args.glimpses, device,
+                                                   compiled, precision)
+                if name not in flops:
+                    flops[name] = count_flops(forward_backward) / args.batch
+                if compiled:
+                    start = time.perf_counter()
+                    step()
+                    compile_s[key] = time.perf_counter() - start
+                cases[key] = Timer(step, device, args.min_time)
+                setting[key] = (name, mode, precision)
+    results = interleave(cases, args.repeats)  # seconds per step; FLOP/s for the matmuls
     rows = []
-    for key in cases:
-        if key == "matmul":
-            continue
-        name = key.split()[0]
-        rates = [flops[name] * args.batch / t for t in results[key]]
+    for key in ["peer", *setting]:
+        name, mode, precision = setting.get(key, ("peer", "eager", "fp32"))
+        times = results[key]
+        rates = [flops[name] * args.batch / t for t in times]
+        versus = [p / t for p, t in zip(results["peer"], times, strict=True)]
         rows.append([
-            name.upper(), "torch.compile" if key in compile_s else "eager",
-            f"{median(results[key]) * 1e3:.1f}", f"{args.batch / median(results[key]):.0f}",
-            f"{flops[name] / 1e6:.2f}", f"{median(rates) / 1e9:.1f}",
-            f"{100 * median_ratio(rates, results['matmul']):.0f} %",
+            "peer RAM (baseline)" if name == "peer" else name.upper(), mode, precision,
+            spread([t * 1e3 for t in times], ".1f"), f"{args.batch / median(times):.0f}",
+            spread(versus, ".2f"), f"{flops[name] / 1e6:.2f}", f"{median(rates) / 1e9:.1f}",
+            f"{100 * median_ratio(rates, results[f'matmul {precision}']):.0f} %",
         ])
     print(f"## {device}: batch {args.batch}, {args.glimpses} glimpses, "
-          f"{args.repeats} interleaved rounds (medians)\n")
-    print(f"float32 matmul {reference.n}x{reference.n}: "
-          f"{median(results['matmul']) / 1e9:.1f} GFLOP/s (median; "
-          f"range {min(results['matmul']) / 1e9:.1f}-{max(results['matmul']) / 1e9:.1f})\n")
-    print(table(["model", "mode", "ms/step", "images/s", "MFLOP/image (fwd+bwd)", "GFLOP/s",
-                 "share of matmul"], rows))
+          f"{args.repeats} interleaved rounds (medians, range in brackets)\n")
+    for precision, reference in references.items():
+        rates = results[f"matmul {precision}"]
+        print(f"{reference.dtype_name} matmul {reference.n}x{reference.n}: "
+              f"{spread([r / 1e9 for r in rates], '.1f')} GFLOP/s")
+    print()
+    print(table(["model", "mode", "precision", "ms/step", "images/s", "x peer",
+                 "MFLOP/image (fwd+bwd)", "GFLOP/s", "share of matmul"], rows))
     if compile_s:
         print("\none-off compile time (s): "
-              + ", ".join(f"{k.split()[0].upper()} {v:.0f}" for k, v in compile_s.items()))
+              + ", ".join(f"{k.split()[0].upper()} {k.split()[-1]} {v:.0f}"
+                          for k, v in compile_s.items()))
     print()
     if args.profile and device.type == "cpu":
         print("### where an eager training step spends its time (self CPU time)\n")
         prof_rows = []
         for name in (m for m in args.models if m in ("ram", "mram")):
-            step = make_step(name, args.batch, args.glimpses, device, False)[0]
-            shares, products_s = profile_shares(step)
-            rate = flops[name] * args.batch / products_s
-            prof_rows.append([name.upper(), *(f"{100 * v:.1f} %" for v in shares.values()),
-                              f"{rate / 1e9:.1f}", f"{reference() / 1e9:.1f}"])
-        print(table(["model", "matrix products", "other ATen operators",
+            for precision in args.precision:
+                step = make_step(name, args.batch, args.glimpses, device, False, precision)[0]
+                shares, products_s = profile_shares(step)
+                rate = flops[name] * args.batch / products_s
+                prof_rows.append([name.upper(), precision,
+                                  *(f"{100 * v:.1f} %" for v in shares.values()),
+                                  f"{rate / 1e9:.1f}", f"{references[precision]() / 1e9:.1f}"])
+        print(table(["model", "precision", "matrix products", "other ATen operators",
                      "autograd engine, Python, optimiser", "GFLOP/s inside the products",
                      "matmul GFLOP/s (just after)"], prof_rows))
         print()
@@ -158,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--batch", type=int, default=128, help="images per step (default 128)")
     parser.add_argument("--glimpses", type=int, default=12, help="glimpses (default 12)")
+    parser.add_argument("--precision", nargs="+", default=["fp32"], choices=list(PRECISIONS),
+                        help="zoo.train --precision settings to time (default fp32)")
     parser.add_argument("--compile", action="store_true",
                         help="also time the torch.compile variant")
     parser.add_argument("--profile", action="store_true",

@@ -134,17 +134,20 @@ class Timer:
 
 
 class MatmulReference:
-    """FLOP/s of a large float32 matrix product ``(n x n) @ (n x n)`` on ``device``.
+    """FLOP/s of a large matrix product ``(n x n) @ (n x n)`` in ``dtype`` on ``device``.
 
-    ``n`` defaults to 2048 on the CPU (17.2 GFLOP per product) and 8192 on CUDA. It runs with
-    the current torch thread count, so its rate is the ceiling to compare a model against.
+    ``n`` defaults to 2048 on the CPU (17.2 GFLOP per product) and 8192 on CUDA; ``dtype`` to
+    float32. It runs with the current torch thread count, so its rate is the ceiling to
+    compare a model against.
     """
 
-    def __init__(self, device: torch.device, n: int | None = None, min_time: float = 0.2):
+    def __init__(self, device: torch.device, n: int | None = None, min_time: float = 0.2,
+                 dtype: torch.dtype = torch.float32):
         self.n = n or (8192 if device.type == "cuda" else 2048)
+        self.dtype_name = str(dtype).removeprefix("torch.")
         g = torch.Generator().manual_seed(0)
-        a = torch.randn(self.n, self.n, generator=g).to(device)
-        b = torch.randn(self.n, self.n, generator=g).to(device)
+        a = torch.randn(self.n, self.n, generator=g).to(device, dtype)
+        b = torch.randn(self.n, self.n, generator=g).to(device, dtype)
         self.timer = Timer(lambda: a @ b, device, min_time)
 
     def __call__(self) -> float:
