@@ -37,6 +37,8 @@ from zoo.pretrained import weight_name
 
 __all__ = [
     "CLASS_NAMES",
+    "CONTEXT_MODELS",
+    "DRAM_REMEDY_ARGS",
     "PAPER_TABLES",
     "Experiment",
     "RunStatus",
@@ -70,6 +72,14 @@ REGISTRY_NAME = {
 
 #: Variants that are the paper's main models; the others are ablations (trained last).
 MAIN_VARIANTS = ("", "lenet5", "context")
+
+#: ``zoo train`` arguments of the DRAM remedy (issue 13: DRAM's context network saturates under
+#: tanh), added to every run of a DRAM with a context network (:data:`CONTEXT_MODELS`) that
+#: :meth:`Experiment.train_args` starts: Table 2 and the seed and sensitivity experiments. The
+#: one place to change the remedy; runs already started resume with their stored arguments.
+DRAM_REMEDY_ARGS: tuple[str, ...] = ("--context-output", "layernorm")
+#: Registry models with DRAM's context network.
+CONTEXT_MODELS = ("dram", "dram_hybrid")
 
 CLASS_NAMES = {
     "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -150,12 +160,15 @@ class Experiment:
         return self.variant in MAIN_VARIANTS
 
     def train_args(self, data_dir: str | os.PathLike | None = None) -> list[str]:
-        """``zoo train`` arguments (without ``--out``); the protocol's defaults otherwise."""
+        """``zoo train`` arguments (without ``--out``); the protocol's defaults otherwise, and
+        :data:`DRAM_REMEDY_ARGS` for a DRAM with a context network."""
         args = ["--model", self.model, "--dataset", self.dataset]
         if self.glimpses is not None:
             args += ["--glimpses", str(self.glimpses)]
         if self.scales > 1:
             args += ["--scales", str(self.scales)]
+        if self.model in CONTEXT_MODELS:
+            args += DRAM_REMEDY_ARGS
         if self.dataset == "mnist":
             args.append("--download")
         if data_dir is not None:

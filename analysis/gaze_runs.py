@@ -1,0 +1,177 @@
+"""Gaze of many training runs at once: their queue, exports, accuracy and gaze statistics.
+
+Shared by the seed experiment (:mod:`analysis.seeds`) and the knob grid
+(:mod:`analysis.sensitivity`), which both compare runs of one model trained under different
+seeds or settings. A run is a :mod:`zoo.train` folder; its ``best.pt`` (whatever epoch it has
+reached) is exported once on the test split with the policy mean
+(:func:`zoo.export.export_scanpaths`) and again whenever ``best.pt`` is newer than the export.
+
+Units: accuracy in %, the fixational share a fraction of glimpse-to-glimpse transitions,
+fixation durations in **glimpse steps**, saccade distances in **pixels** (consecutive rule at
+:data:`analysis.claims.THRESHOLD_PX`).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.claims import STATISTICS, THRESHOLD_PX, PairedBootstrap, scanpath_sums
+from analysis.experiments import RunStatus, run_status
+from analysis.reproduce import REPO, running_queues
+from gazekit.schema import validate
+from gazekit.segment import Segmentation, segment
+from zoo.export import export_scanpaths
+
+__all__ = ["GazeRun", "accuracy", "export_run", "gaze_statistics", "mean_sd", "queue_commands",
+           "read_runs", "run_state", "segment_runs"]
+
+QUEUE_SCRIPT = REPO / "analysis" / "train_queue.sh"
+
+
+@dataclass(frozen=True)
+class GazeRun:
+    """One training run to analyse.
+
+    Attributes
+    ----------
+    run : str
+        Folder name under the runs folder.
+    group : str
+        Its label in the tables (e.g. ``"RAM-7 seed2"``); unique among the runs analysed.
+    args : tuple of str
+        ``zoo train`` arguments that start it (without ``--out``).
+    """
+
+    run: str
+    group: str
+    args: tuple[str, ...]
+
+
+def queue_commands(runs: Path, todo: Sequence[GazeRun], queues: int = 2
+                   ) -> tuple[list[list[str]], list[str]]:
+    """``train_queue.sh`` command lines for the runs of ``todo`` that have not finished.
+
+    Runs keep their order and are dealt round-robin over ``queues`` queues. Left out: finished
+    runs, runs a job is writing (status ``"training"``) and runs a running queue will reach
+    (:func:`analysis.reproduce.running_queues`), so no two jobs write one run.
+
+    Returns
+    -------
+    commands : list of list of str
+        One argv per non-empty queue.
+    skipped : list of str
+        Why each unfinished run was left out, one line each.
+    """
+    if queues < 1:
+        raise ValueError(f"queues must be >= 1, got {queues}")
+    running = running_queues(runs)
+    lanes: list[list[str]] = [[] for _ in range(queues)]
+    skipped, waiting = [], []
+    for item in todo:
+        status = run_status(runs / item.run)
+        if status.finished:
+            continue
+        if item.run in running:
+            skipped.append(f"{item.run}: {status.state}; in the running queue of pid "
+                           f"{running[item.run]}")
+        elif status.status == "training":
+            skipped.append(f"{item.run}: {status.state}; a job is writing it")
+        else:
+            waiting.append(item)
+    for i, item in enumerate(waiting):
+        lanes[i % queues].append(f"{item.run}:{shlex.join(item.args)}")
+    return [["bash", str(QUEUE_SCRIPT), str(runs), *lane] for lane in lanes if lane], skipped
+
+
+def run_state(status: RunStatus) -> str:
+    """``finished`` for a run whose training ended, else ``epoch N (partial)``."""
+    if status.finished:
+        return "finished"
+    if status.status == "not started":
+        return "not started"
+    return f"epoch {status.epochs_run} (partial)"
+
+
+def export_run(runs: Path, work: Path, run: str, *, limit: int | None = None,
+               device: str = "cpu", batch_size: int = 1000, force: bool = False) -> Path | None:
+    """The policy-mean test-set export of ``runs/run/best.pt`` in ``work/exports``, made or
+    renewed when ``best.pt`` is newer (or ``force``); None for a run without ``best.pt``."""
+    best = runs / run / "best.pt"
+    if not best.is_file():
+        return None
+    out = work / "exports" / (run + (f"-limit{limit}" if limit else "") + ".parquet")
+    if force or not out.is_file() or out.stat().st_mtime < best.stat().st_mtime:
+        export_scanpaths(best, split="test", out=out, limit=limit, device=device,
+                         batch_size=batch_size, data_dir=_data_dir(runs / run))
+    return out
+
+
+def _data_dir(run_dir: Path) -> str | None:
+    """The data folder a run trained on (its ``config.json``), else None (the default)."""
+    config = run_dir / "config.json"
+    return json.loads(config.read_text())["data_dir"] if config.is_file() else None
+
+
+def read_runs(exports: dict[str, Path]) -> pd.DataFrame:
+    """The exports of several runs as one validated scanpath table whose ``model`` column is
+    each run's group label (``exports``: group -> file), so that runs of one model differ."""
+    tables = [pd.read_parquet(path).assign(model=group) for group, path in exports.items()]
+    return validate(pd.concat(tables, ignore_index=True))
+
+
+def accuracy(exports: dict[str, Path]) -> pd.DataFrame:
+    """Test accuracy of each run from its export: ``group``, ``images``, ``correct``,
+    ``accuracy_pct`` (%). The export's predictions are :func:`zoo.evaluate.evaluate`'s (the
+    policy mean, or the CNN on the whole image)."""
+    rows = []
+    for group, path in exports.items():
+        per_image = pd.read_parquet(path, columns=["image_id", "correct"]).groupby(
+            "image_id", sort=False)["correct"].first()
+        rows.append({"group": group, "images": len(per_image),
+                     "correct": int(per_image.sum()),
+                     "accuracy_pct": 100 * float(per_image.mean())})
+    return pd.DataFrame(rows)
+
+
+def gaze_statistics(seg: Segmentation, groups: Iterable[str], *, n_resamples: int = 2000,
+                    seed: int = 0) -> pd.DataFrame:
+    """Each group's fixational share, mean fixation (glimpse steps) and mean saccade (px),
+    ratios of sums over its scanpaths, with cluster-bootstrap intervals over test images
+    (:class:`analysis.claims.PairedBootstrap`).
+
+    Returns one row per group: ``group`` and, per statistic of
+    :data:`analysis.claims.STATISTICS`, the value and ``<statistic>_ci_low``/``_ci_high``.
+    """
+    sums = scanpath_sums(seg.fixations, seg.saccades)
+    boot = PairedBootstrap(sums, n_resamples=n_resamples, seed=seed)
+    rows = []
+    for group in groups:
+        row: dict[str, object] = {"group": group}
+        for statistic in STATISTICS:
+            estimate = boot.estimate(group, statistic)
+            row[statistic] = estimate.value
+            row[f"{statistic}_ci_low"], row[f"{statistic}_ci_high"] = estimate.low, estimate.high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def segment_runs(scanpaths: pd.DataFrame) -> Segmentation:
+    """The paper's segmentation (consecutive rule, :data:`THRESHOLD_PX`) of a run table."""
+    return segment(scanpaths, THRESHOLD_PX, "consecutive")
+
+
+def mean_sd(values: Sequence[float], digits: int = 2) -> str:
+    """``mean ± sd`` over runs (sample sd, ddof 1); ``value (1 run)`` for one, ``-`` for none."""
+    values = np.asarray([v for v in values if np.isfinite(v)], dtype=np.float64)
+    if values.size == 0:
+        return "-"
+    if values.size == 1:
+        return f"{values[0]:.{digits}f} (1 run)"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"

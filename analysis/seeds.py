@@ -1,0 +1,377 @@
+"""Is the paper's gaze claim robust to the training seed? (issue 14, part A; part C's agreement)
+
+::
+
+    python analysis/seeds.py --runs runs/fashion-mnist [--queues 2] [--models cnn ram mram]
+
+One command, any time: it prints the ``analysis/train_queue.sh`` commands of the seed runs that
+have not finished, exports the test-set scanpaths of every run that has a ``best.pt`` (renewed
+when ``best.pt`` changes; finished or not) and writes to ``RESULTS`` (default
+``analysis/results``), stem ``seeds_fashion_mnist``:
+
+``<stem>_runs.csv``
+    One row per run: its state (``finished`` or ``epoch N (partial)``), test accuracy (%, the
+    policy mean on the whole test split), fixational share, mean fixation (glimpse steps) and
+    mean saccade (px) with cluster-bootstrap intervals over test images.
+``<stem>.csv``
+    The seed table: per model, accuracy mean ± sd over seeds beside the paper's, and each gaze
+    statistic's mean ± sd over seeds (sample sd); ``partial`` when a seed is missing or has not
+    finished, ``runs`` says which.
+``<stem>_claims.csv``
+    Each gaze claim (:mod:`analysis.claims`) at each glimpse count ``T`` and seed, with its
+    criterion, measurement and verdict; and per claim and ``T`` the overall verdict
+    (:func:`analysis.claims.seed_verdict`: it holds only if it holds for every seed) in rows
+    with ``seed`` ``all``.
+``<stem>_accuracy_claims.csv``
+    MRAM against CNN, RAM and DRAM per seed (exact McNemar test on paired predictions) and over
+    seeds, with :data:`analysis.claims.MCNEMAR_NOTE` and the seed spread of both accuracies.
+``<stem>_agreement.csv``
+    Scanpath similarity across seeds of one model against between models
+    (:func:`analysis.agreement.scanpath_agreement`).
+``<stem>.md``
+    All of it in words and tables.
+
+The runs (``RUNS`` = ``--runs``): seed 1 is the Table 2 run of ``analysis/reproduce.py --table
+2`` (``RUNS/<model>-<T>``, ``RUNS/cnn``); seeds 2 and 3 are ``RUNS/<model>-<T>-seed<k>``, with
+the same arguments and ``--seed k``. The seed sets the initial weights, the validation split,
+the batch order and the glimpse noise. DRAM runs use
+:data:`analysis.experiments.DRAM_REMEDY_ARGS`. Order of the queue: seeds 1, 2, 3 of CNN, RAM-7,
+DRAM-7 and MRAM-7, then RAM-12, DRAM-12 and MRAM-12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd
+
+from analysis.agreement import AGREEMENT_IMAGES, HEADLINE_MEASURES, scanpath_agreement
+from analysis.claims import (
+    CRITERIA,
+    MCNEMAR_NOTE,
+    N_RESAMPLES,
+    STATISTICS,
+    accuracy_claims,
+    measure_claims,
+    seed_verdict,
+)
+from analysis.experiments import Experiment, experiments, paper_table, run_status
+from analysis.gaze_runs import (
+    GazeRun,
+    accuracy,
+    export_run,
+    gaze_statistics,
+    mean_sd,
+    queue_commands,
+    read_runs,
+    run_state,
+    segment_runs,
+)
+from analysis.reproduce import RESULTS_DIR, write_csv
+from gazekit.atomic import atomic_file
+from gazekit.report import markdown_table
+from zoo.checkpoint import CheckpointError
+from zoo.data import DatasetError
+
+__all__ = ["SEEDS", "SEED_GLIMPSES", "SEED_RULE", "main", "over_seeds", "seed_runs", "seed_tables",
+           "write_results"]
+
+SEEDS = (1, 2, 3)
+#: Glimpse counts of the seed experiment, in queue order (T = 7 is part A's first priority).
+SEED_GLIMPSES = (7, 12)
+SEED_MODELS = ("cnn", "ram", "dram", "mram")
+TABLE = 2  # Fashion-MNIST
+SEED_RULE = ("Overall verdict over seeds: the seeds' verdict when every seed gives the same one "
+             "(a claim is reproduced only if it is reproduced for every seed), else mixed "
+             "across seeds (analysis.claims.seed_verdict); seeds whose runs are missing are "
+             "left out and counted.")
+ROLES = ("ram", "dram", "mram")
+
+
+def _experiments(models: tuple[str, ...] = SEED_MODELS) -> list[Experiment]:
+    return [e for e in experiments(TABLE) if e.main and e.model in models]
+
+
+def seed_runs(models: tuple[str, ...] = SEED_MODELS) -> list[GazeRun]:
+    """The seed experiment's runs in queue order: for T = 7 (with the CNN) and then T = 12,
+    seed 1, 2, 3 of each model in turn (so whole seed sets finish first)."""
+    exps = _experiments(models)
+    order = []
+    for i, t in enumerate(SEED_GLIMPSES):
+        group = [e for e in exps if e.glimpses == t or (i == 0 and e.glimpses is None)]
+        for seed in SEEDS:
+            for exp in sorted(group, key=lambda e: SEED_MODELS.index(e.model)):
+                extra = ("--seed", str(seed)) if seed != 1 else ()
+                order.append(GazeRun(exp.run if seed == 1 else f"{exp.run}-seed{seed}",
+                                     f"{exp.label} seed{seed}",
+                                     (*exp.train_args(), *extra)))
+    return order
+
+
+def over_seeds(verdicts: list[str]) -> str:
+    """The verdict over seeds (:data:`SEED_RULE`): the common verdict of every seed, else
+    :func:`analysis.claims.seed_verdict` (``mixed across seeds``).
+
+    >>> over_seeds(["reproduced"] * 3), over_seeds(["inconclusive"] * 2)
+    ('reproduced', 'inconclusive')
+    >>> over_seeds(["reproduced", "inconclusive"])
+    'mixed across seeds'
+    """
+    return verdicts[0] if len(set(verdicts)) == 1 else seed_verdict(verdicts)
+
+
+def _parse(run: GazeRun) -> tuple[str, int]:
+    label, _, seed = run.group.rpartition(" seed")
+    return label, int(seed)
+
+
+def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS,
+                limit: int | None = None, device: str = "cpu",
+                n_resamples: int = N_RESAMPLES, agreement_images: int | None = AGREEMENT_IMAGES
+                ) -> dict[str, pd.DataFrame]:
+    """Export the runs that have weights and build every table of the module docstring.
+
+    Returns ``{"runs", "seeds", "claims", "accuracy_claims", "agreement"}`` (empty tables
+    where no run has weights yet).
+    """
+    todo = seed_runs(models)
+    exports = {}
+    for run in todo:
+        path = export_run(runs, work, run.run, limit=limit, device=device)
+        if path is not None:
+            exports[run.group] = path
+    status = {run.group: run_status(runs / run.run) for run in todo}
+    meta = {run.group: (run, *_parse(run)) for run in todo}
+    tables: dict[str, pd.DataFrame] = {}
+    per_run = pd.DataFrame([{
+        "run": run.run, "model": label, "seed": seed, "state": run_state(status[run.group]),
+        "status": status[run.group].state, "epochs_run": status[run.group].epochs_run,
+        "best_epoch": status[run.group].best_epoch} for run, label, seed in meta.values()])
+    per_run.insert(0, "group", list(meta))
+    if exports:
+        per_run = per_run.merge(accuracy(exports), on="group", how="left")
+        gaze = {g: p for g, p in exports.items() if not g.startswith("CNN")}
+        if gaze:
+            scanpaths = read_runs(gaze)
+            seg = segment_runs(scanpaths)
+            per_run = per_run.merge(gaze_statistics(seg, gaze, n_resamples=n_resamples),
+                                    on="group", how="left")
+            tables["claims"] = _claims(seg, meta, gaze, status, n_resamples)
+            tables["agreement"] = _agreement(scanpaths, meta, gaze, agreement_images,
+                                             n_resamples)
+        tables["accuracy_claims"] = _accuracy_claims(exports, meta, per_run)
+    tables["runs"] = per_run
+    tables["seeds"] = _seed_table(per_run)
+    return tables
+
+
+def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± sd over seeds per model, beside the paper's accuracy."""
+    # experiments() follows the paper table's rows.
+    paper = dict(zip((e.label for e in experiments(TABLE)),
+                     paper_table(TABLE)["accuracy_pct"], strict=True))
+    rows = []
+    for label, runs in per_run.groupby("model", sort=False):
+        done = runs[runs["accuracy_pct"].notna()] if "accuracy_pct" in runs else runs.iloc[:0]
+        row = {"model": label, "paper_accuracy_pct": float(paper[label]),
+               "seeds_with_results": len(done),
+               "partial": len(done) < len(SEEDS) or (done["state"] != "finished").any(),
+               "runs": "; ".join(f"seed{r.seed} {r.state}" for r in runs.itertuples())}
+        for column in ("accuracy_pct", *STATISTICS):
+            values = done[column].to_numpy(float) if column in done else []
+            row[f"{column}_mean"] = float(pd.Series(values).mean()) if len(values) else None
+            row[f"{column}_sd"] = float(pd.Series(values).std(ddof=1)) if len(values) > 1 \
+                else None
+            row[column] = mean_sd(values, 2 if column in ("accuracy_pct",
+                                                          "saccade_px_mean") else 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _claims(seg, meta: dict, gaze: dict, status: dict, n_resamples: int) -> pd.DataFrame:
+    """Each claim per T and seed, then per T over seeds (``seed`` = ``all``)."""
+    parts = []
+    for t in SEED_GLIMPSES:
+        for seed in SEEDS:
+            groups = {label.split("-")[0].lower(): group for group, (_, label, s) in meta.items()
+                      if s == seed and group in gaze and label.endswith(f"-{t}")}
+            if not groups:
+                continue
+            partial = not all(status[g].finished for g in groups.values())
+            claims = measure_claims(seg.fixations, seg.saccades, groups,
+                                    n_resamples=n_resamples)
+            parts.append(claims.assign(glimpses=t, seed=str(seed), partial=partial,
+                                       runs=", ".join(sorted(groups.values()))))
+    if not parts:
+        return pd.DataFrame()
+    per_seed = pd.concat(parts, ignore_index=True)
+    overall = []
+    for (t, key), rows in per_seed.groupby(["glimpses", "key"], sort=False):
+        # A seed lacking a run is left out; a seed whose runs cannot settle it is counted.
+        assessed = rows[~rows["verdict"].str.startswith("cannot assess: no scanpaths")]
+        overall.append({
+            "key": key, "claim": rows["claim"].iloc[0], "criterion": rows["criterion"].iloc[0],
+            "measured": "; ".join(f"seed {r.seed}: {r.verdict}" for r in rows.itertuples()),
+            "verdict": over_seeds(list(assessed["verdict"])),
+            "images": rows["images"].iloc[0], "method": SEED_RULE, "glimpses": t,
+            "seed": "all", "partial": bool(rows["partial"].any()) or len(assessed) < len(SEEDS),
+            "runs": f"{len(assessed)} of {len(SEEDS)} seeds assessed"})
+    return pd.concat([per_seed, pd.DataFrame(overall)], ignore_index=True)
+
+
+def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame) -> pd.DataFrame:
+    """MRAM against its rivals per T and seed (McNemar), then over seeds with the spread."""
+    parts = []
+    for t in SEED_GLIMPSES:
+        for seed in SEEDS:
+            chosen = {label: exports[group]
+                      for group, (_, label, s) in meta.items() if s == seed and group in exports
+                      and (label == "CNN" or label.endswith(f"-{t}"))}
+            table = accuracy_claims(chosen)
+            if len(table):
+                parts.append(table.assign(glimpses=t, seed=str(seed)))
+    if not parts:
+        return pd.DataFrame()
+    per_seed = pd.concat(parts, ignore_index=True)
+    acc = per_run.set_index("group")["accuracy_pct"]
+    overall = []
+    for (t, rival), rows in per_seed.groupby(["glimpses", "rival"], sort=False):
+        mram = [acc[f"{rows['mram'].iloc[0]} seed{s}"] for s in rows["seed"]]
+        other = [acc[f"{rival} seed{s}"] for s in rows["seed"]]
+        overall.append({
+            "mram": rows["mram"].iloc[0], "rival": rival, "glimpses": t, "seed": "all",
+            "images": rows["images"].iloc[0],
+            "mram_acc_pct": sum(mram) / len(mram), "rival_acc_pct": sum(other) / len(other),
+            "seed_spread": f"{rows['mram'].iloc[0]} {mean_sd(mram)} %, {rival} "
+                           f"{mean_sd(other)} %, difference "
+                           f"{mean_sd([m - o for m, o in zip(mram, other, strict=True)])} "
+                           "points",
+            "verdict": over_seeds(list(rows["verdict"])),
+            "seeds": len(rows)})
+    return pd.concat([per_seed, pd.DataFrame(overall)], ignore_index=True).assign(
+        note=MCNEMAR_NOTE)
+
+
+def _agreement(scanpaths: pd.DataFrame, meta: dict, gaze: dict, images: int | None,
+               n_resamples: int) -> pd.DataFrame:
+    parts = []
+    for t in SEED_GLIMPSES:
+        models = {g: meta[g][1] for g in gaze if meta[g][1].endswith(f"-{t}")}
+        if len(models) >= 2:
+            parts.append(scanpath_agreement(scanpaths, models, images=images,
+                                            n_resamples=n_resamples).assign(glimpses=t))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
+    seeds = tables["seeds"]
+    lines = ["# Seeds: is the paper's gaze claim robust?", "",
+             f"Runs in `{runs}` (seed 1 = the Table 2 run, seeds 2 and 3 = `-seed2`, "
+             "`-seed3`); test split of Fashion-MNIST, policy mean. Statistics: fixational "
+             "share of glimpse-to-glimpse transitions, mean fixation in glimpse steps, mean "
+             "saccade in px (consecutive rule, 6 px). Mean ± sample sd over seeds.", ""]
+    if seeds["partial"].any():
+        lines += ["**PARTIAL**: rows marked partial lack a seed or include a run that has not "
+                  "finished (its best weights so far); see `runs`.", ""]
+    view = seeds[["model", "paper_accuracy_pct", "accuracy_pct", *STATISTICS,
+                  "seeds_with_results", "partial", "runs"]]
+    lines += ["## Seed table", "", markdown_table(view), ""]
+    claims = tables.get("claims", pd.DataFrame())
+    if len(claims):
+        lines += ["## Claims per seed and over seeds", "", f"Verdicts: {CRITERIA}", "",
+                  SEED_RULE, ""]
+        for t, rows in claims.groupby("glimpses", sort=False):
+            over = rows[rows["seed"] == "all"]
+            lines += [f"**T = {t}, over seeds**", "",
+                      markdown_table(over[["claim", "criterion", "measured", "verdict",
+                                           "runs", "partial"]]), "",
+                      f"**T = {t}, per seed**", "",
+                      markdown_table(rows[rows["seed"] != "all"][
+                          ["seed", "claim", "measured", "verdict", "partial"]]), ""]
+    acc = tables.get("accuracy_claims", pd.DataFrame())
+    if len(acc):
+        lines += ["## MRAM's accuracy claim (McNemar) and the seed spread", "",
+                  f"*{MCNEMAR_NOTE}*", ""]
+        over = acc[acc["seed"] == "all"]
+        lines += [markdown_table(over[["glimpses", "mram", "rival", "seeds", "seed_spread",
+                                       "verdict"]]), "",
+                  markdown_table(acc[acc["seed"] != "all"][
+                      ["glimpses", "seed", "mram", "rival", "mram_acc_pct", "rival_acc_pct",
+                       "p_value", "verdict"]]), "", f"*{MCNEMAR_NOTE}*", ""]
+    agreement = tables.get("agreement", pd.DataFrame())
+    if len(agreement):
+        head = agreement[agreement["measure"].isin(HEADLINE_MEASURES)]
+        lines += ["## Scanpath agreement across seeds (part C)", "",
+                  "Similarity of the scanpaths of two runs on the same test image "
+                  "(gazekit.similarity; glimpses merged into fixations at 6 px), pooled by the "
+                  "models of the two runs: `across seeds` pairs two seeds of one model, "
+                  "`between models` two models. Mean over pairs with a 95 % cluster-bootstrap "
+                  "interval over test images. DTW in px (lower = more alike); MultiMatch and "
+                  "edit similarities in [0, 1] (higher = more alike).", "",
+                  markdown_table(head.assign(
+                      interval=head["ci_low"].round(3).astype(str) + " .. "
+                      + head["ci_high"].round(3).astype(str))[
+                      ["glimpses", "measure", "comparison", "model_a", "model_b", "n_pairs",
+                       "n_stimuli", "mean", "interval"]]), ""]
+    return "\n".join(lines)
+
+
+def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
+                  stem: str = "seeds_fashion_mnist") -> list[Path]:
+    """Write the tables (CSV) and the Markdown report; return the files written."""
+    results.mkdir(parents=True, exist_ok=True)
+    names = {"seeds": "", "runs": "_runs", "claims": "_claims",
+             "accuracy_claims": "_accuracy_claims", "agreement": "_agreement"}
+    written = [write_csv(tables[key], results / f"{stem}{suffix}.csv")
+               for key, suffix in names.items() if key in tables and len(tables[key])]
+    md = results / f"{stem}.md"
+    with atomic_file(md) as tmp:
+        tmp.write_text(_markdown(tables, runs) + "\n", encoding="utf-8")
+    return [*written, md]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 with one line on bad input)."""
+    p = argparse.ArgumentParser(prog="python analysis/seeds.py", description=__doc__.split(
+        "\n")[0])
+    p.add_argument("--runs", type=Path, default=Path("runs/fashion-mnist"),
+                   help="folder of the run folders (default runs/fashion-mnist)")
+    p.add_argument("--work", type=Path, help="exports folder (default RUNS/_seeds)")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR,
+                   help="output folder (default analysis/results)")
+    p.add_argument("--models", nargs="+", choices=SEED_MODELS, default=list(SEED_MODELS),
+                   help="models to queue and analyse (default all)")
+    p.add_argument("--queues", type=int, default=2, help="queues side by side (default 2)")
+    p.add_argument("--limit", type=int, help="export only the first N test images")
+    p.add_argument("--device", default="cpu", help="device of the exports (default cpu)")
+    p.add_argument("--n-resamples", type=int, default=N_RESAMPLES,
+                   help=f"bootstrap resamples (default {N_RESAMPLES})")
+    p.add_argument("--agreement-images", type=int, default=AGREEMENT_IMAGES,
+                   help=f"test images of the scanpath agreement (default {AGREEMENT_IMAGES})")
+    args = p.parse_args(argv)
+    models = tuple(args.models)
+    try:
+        commands, skipped = queue_commands(args.runs, seed_runs(models), args.queues)
+        for line in skipped:
+            print(f"[seeds] not queued: {line}")
+        print("\n".join(map(shlex.join, commands)) or "[seeds] nothing to queue")
+        tables = seed_tables(args.runs, args.work or args.runs / "_seeds", models=models,
+                             limit=args.limit, device=args.device,
+                             n_resamples=args.n_resamples,
+                             agreement_images=args.agreement_images)
+        for path in write_results(tables, args.results, args.runs):
+            print(path)
+    except (CheckpointError, DatasetError, OSError, ValueError) as exc:
+        print(f"seeds: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

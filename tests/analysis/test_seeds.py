@@ -1,0 +1,279 @@
+"""The seed experiment (issue 14, parts A and C) on tiny fake runs (1 epoch on the synthetic
+data set): queue, seed table, verdicts per seed and over seeds, partial runs, McNemar's note and
+scanpath agreement, each checked against an independent computation."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import zoo
+from analysis import seeds
+from analysis.claims import MCNEMAR_NOTE, measure_claims
+from analysis.experiments import DRAM_REMEDY_ARGS
+from analysis.gaze_runs import QUEUE_SCRIPT, GazeRun, mean_sd, queue_commands
+from gazekit.io import read_scanpaths
+from gazekit.segment import segment
+from zoo import data as zdata
+from zoo.checkpoint import load_checkpoint
+from zoo.train import TrainConfig, train
+
+LIMIT = 24  # test images exported
+RESAMPLES = 200
+MODELS = {"cnn": ("cnn", {}), "ram-7": ("ram", {"glimpses": 7}),
+          "dram-7": ("dram", {"glimpses": 7, "context_output": "layernorm"}),
+          "mram-7": ("mram", {"glimpses": 7})}
+
+
+def tiny_run(runs: Path, name: str, model: str, kwargs: dict, seed: int, **overrides) -> Path:
+    train(TrainConfig(**{**dict(model=model, model_kwargs=kwargs, dataset="synthetic",
+                                out_dir=str(runs / name), epochs=1, batch_size=32, limit=64,
+                                num_threads=1, seed=seed), **overrides}))
+    return runs / name
+
+
+def age(path: Path, seconds: float) -> None:
+    stamp = time.time() - seconds
+    for f in path.iterdir():
+        os.utime(f, (stamp, stamp))
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    """Seeds 1 and 2 of CNN, RAM-7, DRAM-7 and MRAM-7 (seed 3 missing); MRAM-7 seed 2 is
+    interrupted after epoch 2 (partial)."""
+    root = tmp_path_factory.mktemp("seeds")
+    runs = root / "runs"
+    for base, (model, kwargs) in MODELS.items():
+        tiny_run(runs, base, model, kwargs, seed=1)
+        if base != "mram-7":
+            tiny_run(runs, f"{base}-seed2", model, kwargs, seed=2)
+    tiny_run(runs, "mram-7-seed2", "mram", MODELS["mram-7"][1], seed=2, epochs=2)
+    (runs / "mram-7-seed2" / "final.json").unlink()
+    age(runs / "mram-7-seed2", 7200)
+    results = root / "results"
+    argv = ["--runs", str(runs), "--results", str(results), "--limit", str(LIMIT),
+            "--n-resamples", str(RESAMPLES), "--agreement-images", "10"]
+    assert seeds.main(argv) == 0
+    read = {name: pd.read_csv(results / f"seeds_fashion_mnist{suffix}.csv",
+                              dtype={"seed": str})
+            for name, suffix in (("seeds", ""), ("per_run", "_runs"), ("claims", "_claims"),
+                                 ("accuracy", "_accuracy_claims"),
+                                 ("agreement", "_agreement"))}
+    return {"folder": runs, "results": results, **read}
+
+
+def test_seed_runs_queue_order_and_arguments():
+    runs = seeds.seed_runs()
+    names = [r.run for r in runs]
+    assert names[:12] == ["cnn", "ram-7", "dram-7", "mram-7",
+                          "cnn-seed2", "ram-7-seed2", "dram-7-seed2", "mram-7-seed2",
+                          "cnn-seed3", "ram-7-seed3", "dram-7-seed3", "mram-7-seed3"]
+    assert names[12:] == ["ram-12", "dram-12", "mram-12", "ram-12-seed2", "dram-12-seed2",
+                          "mram-12-seed2", "ram-12-seed3", "dram-12-seed3", "mram-12-seed3"]
+    by_name = {r.run: r for r in runs}
+    # Seed 1 is the Table 2 run: its arguments, no --seed (the default 1).
+    assert by_name["ram-7"].args == ("--model", "ram", "--dataset", "fashion-mnist",
+                                     "--glimpses", "7")
+    assert by_name["ram-7-seed3"].args[-2:] == ("--seed", "3")
+    dram = by_name["dram-12-seed2"].args
+    assert dram[:-2][-len(DRAM_REMEDY_ARGS):] == DRAM_REMEDY_ARGS
+    assert by_name["cnn-seed2"].group == "CNN seed2"
+
+
+def test_queue_commands_leave_out_finished_and_busy_runs(experiment, tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in ("ram-7", "mram-7-seed2"):
+        (runs / name).symlink_to(experiment["folder"] / name)
+    busy = runs / "dram-7"  # a job is writing it right now
+    busy.mkdir()
+    (busy / "config.json").write_text(json.dumps({"epochs": 300, "patience": 50}))
+    (busy / "metrics.jsonl").write_text(json.dumps({"epoch": 3, "val_acc": 0.1,
+                                                    "epoch_time_s": 5.0}) + "\n")
+    todo = [GazeRun(n, n, ("--model", "x")) for n in
+            ("ram-7", "dram-7", "mram-7-seed2", "cnn-seed3", "ram-7-seed3")]
+    commands, skipped = queue_commands(runs, todo, queues=2)
+    assert skipped == ["dram-7: still training: epoch 3 of 300 (best 3); a job is writing it"]
+    assert [c[3:] for c in commands] == [["mram-7-seed2:--model x", "ram-7-seed3:--model x"],
+                                         ["cnn-seed3:--model x"]]
+    assert commands[0][:3] == ["bash", str(QUEUE_SCRIPT), str(runs)]
+
+
+def test_main_prints_the_queue_of_missing_runs(experiment, capsys, tmp_path):
+    assert seeds.main(["--runs", str(experiment["folder"]), "--results", str(tmp_path),
+                       "--limit", str(LIMIT), "--n-resamples", "50", "--agreement-images",
+                       "4", "--models", "ram"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    queue = [line for line in out if "train_queue.sh" in line]
+    assert len(queue) == 2
+    specs = " ".join(queue)
+    assert "'ram-7-seed3:--model ram --dataset fashion-mnist --glimpses 7 --seed 3'" in specs
+    assert "ram-12:" in specs and "ram-7:" not in specs and "ram-7-seed2:" not in specs
+
+
+def independent_accuracy(best: Path) -> float:
+    """Test accuracy (%) of the first LIMIT synthetic test images, from scratch."""
+    state = load_checkpoint(best)
+    model = zoo.create_model(state["model"], **state["model_kwargs"])
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    images, labels = zdata.load_dataset(state["dataset"], "test")
+    norm = state["normalization"]
+    x = ((images[:LIMIT].double() / 255 - norm["mean"]) / norm["std"]).float().unsqueeze(1)
+    with torch.no_grad():
+        logits = model(x, sample=False).logits if model.has_glimpses else model(x)
+    return 100 * (logits.argmax(1) == labels[:LIMIT]).double().mean().item()
+
+
+def test_per_run_accuracy_and_gaze_match_independent_computations(experiment, naive_gaze):
+    folder = experiment["folder"]
+    for row in experiment["per_run"].dropna(subset=["accuracy_pct"]).itertuples():
+        assert row.accuracy_pct == pytest.approx(independent_accuracy(folder / row.run /
+                                                                      "best.pt"), abs=1e-9)
+        if row.run.startswith("cnn"):
+            assert math.isnan(row.fixational_share)  # a saliency path is no gaze
+            continue
+        naive = naive_gaze(folder / "_seeds" / "exports" / f"{row.run}-limit{LIMIT}.parquet")
+        for statistic, value in naive.items():
+            got = getattr(row, statistic)
+            assert got == pytest.approx(value, rel=1e-9, nan_ok=True)
+            if np.isfinite(value):
+                low = getattr(row, f"{statistic}_ci_low")
+                high = getattr(row, f"{statistic}_ci_high")
+                assert low - 1e-12 <= value <= high + 1e-12
+
+
+def test_runs_state_marks_partial_runs(experiment):
+    per_run = experiment["per_run"].set_index("run")
+    assert per_run.loc["mram-7-seed2", "state"] == "epoch 2 (partial)"
+    assert per_run.loc["mram-7", "state"] == "finished"
+    assert per_run.loc["ram-7-seed3", "state"] == "not started"
+    assert np.isnan(per_run.loc["ram-7-seed3", "accuracy_pct"])
+    table = experiment["seeds"].set_index("model")
+    assert bool(table.loc["MRAM-7", "partial"])  # a run unfinished, a seed missing
+    assert "seed2 epoch 2 (partial)" in table.loc["MRAM-7", "runs"]
+    assert "seed3 not started" in table.loc["RAM-7", "runs"]
+    md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
+    assert "PARTIAL" in md
+
+
+def test_seed_table_is_mean_and_sd_over_seeds(experiment):
+    per_run = experiment["per_run"]
+    table = experiment["seeds"].set_index("model")
+    assert table.loc["MRAM-7", "paper_accuracy_pct"] == 91.68
+    assert table.loc["CNN", "paper_accuracy_pct"] == 89.02
+    for label in ("CNN", "RAM-7", "DRAM-7", "MRAM-7"):
+        runs = per_run[per_run["model"] == label].dropna(subset=["accuracy_pct"])
+        assert len(runs) == table.loc[label, "seeds_with_results"] == 2
+        for column in ("accuracy_pct", "fixational_share", "fixation_steps_mean",
+                       "saccade_px_mean"):
+            values = runs[column].to_list()
+            if label == "CNN" and column != "accuracy_pct":
+                continue
+            mean = (values[0] + values[1]) / 2
+            sd = abs(values[0] - values[1]) / math.sqrt(2)  # sample sd of two values
+            if not all(np.isfinite(values)):
+                continue
+            assert table.loc[label, f"{column}_mean"] == pytest.approx(mean, rel=1e-12)
+            assert table.loc[label, f"{column}_sd"] == pytest.approx(sd, rel=1e-9, abs=1e-12)
+    assert mean_sd([1.0, 2.0, 4.0]) == "2.33 ± 1.53"
+    assert mean_sd([1.0]) == "1.00 (1 run)" and mean_sd([]) == "-"
+
+
+def test_claims_per_seed_and_over_seeds(experiment):
+    claims = experiment["claims"]
+    folder = experiment["folder"] / "_seeds" / "exports"
+    for seed in ("1", "2"):
+        # Each seed's claims again, from that seed's exports alone.
+        suffix = "" if seed == "1" else f"-seed{seed}"
+        paths = {role: folder / f"{role}-7{suffix}-limit{LIMIT}.parquet"
+                 for role in ("ram", "dram", "mram")}
+        table = pd.concat([pd.read_parquet(p).assign(model=f"{role.upper()}-7 seed{seed}")
+                           for role, p in paths.items()], ignore_index=True)
+        from gazekit.schema import validate
+
+        seg = segment(validate(table), 6.0, "consecutive")
+        expected = measure_claims(seg.fixations, seg.saccades,
+                                  {r: f"{r.upper()}-7 seed{seed}" for r in paths},
+                                  n_resamples=RESAMPLES)
+        got = claims[(claims["seed"] == seed) & (claims["glimpses"] == 7)]
+        assert list(got["verdict"]) == list(expected["verdict"])
+        assert list(got["measured"]) == list(expected["measured"])
+    assert set(claims.loc[claims["seed"] == "2", "partial"]) == {True}  # MRAM-7 seed 2
+    over = claims[claims["seed"] == "all"].set_index("key")
+    per_seed = claims[claims["seed"] != "all"]
+    for key, row in over.iterrows():
+        verdicts = list(per_seed.loc[per_seed["key"] == key, "verdict"])
+        expected = verdicts[0] if len(set(verdicts)) == 1 else "mixed across seeds"
+        assert row["verdict"] == expected
+        assert row["runs"] == "2 of 3 seeds assessed" and bool(row["partial"])
+    assert seeds.over_seeds(["reproduced", "not reproduced"]) == "mixed across seeds"
+
+
+def test_mcnemar_is_shown_with_its_note_and_the_seed_spread(experiment):
+    acc = experiment["accuracy"]
+    assert set(acc["note"]) == {MCNEMAR_NOTE}
+    per_seed = acc[acc["seed"] != "all"]
+    assert set(per_seed["rival"]) == {"DRAM-7", "RAM-7", "CNN"}
+    assert sorted(per_seed["seed"].unique()) == ["1", "2"]
+    per_run = experiment["per_run"].set_index("group")
+    over = acc[acc["seed"] == "all"].set_index("rival")
+    mram = [per_run.loc[f"MRAM-7 seed{s}", "accuracy_pct"] for s in (1, 2)]
+    cnn = [per_run.loc[f"CNN seed{s}", "accuracy_pct"] for s in (1, 2)]
+    assert over.loc["CNN", "seed_spread"] == (f"MRAM-7 {mean_sd(mram)} %, CNN {mean_sd(cnn)} %, "
+                                              f"difference {mean_sd(np.subtract(mram, cnn))} "
+                                              "points")
+    md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
+    assert md.count(MCNEMAR_NOTE) >= 2
+
+
+def naive_dtw(a: np.ndarray, b: np.ndarray) -> float:
+    """sqrt of the least sum of squared distances along a warping path, by a plain loop."""
+    cost = np.full((len(a) + 1, len(b) + 1), np.inf)
+    cost[0, 0] = 0.0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d = float(np.sum((a[i - 1] - b[j - 1]) ** 2))
+            cost[i, j] = d + min(cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1])
+    return math.sqrt(cost[-1, -1])
+
+
+def naive_fixations(path: pd.DataFrame) -> np.ndarray:
+    """Centroids of the consecutive-rule fixations (6 px) of one scanpath."""
+    xy = path.sort_values("step")[["x", "y"]].to_numpy()
+    groups, current = [], [xy[0]]
+    for a, b in zip(xy[:-1], xy[1:], strict=True):
+        if math.dist(a, b) < 6.0:
+            current.append(b)
+        else:
+            groups.append(current)
+            current = [b]
+    groups.append(current)
+    return np.array([np.mean(g, axis=0) for g in groups])
+
+
+def test_scanpath_agreement_across_seeds_and_between_models(experiment):
+    agreement = experiment["agreement"]
+    dtw = agreement[agreement["measure"] == "dtw_px"].set_index(["model_a", "model_b"])
+    assert dtw.loc[("RAM-7", "RAM-7"), "comparison"] == "across seeds"
+    assert dtw.loc[("MRAM-7", "RAM-7"), "comparison"] == "between models"
+    assert dtw.loc[("RAM-7", "RAM-7"), "n_pairs"] == 10  # seeds 1 and 2 on 10 images
+    assert dtw.loc[("MRAM-7", "RAM-7"), "n_pairs"] == 40  # 2 x 2 runs on 10 images
+    assert "CNN" not in set(agreement["model_a"]) | set(agreement["model_b"])
+    folder = experiment["folder"] / "_seeds" / "exports"
+    one = read_scanpaths(folder / f"ram-7-limit{LIMIT}.parquet")
+    two = read_scanpaths(folder / f"ram-7-seed2-limit{LIMIT}.parquet")
+    values = [naive_dtw(naive_fixations(one[one["image_id"] == i]),
+                        naive_fixations(two[two["image_id"] == i])) for i in range(10)]
+    row = dtw.loc[("RAM-7", "RAM-7")]
+    assert row["mean"] == pytest.approx(np.mean(values), rel=1e-9)
+    assert row["ci_low"] <= row["mean"] <= row["ci_high"]
