@@ -1,0 +1,313 @@
+"""Sensitivity of the paper's gaze claims to the knobs it leaves open (issue 14, part B).
+
+::
+
+    python analysis/sensitivity.py --runs runs/fashion-mnist-sensitivity [--queues 2]
+        [--models ram mram dram]
+
+The knob grid: RAM-7 and MRAM-7 (DRAM-7 last, where the budget allows), one knob changed at a
+time from our defaults (:data:`SETTINGS`: policy std 0.05 and 0.2, a uniformly random first
+location, REINFORCE detached from the core, LR x0.1 after 20 epochs), every run, the default
+setting included, under one fixed :data:`REDUCED_PROTOCOL` (at most :data:`REDUCED_EPOCHS`
+epochs, the full protocol's early stopping). Its rows are never compared with full-protocol
+rows: the grid has its own default runs, in their own runs folder, and every output says
+REDUCED PROTOCOL.
+
+One command, any time: it prints the ``analysis/train_queue.sh`` commands of the runs that
+have not finished, exports the test-set scanpaths (policy mean) of every run with a ``best.pt``
+and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fashion_mnist``:
+
+``<stem>.csv``
+    One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``), test
+    accuracy (%, Wilson 95 % interval), fixational share, mean fixation (glimpse steps) and
+    mean saccade (px) with cluster-bootstrap intervals over test images, and the verdict of
+    each of the paper's gaze claims (:mod:`analysis.claims`) at that setting.
+``<stem>_claims.csv``
+    The claims per setting with criterion and measurement. A setting's claims use that
+    setting's RAM-7, MRAM-7 and DRAM-7; where the grid has no DRAM-7 run of the setting, the
+    default-setting DRAM-7 of the grid (reduced protocol too), as ``dram_run`` says.
+``<stem>.png`` / ``.svg``
+    Knob setting against accuracy and the three gaze statistics, one series per model.
+``<stem>.md``
+    The table in words.
+
+Run folders: ``RUNS/<model>-7-<setting>`` (e.g. ``ram-7-std0.05``); DRAM runs use
+:data:`analysis.experiments.DRAM_REMEDY_ARGS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.stats import binomtest
+
+from analysis.claims import CLAIMS, CRITERIA, N_RESAMPLES, measure_claims
+from analysis.experiments import Experiment, experiments, run_status
+from analysis.gaze_runs import (
+    GazeRun,
+    accuracy,
+    export_run,
+    gaze_statistics,
+    queue_commands,
+    read_runs,
+    run_state,
+    segment_runs,
+)
+from analysis.reproduce import RESULTS_DIR, write_csv
+from gazekit.atomic import atomic_file
+from gazekit.plot import save_figure
+from gazekit.report import markdown_table
+from zoo.checkpoint import CheckpointError
+from zoo.data import DatasetError
+from zoo.plot import model_colors
+
+__all__ = ["REDUCED_EPOCHS", "REDUCED_PROTOCOL", "SETTINGS", "Knob", "main",
+           "sensitivity_runs", "sensitivity_tables"]
+
+#: The grid's fixed budget: at most this many epochs (the full protocol: 300).
+REDUCED_EPOCHS = 100
+REDUCED_ARGS = ("--epochs", str(REDUCED_EPOCHS))
+#: Stated in every output of the grid.
+REDUCED_PROTOCOL = (
+    f"REDUCED PROTOCOL (knob grid): at most {REDUCED_EPOCHS} epochs instead of 300, early "
+    "stopping after 50 epochs without a better validation accuracy (as the full protocol), "
+    "seed 1, Fashion-MNIST, T = 7 glimpses; not comparable with full-protocol results")
+GLIMPSES = 7
+GRID_MODELS = ("ram", "mram", "dram")  # DRAM-7 last: optional, where the budget allows
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One setting of the grid: its name (in run folders), what it changes, its arguments."""
+
+    name: str
+    description: str
+    args: tuple[str, ...]
+
+
+#: One knob at a time from our defaults (zoo train options; see zoo.modules and zoo.train).
+SETTINGS = (
+    Knob("default", "our defaults: std 0.1, learned first location, REINFORCE reaches the "
+         "core, LR x0.5 after 10 epochs", ()),
+    Knob("std0.05", "policy std 0.05", ("--std", "0.05")),
+    Knob("std0.2", "policy std 0.2", ("--std", "0.2")),
+    Knob("first-random", "first location uniform random", ("--first-location", "random")),
+    Knob("detach", "REINFORCE detached from the core", ("--reinforce-detach-core",)),
+    Knob("lr0.1-p20", "LR x0.1 after 20 epochs without improvement",
+         ("--lr-factor", "0.1", "--lr-patience", "20")),
+)
+_KNOBS = {k.name: k for k in SETTINGS}
+
+
+def _experiments(models: tuple[str, ...]) -> list[Experiment]:
+    exps = {e.model: e for e in experiments(2) if e.main and e.glimpses == GLIMPSES}
+    return [exps[m] for m in GRID_MODELS if m in models]
+
+
+def sensitivity_runs(models: tuple[str, ...] = GRID_MODELS) -> list[GazeRun]:
+    """The grid's runs in queue order: RAM-7 and MRAM-7 setting by setting (defaults first),
+    then DRAM-7's default, then DRAM-7's other settings."""
+    exps = _experiments(models)
+    main = [e for e in exps if e.model != "dram"]
+    order = [(e, k) for k in SETTINGS for e in main] + [(e, k) for e in exps
+                                                        if e.model == "dram" for k in SETTINGS]
+    return [GazeRun(f"{e.run}-{k.name}", f"{e.label} {k.name}",
+                    (*e.train_args(), *REDUCED_ARGS, *k.args)) for e, k in order]
+
+
+def _split(group: str) -> tuple[str, str]:
+    label, _, setting = group.partition(" ")
+    return label, setting
+
+
+def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID_MODELS,
+                       limit: int | None = None, device: str = "cpu",
+                       n_resamples: int = N_RESAMPLES) -> dict[str, pd.DataFrame]:
+    """Export the grid's runs that have weights; return ``{"table", "claims"}``."""
+    todo = sensitivity_runs(models)
+    exports = {}
+    for run in todo:
+        path = export_run(runs, work, run.run, limit=limit, device=device)
+        if path is not None:
+            exports[run.group] = path
+    rows = []
+    for run in todo:
+        label, setting = _split(run.group)
+        rows.append({"model": label, "setting": setting,
+                     "knob": _KNOBS[setting].description, "run": run.run,
+                     "state": run_state(run_status(runs / run.run)), "group": run.group})
+    table = pd.DataFrame(rows)
+    claims = pd.DataFrame()
+    if exports:
+        acc = accuracy(exports)
+        low, high = zip(*(binomtest(r.correct, r.images).proportion_ci(method="wilson")
+                          for r in acc.itertuples()), strict=True)
+        acc = acc.assign(accuracy_ci_low=100 * np.array(low), accuracy_ci_high=100 * np.array(high))
+        table = table.merge(acc.drop(columns="correct"), on="group", how="left")
+        seg = segment_runs(read_runs(exports))
+        table = table.merge(gaze_statistics(seg, exports, n_resamples=n_resamples), on="group",
+                            how="left")
+        claims = _claims(seg, exports, n_resamples)
+        verdicts = claims.pivot(index="setting", columns="key", values="verdict")
+        table = table.merge(verdicts.add_prefix("verdict_"), left_on="setting",
+                            right_index=True, how="left")
+    return {"table": table.drop(columns="group").assign(protocol=REDUCED_PROTOCOL),
+            "claims": claims}
+
+
+def _claims(seg, exports: dict, n_resamples: int) -> pd.DataFrame:
+    """The claims at each setting with a RAM-7 or MRAM-7 run (DRAM-7: see the docstring)."""
+    parts = []
+    for knob in SETTINGS:
+        labels = {e: f"{e.upper()}-{GLIMPSES} {knob.name}" for e in ("ram", "mram", "dram")}
+        if not any(labels[r] in exports for r in ("ram", "mram")):
+            continue
+        if labels["dram"] not in exports:
+            labels["dram"] = f"DRAM-{GLIMPSES} default"
+        claims = measure_claims(seg.fixations, seg.saccades, labels, n_resamples=n_resamples)
+        parts.append(claims.assign(
+            setting=knob.name, knob=knob.description,
+            dram_run=labels["dram"] if labels["dram"] in exports else "none",
+            protocol=REDUCED_PROTOCOL))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+PANELS = (("accuracy_pct", "(a) test accuracy", "accuracy (%)", "accuracy_ci"),
+          ("fixational_share", "(b) fixational share", "fixational share", None),
+          ("fixation_steps_mean", "(c) fixation duration", "mean fixation (glimpse steps)", None),
+          ("saccade_px_mean", "(d) saccade distance", "mean saccade (px)", None))
+
+
+def plot_sensitivity(table: pd.DataFrame, path_stem: Path) -> list[Path]:
+    """Setting against accuracy and the three gaze statistics, one series per model, with
+    the intervals of the table (filled: finished run, hollow: partial); titled with
+    :data:`REDUCED_PROTOCOL`."""
+    fig = Figure(figsize=(13, 4.2), layout="constrained")
+    axes = fig.subplots(1, 4)
+    names = [k.name for k in SETTINGS]
+    models = list(dict.fromkeys(table["model"]))
+    colors = model_colors(models)
+    width = 0.6 / max(len(models), 1)
+    for ax, (column, title, ylabel, interval) in zip(axes, PANELS, strict=True):
+        prefix = interval or f"{column}_ci"
+        for i, model in enumerate(models):
+            rows = table[(table["model"] == model) & table[column].notna()] \
+                if column in table else table.iloc[:0]
+            if rows.empty:
+                continue
+            x = np.array([names.index(v) for v in rows["setting"]], dtype=float) \
+                + (i - (len(models) - 1) / 2) * width
+            y = rows[column].to_numpy(float)
+            err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
+            done = (rows["state"] == "finished").to_numpy()
+            color = colors.get(model)
+            ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
+            ax.plot(x[done], y[done], "o", color=color)
+            ax.plot(x[~done], y[~done], "o", color=color, mfc="white")
+        ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+    if models:
+        axes[0].legend(title="filled: finished\nhollow: partial", fontsize="small")
+    fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models).\n"
+                 + textwrap.fill(REDUCED_PROTOCOL, 140), fontsize="small")
+    return save_figure(fig, path_stem)
+
+
+def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
+    table = tables["table"]
+    lines = ["# Sensitivity of the gaze claims to the open knobs", "",
+             f"**{REDUCED_PROTOCOL}.**", "",
+             f"Runs in `{runs}`, one knob changed at a time from our defaults. Accuracy on the "
+             "test split (policy mean) with a Wilson 95 % interval; gaze statistics "
+             "(consecutive rule, 6 px) with cluster-bootstrap intervals over test images. "
+             "Partial rows are runs still training or interrupted (their best weights so far).",
+             "", f"Verdicts: {CRITERIA}", ""]
+    view = table.copy()
+    for column, digits in (("accuracy_pct", 2), ("fixational_share", 3),
+                           ("fixation_steps_mean", 2), ("saccade_px_mean", 2)):
+        if column not in view:
+            continue
+        low, high = (("accuracy_ci_low", "accuracy_ci_high") if column == "accuracy_pct"
+                     else (f"{column}_ci_low", f"{column}_ci_high"))
+        view[column] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+                        if np.isfinite(v) else "-"
+                        for v, lo, hi in zip(view[column], view[low], view[high], strict=True)]
+    columns = ["model", "setting", "knob", "state",
+               *[c for c in ("accuracy_pct", "fixational_share", "fixation_steps_mean",
+                             "saccade_px_mean") if c in view],
+               *[f"verdict_{c.key}" for c in CLAIMS if f"verdict_{c.key}" in view]]
+    lines += [markdown_table(view[columns]), ""]
+    claims = tables["claims"]
+    if len(claims):
+        lines += ["Claims per setting (DRAM-7 of the setting where the grid has it, else the "
+                  "grid's default DRAM-7; `dram_run` none: no DRAM-7 in the grid yet):", "",
+                  markdown_table(claims[["setting", "claim", "measured", "verdict",
+                                         "dram_run"]]), ""]
+    lines += [f"*{REDUCED_PROTOCOL}.*"]
+    return "\n".join(lines)
+
+
+def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
+                  stem: str = "sensitivity_fashion_mnist") -> list[Path]:
+    """Write the table, the claims, the figure and the Markdown; return the files."""
+    results.mkdir(parents=True, exist_ok=True)
+    written = [write_csv(tables["table"], results / f"{stem}.csv")]
+    if len(tables["claims"]):
+        written.append(write_csv(tables["claims"], results / f"{stem}_claims.csv"))
+    written += plot_sensitivity(tables["table"], results / stem)
+    md = results / f"{stem}.md"
+    with atomic_file(md) as tmp:
+        tmp.write_text(_markdown(tables, runs) + "\n", encoding="utf-8")
+    return [*written, md]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 with one line on bad input)."""
+    p = argparse.ArgumentParser(prog="python analysis/sensitivity.py",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=Path, default=Path("runs/fashion-mnist-sensitivity"),
+                   help="folder of the grid's run folders (default "
+                        "runs/fashion-mnist-sensitivity)")
+    p.add_argument("--work", type=Path, help="exports folder (default RUNS/_sensitivity)")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR,
+                   help="output folder (default analysis/results)")
+    p.add_argument("--models", nargs="+", choices=GRID_MODELS, default=list(GRID_MODELS),
+                   help="models of the grid (default ram mram dram; DRAM-7 is queued last)")
+    p.add_argument("--queues", type=int, default=2, help="queues side by side (default 2)")
+    p.add_argument("--limit", type=int, help="export only the first N test images")
+    p.add_argument("--device", default="cpu", help="device of the exports (default cpu)")
+    p.add_argument("--n-resamples", type=int, default=N_RESAMPLES,
+                   help=f"bootstrap resamples (default {N_RESAMPLES})")
+    args = p.parse_args(argv)
+    models = tuple(args.models)
+    try:
+        print(REDUCED_PROTOCOL)
+        commands, skipped = queue_commands(args.runs, sensitivity_runs(models), args.queues)
+        for line in skipped:
+            print(f"[sensitivity] not queued: {line}")
+        print("\n".join(map(shlex.join, commands)) or "[sensitivity] nothing to queue")
+        tables = sensitivity_tables(args.runs, args.work or args.runs / "_sensitivity",
+                                    models=models, limit=args.limit, device=args.device,
+                                    n_resamples=args.n_resamples)
+        for path in write_results(tables, args.results, args.runs):
+            print(path)
+    except (CheckpointError, DatasetError, OSError, ValueError) as exc:
+        print(f"sensitivity: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
