@@ -54,6 +54,7 @@ __all__ = [
     "CONFIDENCE",
     "CRITERIA",
     "N_RESAMPLES",
+    "criteria",
     "STATISTICS",
     "THRESHOLD_PX",
     "MCNEMAR_NOTE",
@@ -75,14 +76,20 @@ CONFIDENCE = 0.95
 N_RESAMPLES = 2000
 SEED = 0
 
-#: How every verdict is reached (printed beside the verdicts).
-CRITERIA = (
-    f"{CONFIDENCE:.0%} percentile intervals of a paired cluster bootstrap over test images "
-    f"({N_RESAMPLES} resamples; glimpses of one scanpath are never resampled apart). A bound "
-    "claim is reproduced when its interval lies wholly on the claimed side of the bound, not "
-    "reproduced when wholly on the other side, inconclusive when it contains the bound. An "
-    "ordering claim is reproduced when every paired difference's interval excludes 0 in the "
-    "claimed direction, not reproduced when one excludes 0 the other way, else inconclusive.")
+def criteria(n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> str:
+    """How every verdict is reached, in words (printed beside the verdicts)."""
+    return (
+        f"{confidence:.0%} percentile intervals of a paired cluster bootstrap over test images "
+        f"({n_resamples} resamples; glimpses of one scanpath are never resampled apart). A "
+        "bound claim is reproduced when its interval lies wholly on the claimed side of the "
+        "bound, not reproduced when wholly on the other side, inconclusive when it contains the "
+        "bound. An ordering claim is reproduced when every paired difference's interval "
+        "excludes 0 in the claimed direction, not reproduced when one excludes 0 the other way, "
+        "else inconclusive.")
+
+
+#: :func:`criteria` at the default settings.
+CRITERIA = criteria()
 
 MCNEMAR_NOTE = (
     "McNemar's exact test on one pair of trained networks measures test-set noise only: it "
@@ -307,7 +314,7 @@ def measure_claims(fixations: pd.DataFrame, saccades: pd.DataFrame, labels: dict
         One row per claim: ``key``, ``claim``, ``criterion`` (our reading of the paper's
         words), ``measured`` (estimates with intervals), ``verdict`` (``reproduced``, ``not
         reproduced``, ``inconclusive`` or ``cannot assess: ...``), ``images`` and ``method``
-        (how intervals and verdicts are made, :data:`CRITERIA`).
+        (how intervals and verdicts are made, :func:`criteria`).
     """
     sums = scanpath_sums(fixations, saccades, group_by)
     boot = PairedBootstrap(sums, n_resamples=n_resamples, confidence=confidence, seed=seed)
@@ -319,7 +326,7 @@ def measure_claims(fixations: pd.DataFrame, saccades: pd.DataFrame, labels: dict
             if absent else claim.measure(boot, labels)
         rows.append({"key": claim.key, "claim": claim.claim, "criterion": claim.criterion,
                      "measured": measured, "verdict": verdict, "images": boot.images.size,
-                     "method": CRITERIA})
+                     "method": criteria(n_resamples, confidence)})
     return pd.DataFrame(rows)
 
 
@@ -491,7 +498,8 @@ def _shape(values: np.ndarray, statistic: str) -> float:
 def claims_markdown(claims: pd.DataFrame) -> list[str]:
     """The claims as Markdown: the criterion of the verdicts first, then one table per glimpse
     count (and policy, where the table has one) with claim, criterion, measured and verdict."""
-    lines = [f"Verdicts: {CRITERIA}", ""]
+    method = claims["method"].dropna() if "method" in claims.columns else pd.Series([], dtype=str)
+    lines = [f"Verdicts: {method.iloc[0] if len(method) else CRITERIA}", ""]
     keys = [c for c in ("policy", "glimpses") if c in claims.columns]
     for key, rows in (claims.groupby(keys, sort=False) if keys else [((), claims)]):
         key = key if isinstance(key, tuple) else (key,)

@@ -124,7 +124,7 @@ def test_claims_on_labelled_synthetic_gaze():
     assert out.loc["mram_between", "verdict"] == "reproduced"
     # The mixed and fixational walks take saccades of the same size: no direction.
     assert out.loc["mram_longer_saccades", "verdict"] == "inconclusive"
-    assert (out["method"] == claims.CRITERIA).all() and (out["images"] > 0).all()
+    assert (out["method"] == claims.criteria(300)).all() and (out["images"] > 0).all()
     # Roles swapped, the ordering claim is reversed with intervals apart.
     swapped = measure_claims(seg.fixations, seg.saccades,
                              {**labels, "ram": labels["dram"], "dram": labels["ram"]},
@@ -134,3 +134,11 @@ def test_claims_on_labelled_synthetic_gaze():
     missing = measure_claims(seg.fixations, seg.saccades, {"ram": labels["ram"]},
                              n_resamples=50).set_index("key")
     assert missing.loc["mram_between", "verdict"].startswith("cannot assess: no scanpaths of")
+
+
+def test_the_printed_criterion_states_the_settings_used():
+    seg = segment(read_scanpaths(demo_path()), claims.THRESHOLD_PX, "consecutive")
+    out = measure_claims(seg.fixations, seg.saccades, {"ram": "synthetic-saccadic"},
+                         n_resamples=120, confidence=0.9)
+    assert (out["method"] == claims.criteria(120, 0.9)).all()
+    assert "120 resamples" in out["method"].iloc[0] and "90%" in out["method"].iloc[0]
