@@ -18,14 +18,20 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 #: Resampled values held in memory at once by one batch of direct resampling (about 40 MB).
 _BATCH_ELEMENTS = 5_000_000
+#: Cluster draw counts of one batch of cluster-bootstrap resamples (2 MB: counting the draws
+#: into a cache-sized array is about twice as fast as into a large one).
+_WEIGHT_ELEMENTS = 250_000
+#: Half-width of the first window of sorted values searched for a resampled median, in units
+#: of ``sqrt(values * values per cluster)`` (:func:`_cluster_statistic`; any value > 0 gives
+#: the same medians, a small one more retries).
+_MEDIAN_WINDOW = 6.0
 #: A multinomial draw costs about this many direct draws per distinct value (numpy binomials
 #: take ~150 ns, a drawn and gathered index ~4 ns), which decides how a mean is resampled.
 _BINOMIAL_COST = 40
@@ -104,16 +110,86 @@ def cluster_weights(n_clusters: int, n_resamples: int, rng: np.random.Generator)
         n_resamples, n_clusters)
 
 
+def _cluster_statistic(values: np.ndarray, clusters: np.ndarray, n_clusters: int,
+                       statistic: str) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`weighted_statistic` of ``values`` for any ``weights``, prepared once.
+
+    Means and the shape statistics need only per-cluster sums (``weights @ sums``). A median
+    needs the middle order statistics of each resample: the values are sorted once, and a
+    resample's cumulative counts are built only over a window of sorted positions around the
+    full sample's middle; ``weights @ (values of each cluster below the window)`` says whether
+    the resample's middle lies inside it, and the window widens (up to all values) for the
+    resamples where it does not. Counts are whole numbers, exact in float64, so the order
+    statistics are exactly those of the explicit resample.
+    """
+    sizes = np.bincount(clusters, minlength=n_clusters).astype(np.float64)
+    if statistic == "mean":
+        sums = np.bincount(clusters, weights=values, minlength=n_clusters)
+        return lambda weights: (weights @ sums) / (weights @ sizes)
+    if statistic in SHAPE_STATISTICS:
+        centre = values.mean()  # moments about a fixed centre, for numerical stability
+        d = values - centre
+        moments = [np.bincount(clusters, weights=d ** k, minlength=n_clusters) for k in (1, 2, 3)]
+
+        def shape(weights: np.ndarray) -> np.ndarray:
+            total = weights @ sizes
+            m1, m2, m3 = ((weights @ m) / total for m in moments)
+            var = m2 - m1 ** 2
+            if statistic == "cv":
+                return np.sqrt(var) / (centre + m1)
+            return np.where(var > 0, (m3 - 3 * m1 * m2 + 2 * m1 ** 3) / var ** 1.5, np.nan)
+
+        return shape
+    order = np.argsort(values, kind="stable")
+    ranked_values, ranked_clusters = values[order], clusters[order]
+    n = values.size
+    # Half-width (in sorted positions) of the first window: about 12 standard deviations of the
+    # resampled middle's position even if every cluster's values were equal (design effect
+    # = mean cluster size).
+    first = int(_MEDIAN_WINDOW * np.sqrt(n * max(n / n_clusters, 1.0))) + 16
+    below_first = np.bincount(ranked_clusters[:max(0, n // 2 - first)], minlength=n_clusters)
+
+    def median(weights: np.ndarray) -> np.ndarray:
+        total = weights @ sizes
+        ranks = np.stack([(total + 1) // 2, total // 2 + 1], axis=1)  # 1-based, (R, 2)
+        out = np.full(total.shape, np.nan)
+        rows, half = np.flatnonzero(total > 0), first
+        while rows.size:
+            lo, hi = max(0, n // 2 - half), min(n, n // 2 + half + 1)
+            below_counts = (below_first if half == first
+                            else np.bincount(ranked_clusters[:lo], minlength=n_clusters))
+            outside = []
+            chunk = max(1, _BATCH_ELEMENTS // (hi - lo))  # rows of cumulative counts at once
+            for part in np.array_split(rows, range(chunk, rows.size, chunk)):
+                w, k = weights[part], ranks[part]
+                below = w @ below_counts
+                cumulative = np.cumsum(w[:, ranked_clusters[lo:hi]], axis=1)
+                cumulative += below[:, None]
+                inside = (below < k[:, 0]) & (cumulative[:, -1] >= k[:, 1])
+                # One binary search for all rows: row r's counts shifted by r * (largest + 1)
+                # make the rows one increasing sequence (whole numbers, exact in float64).
+                cumulative, k = cumulative[inside], k[inside]
+                shift = (cumulative[:, -1].max(initial=0) + 1) * np.arange(k.shape[0])
+                cumulative += shift[:, None]
+                position = np.searchsorted(cumulative.ravel(), k + shift[:, None])
+                position -= (np.arange(k.shape[0]) * cumulative.shape[1])[:, None]
+                out[part[inside]] = ranked_values[lo + position].mean(axis=1)
+                outside.append(part[~inside])
+            rows, half = np.concatenate(outside), 4 * half
+        return out
+
+    return median
+
+
 def weighted_statistic(values: np.ndarray, clusters: np.ndarray, weights: np.ndarray,
                        statistic: str = "mean") -> np.ndarray:
     """Mean, median, CV or skewness of each cluster-bootstrap resample given by ``weights``.
 
     A resample repeats every value of cluster ``c`` ``weights[r, c]`` times; its mean is
-    ``sum(w v) / sum(w)``, its median the middle order statistic(s) of the repeated values
-    (exactly as :func:`numpy.median` of the explicit resample), its CV and skewness those of
-    its weighted central moments (:data:`SHAPE_STATISTICS`); the resample itself is never
-    built: the values are reduced to their distinct values and, per cluster, how often each
-    occurs.
+    ``sum(w v) / sum(w)`` (from per-cluster sums), its median the middle order statistic(s) of
+    the repeated values (exactly as :func:`numpy.median` of the explicit resample), its CV and
+    skewness those of its weighted central moments (:data:`SHAPE_STATISTICS`); the resample
+    itself is never built.
 
     Parameters
     ----------
@@ -134,53 +210,52 @@ def weighted_statistic(values: np.ndarray, clusters: np.ndarray, weights: np.nda
     >>> weighted_statistic(v, c, np.array([[2, 0], [1, 1]]), "median").tolist()
     [2.0, 2.5]
     """
-    distinct, position = np.unique(values, return_inverse=True)
-    occurrences = sparse.csr_matrix(
-        (np.ones(values.size), (clusters, position)), shape=(weights.shape[1], distinct.size))
-    counts = np.asarray((occurrences.T @ weights.T).T, dtype=np.float64)  # (R, distinct)
-    total = counts.sum(axis=1)
+    values = np.asarray(values, dtype=np.float64)
+    evaluate = _cluster_statistic(values, np.asarray(clusters), weights.shape[1], statistic)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "mean":
-            return counts @ distinct / total
-        if statistic in SHAPE_STATISTICS:
-            centre = values.mean()  # moments about a fixed centre, for numerical stability
-            d = distinct - centre
-            m1, m2, m3 = ((counts @ d ** k) / total for k in (1, 2, 3))
-            var = m2 - m1 ** 2
-            if statistic == "cv":
-                return np.sqrt(var) / (centre + m1)
-            return np.where(var > 0, (m3 - 3 * m1 * m2 + 2 * m1 ** 3) / var ** 1.5, np.nan)
-        cumulative = np.cumsum(counts, axis=1)
-
-        def order_statistic(k: np.ndarray) -> np.ndarray:  # k-th smallest, 1-based
-            index = (cumulative < k[:, None]).sum(axis=1)
-            return distinct[np.minimum(index, distinct.size - 1)]
-
-        middle = (order_statistic((total + 1) // 2) + order_statistic(total // 2 + 1)) / 2
-        return np.where(total > 0, middle, np.nan)
+        return evaluate(np.asarray(weights, dtype=np.float64))
 
 
-def _resampled_clusters(sample: np.ndarray, clusters: np.ndarray, statistic: str,
-                        n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Statistic of ``n_resamples`` cluster-bootstrap resamples, in batches of about
-    :data:`_BATCH_ELEMENTS` resampled counts."""
+def _cluster_codes(clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct labels and each value's code (index into them), as
+    ``np.unique(clusters, return_inverse=True)``; linear for labels already in order (scanpath
+    numbers of a segmentation)."""
+    if clusters.size and clusters.dtype.kind in "iu" and (clusters[1:] >= clusters[:-1]).all():
+        starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+        codes = np.zeros(clusters.size, dtype=np.intp)
+        codes[starts[1:]] = 1
+        return clusters[starts], np.cumsum(codes, out=codes)
     labels, codes = np.unique(clusters, return_inverse=True)
-    k = labels.size
-    batch = max(1, _BATCH_ELEMENTS // max(k, np.unique(sample).size))
-    return np.concatenate([
-        weighted_statistic(sample, codes, cluster_weights(k, min(batch, n_resamples - start),
-                                                          rng), statistic)
-        for start in range(0, n_resamples, batch)])
+    return labels, codes.reshape(-1)
 
 
-def _subsample_clusters(sample: np.ndarray, clusters: np.ndarray, max_clusters: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The values of a seeded random subset of ``max_clusters`` clusters (all if fewer)."""
-    labels = np.unique(clusters)
-    if labels.size <= max_clusters:
-        return sample, clusters
-    keep = np.isin(clusters, rng.choice(labels, max_clusters, replace=False))
-    return sample[keep], clusters[keep]
+def _resampled_clusters(sample: np.ndarray, labels: np.ndarray, codes: np.ndarray,
+                        statistics: Sequence[str], n_resamples: int, max_clusters: int,
+                        rng: np.random.Generator) -> list[np.ndarray]:
+    """Each statistic of the same ``n_resamples`` cluster-bootstrap resamples of ``sample``
+    (clusters given by :func:`_cluster_codes`), after a seeded random subsample of
+    ``max_clusters`` clusters when it has more.
+
+    The weights are drawn in batches of about :data:`_WEIGHT_ELEMENTS` counts (any batching
+    draws the same numbers from ``rng``: :meth:`numpy.random.Generator.integers` fills
+    arrays element by element).
+    """
+    if labels.size > max_clusters:
+        chosen = np.zeros(labels.size, dtype=bool)
+        chosen[np.searchsorted(labels, rng.choice(labels, max_clusters, replace=False))] = True
+        keep = chosen[codes]
+        sample, codes = sample[keep], (np.cumsum(chosen) - 1)[codes[keep]]
+    k = min(labels.size, max_clusters)
+    evaluate = [_cluster_statistic(sample, codes, k, s) for s in statistics]
+    out = [np.empty(n_resamples) for _ in statistics]
+    batch = max(1, _WEIGHT_ELEMENTS // k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for start in range(0, n_resamples, batch):
+            rows = min(batch, n_resamples - start)
+            weights = cluster_weights(k, rows, rng).astype(np.float64)  # whole numbers: exact
+            for fn, o in zip(evaluate, out, strict=True):
+                o[start:start + rows] = fn(weights)
+    return out
 
 
 def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
@@ -230,9 +305,22 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
         On an unknown ``statistic``, not one or two samples, ``confidence`` outside (0, 1),
         ``n_resamples < 1`` or ``max_bootstrap < 2``.
     """
-    if statistic not in STATISTICS + SHAPE_STATISTICS:
-        raise ValueError(f"unknown statistic {statistic!r}; expected one of "
-                         f"{', '.join(map(repr, STATISTICS + SHAPE_STATISTICS))}")
+    return _bootstrap_intervals(samples, (statistic,), clusters=clusters, confidence=confidence,
+                                n_resamples=n_resamples, max_bootstrap=max_bootstrap,
+                                seed=seed)[0]
+
+
+def _bootstrap_intervals(samples: Sequence[np.ndarray], statistics: Sequence[str], *,
+                         clusters: Sequence[np.ndarray] | None = None,
+                         confidence: float = 0.95, n_resamples: int = 1000,
+                         max_bootstrap: int = 50_000,
+                         seed: int = 0) -> list[tuple[float, float]]:
+    """:func:`bootstrap_ci` of each of ``statistics``, equal to one call per statistic; with
+    ``clusters`` they share the resamples that those calls would each draw alike."""
+    for statistic in statistics:
+        if statistic not in STATISTICS + SHAPE_STATISTICS:
+            raise ValueError(f"unknown statistic {statistic!r}; expected one of "
+                             f"{', '.join(map(repr, STATISTICS + SHAPE_STATISTICS))}")
     if len(samples) not in (1, 2):
         raise ValueError(f"expected one or two samples, got {len(samples)}")
     if not 0 < confidence < 1:
@@ -242,32 +330,41 @@ def bootstrap_ci(samples: Sequence[np.ndarray], statistic: str = "mean", *,
             f"need n_resamples >= 1 and max_bootstrap >= 2, got {n_resamples} and "
             f"{max_bootstrap}")
     samples = [np.asarray(s, dtype=np.float64) for s in samples]
-    rng = np.random.default_rng(seed)
-    if clusters is None and statistic in SHAPE_STATISTICS:
+    if clusters is None and any(s in SHAPE_STATISTICS for s in statistics):
         clusters = [np.arange(s.size) for s in samples]  # every value its own cluster
     if clusters is None:
         if min(s.size for s in samples) < 2:
-            return np.nan, np.nan
-        samples = [s if s.size <= max_bootstrap else rng.choice(s, max_bootstrap, replace=False)
-                   for s in samples]
-        resampled = _resampled_medians if statistic == "median" else _resampled_means
-        draws = [resampled(s, n_resamples, rng) for s in samples]
+            return [(np.nan, np.nan)] * len(statistics)
+        draws = []
+        for statistic in statistics:  # each from a fresh generator, as one call each
+            rng = np.random.default_rng(seed)
+            subsamples = [s if s.size <= max_bootstrap
+                          else rng.choice(s, max_bootstrap, replace=False) for s in samples]
+            resampled = _resampled_medians if statistic == "median" else _resampled_means
+            draws.append([resampled(s, n_resamples, rng) for s in subsamples])
     else:
         clusters = [np.asarray(c) for c in clusters]
         if len(clusters) != len(samples) or any(
                 c.shape != s.shape for c, s in zip(clusters, samples, strict=False)):
             raise ValueError("clusters: expected one label array per sample, of its length")
-        if min(np.unique(c).size for c in clusters) < 2:
-            return np.nan, np.nan
-        draws = [_resampled_clusters(*_subsample_clusters(s, c, max_bootstrap, rng), statistic,
-                                     n_resamples, rng) for s, c in zip(samples, clusters,
-                                                                       strict=True)]
-    theta = draws[0] - draws[1] if len(draws) == 2 else draws[0]
-    if np.isnan(theta).all():  # e.g. a shape statistic of values without spread
-        return np.nan, np.nan
+        coded = [_cluster_codes(c) for c in clusters]
+        if min(labels.size for labels, _ in coded) < 2:
+            return [(np.nan, np.nan)] * len(statistics)
+        rng = np.random.default_rng(seed)
+        per_sample = [_resampled_clusters(s, labels, codes, statistics, n_resamples,
+                                          max_bootstrap, rng)
+                      for s, (labels, codes) in zip(samples, coded, strict=True)]
+        draws = [list(d) for d in zip(*per_sample, strict=True)]
     alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(theta, [alpha, 1 - alpha])
-    return float(low), float(high)
+    intervals = []
+    for d in draws:
+        theta = d[0] - d[1] if len(d) == 2 else d[0]
+        if np.isnan(theta).all():  # e.g. a shape statistic of values without spread
+            intervals.append((np.nan, np.nan))
+            continue
+        low, high = np.nanquantile(theta, [alpha, 1 - alpha])
+        intervals.append((float(low), float(high)))
+    return intervals
 
 
 def _describe(values: np.ndarray, clusters: np.ndarray, prefix: str,
@@ -284,9 +381,10 @@ def _describe(values: np.ndarray, clusters: np.ndarray, prefix: str,
     out.update({f"{prefix}_mean": float(values.mean()), f"{prefix}_median": float(median),
                 f"{prefix}_sd": float(np.std(values, ddof=1)) if values.size > 1 else np.nan,
                 f"{prefix}_q25": float(q25), f"{prefix}_q75": float(q75)})
-    for stat in STATISTICS if boot["n_resamples"] else ():
-        low, high = bootstrap_ci((values,), stat, clusters=(clusters,), **boot)
-        out[f"{prefix}_{stat}_ci_low"], out[f"{prefix}_{stat}_ci_high"] = low, high
+    if boot["n_resamples"]:
+        intervals = _bootstrap_intervals((values,), STATISTICS, clusters=(clusters,), **boot)
+        for stat, (low, high) in zip(STATISTICS, intervals, strict=True):
+            out[f"{prefix}_{stat}_ci_low"], out[f"{prefix}_{stat}_ci_high"] = low, high
     return out
 
 
