@@ -39,6 +39,7 @@ __all__ = [
     "CLASS_NAMES",
     "CONTEXT_MODELS",
     "DRAM_REMEDY_ARGS",
+    "NOCONTEXT_REMEDY_ARGS",
     "PAPER_TABLES",
     "Experiment",
     "RunStatus",
@@ -73,11 +74,19 @@ REGISTRY_NAME = {
 #: Variants that are the paper's main models; the others are ablations (trained last).
 MAIN_VARIANTS = ("", "lenet5", "context")
 
-#: ``zoo train`` arguments of the DRAM remedy (issue 13: DRAM's context network saturates under
-#: tanh), added to every run of a DRAM with a context network (:data:`CONTEXT_MODELS`) that
-#: :meth:`Experiment.train_args` starts: Table 2 and the seed and sensitivity experiments. The
-#: one place to change the remedy; runs already started resume with their stored arguments.
-DRAM_REMEDY_ARGS: tuple[str, ...] = ("--context-output", "layernorm")
+#: ``zoo train`` arguments of the DRAM remedy (issue 13; ``analysis/dram_remedy.py``): DRAM's
+#: context network and upper LSTM learn from alpha * REINFORCE alone, Adam rescales those tiny
+#: gradients to full steps, and the tanh context saturates within a few epochs, making the first
+#: glimpses image-independent. The remedy, a documented deviation: a parameter-free LayerNorm
+#: context output (it cannot saturate) and a 10x smaller learning rate for the parameters only
+#: REINFORCE trains. Added to every run of a DRAM with a context network
+#: (:data:`CONTEXT_MODELS`) that :meth:`Experiment.train_args` starts: Tables 1-3 and the seed
+#: and sensitivity experiments. The one place to change the remedy; runs already started
+#: resume with their stored arguments. ``zoo train``'s defaults keep the old behaviour.
+DRAM_REMEDY_ARGS: tuple[str, ...] = ("--context-output", "layernorm", "--reinforce-lr-scale", "0.1")
+#: The same learning rate for DRAM without context (it has no context output to change), so
+#: that the ablation differs from DRAM by its context network alone.
+NOCONTEXT_REMEDY_ARGS: tuple[str, ...] = ("--reinforce-lr-scale", "0.1")
 #: Registry models with DRAM's context network.
 CONTEXT_MODELS = ("dram", "dram_hybrid")
 
@@ -161,7 +170,8 @@ class Experiment:
 
     def train_args(self, data_dir: str | os.PathLike | None = None) -> list[str]:
         """``zoo train`` arguments (without ``--out``); the protocol's defaults otherwise, and
-        :data:`DRAM_REMEDY_ARGS` for a DRAM with a context network."""
+        :data:`DRAM_REMEDY_ARGS` for a DRAM with a context network (and
+        :data:`NOCONTEXT_REMEDY_ARGS` for one without)."""
         args = ["--model", self.model, "--dataset", self.dataset]
         if self.glimpses is not None:
             args += ["--glimpses", str(self.glimpses)]
@@ -169,6 +179,8 @@ class Experiment:
             args += ["--scales", str(self.scales)]
         if self.model in CONTEXT_MODELS:
             args += DRAM_REMEDY_ARGS
+        elif self.model == "dram_nocontext":
+            args += NOCONTEXT_REMEDY_ARGS
         if self.dataset == "mnist":
             args.append("--download")
         if data_dir is not None:

@@ -60,3 +60,13 @@ def test_remedy_options_are_zoo_train_options(name):
     args = ["--model", "dram", "--dataset", "synthetic", "--out", "x",
             *dram_remedy.REMEDIES[name].split()]
     build_parser().parse_args(args)  # exits on an unknown option
+
+
+def test_table2_dram_runs_carry_the_remedy():
+    from analysis.experiments import DRAM_REMEDY_ARGS, NOCONTEXT_REMEDY_ARGS, experiments
+
+    args = {e.run: e.train_args() for e in experiments(2)}
+    assert args["dram-12"][-len(DRAM_REMEDY_ARGS):] == list(DRAM_REMEDY_ARGS)
+    assert args["dram_nocontext-7"][-len(NOCONTEXT_REMEDY_ARGS):] == list(NOCONTEXT_REMEDY_ARGS)
+    assert "--context-output" not in args["dram_nocontext-7"]
+    assert "--reinforce-lr-scale" not in args["mram-7"] + args["ram-12"]
