@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import sparse, stats
 
-from gazekit.analyze import _prefetched, analyze
+from gazekit.analyze import analyze
 from gazekit.compare import _binned_kde, distance_bootstrap
 from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
 from gazekit.geometry import STUDYFORREST
@@ -251,31 +250,6 @@ def test_errors_in_each_pipeline_thread_leave_nothing(hand_file, tmp_path, make_
         run(paths, tmp_path / "out", chunk_rows=4, **kw)
     assert set(tmp_path.iterdir()) == before  # no output directory, no temporary one
     assert threading.active_count() == threads  # reader and writer threads have ended
-
-
-def test_prefetched_keeps_order_raises_in_place_and_waits_on_close():
-    def items():
-        yield from range(3)
-        raise RuntimeError("boom")
-
-    got = []
-    with pytest.raises(RuntimeError, match="boom"):
-        for item in _prefetched(items()):
-            got.append(item)
-    assert got == [0, 1, 2]
-
-    threads = threading.active_count()
-    produced = []
-
-    def slow():
-        for i in range(5):
-            produced.append(i)
-            yield i
-
-    with closing(_prefetched(slow())) as stream:
-        assert next(stream) == 0
-    assert threading.active_count() == threads  # closing waited for the producer thread
-    assert produced == [0, 1]  # one item ahead, no more
 
 
 def test_threshold_zero_makes_every_glimpse_a_fixation(hand_file, tmp_path):
