@@ -18,7 +18,11 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +35,12 @@ _WEIGHT_ELEMENTS = 250_000
 #: Half-width of the first window of sorted values searched for a resampled median, in units
 #: of ``sqrt(values * values per cluster)`` (:func:`_cluster_statistic`; any value > 0 gives
 #: the same medians, a small one more retries).
-_MEDIAN_WINDOW = 6.0
+_MEDIAN_WINDOW = 3.0
+#: Recently resampled cluster statistics (and the generator state after them), least recent
+#: first: at most this many entries of ``n_resamples`` floats (:func:`_resampled_clusters`).
+_RESAMPLED_SIZE = 64
+_RESAMPLED: OrderedDict[tuple, Any] = OrderedDict()
+_RESAMPLED_LOCK = threading.Lock()
 #: A multinomial draw costs about this many direct draws per distinct value (numpy binomials
 #: take ~150 ns, a drawn and gathered index ~4 ns), which decides how a mean is resampled.
 _BINOMIAL_COST = 40
@@ -143,7 +152,7 @@ def _cluster_statistic(values: np.ndarray, clusters: np.ndarray, n_clusters: int
     order = np.argsort(values, kind="stable")
     ranked_values, ranked_clusters = values[order], clusters[order]
     n = values.size
-    # Half-width (in sorted positions) of the first window: about 12 standard deviations of the
+    # Half-width (in sorted positions) of the first window: about 6 standard deviations of the
     # resampled middle's position even if every cluster's values were equal (design effect
     # = mean cluster size).
     first = int(_MEDIAN_WINDOW * np.sqrt(n * max(n / n_clusters, 1.0))) + 16
@@ -246,6 +255,19 @@ def _resampled_clusters(sample: np.ndarray, labels: np.ndarray, codes: np.ndarra
         keep = chosen[codes]
         sample, codes = sample[keep], (np.cumsum(chosen) - 1)[codes[keep]]
     k = min(labels.size, max_clusters)
+    # The resamples depend only on the (sub)sample, its clusters, the generator's state and
+    # n_resamples: analyze asks for the same ones again (a group's durations in summarize and
+    # in each comparison it comes first in), and gets them from _RESAMPLED.
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (sample, codes):
+        digest.update(np.ascontiguousarray(array).view(np.uint8))
+    key = (digest.digest(), sample.size, k, n_resamples, repr(rng.bit_generator.state))
+    with _RESAMPLED_LOCK:
+        stored = [_RESAMPLED.get((*key, s)) for s in statistics]
+        after = _RESAMPLED.get((*key, None))
+    if after is not None and all(x is not None for x in stored):
+        rng.bit_generator.state = after
+        return [x.copy() for x in stored]
     evaluate = [_cluster_statistic(sample, codes, k, s) for s in statistics]
     out = [np.empty(n_resamples) for _ in statistics]
     batch = max(1, _WEIGHT_ELEMENTS // k)
@@ -255,6 +277,12 @@ def _resampled_clusters(sample: np.ndarray, labels: np.ndarray, codes: np.ndarra
             weights = cluster_weights(k, rows, rng).astype(np.float64)  # whole numbers: exact
             for fn, o in zip(evaluate, out, strict=True):
                 o[start:start + rows] = fn(weights)
+    with _RESAMPLED_LOCK:
+        for name, value in ((None, rng.bit_generator.state), *zip(statistics, out, strict=True)):
+            _RESAMPLED[(*key, name)] = value.copy()
+            _RESAMPLED.move_to_end((*key, name))
+        while len(_RESAMPLED) > _RESAMPLED_SIZE:
+            _RESAMPLED.popitem(last=False)
     return out
 
 

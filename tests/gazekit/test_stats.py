@@ -277,7 +277,7 @@ def explicit_cluster_medians(values, codes, weights):
     return np.array([np.median(np.repeat(values, w[codes])) for w in weights])
 
 
-@pytest.mark.parametrize("window", [6.0, 0.001])  # the default, and one that always retries
+@pytest.mark.parametrize("window", [3.0, 0.001])  # the default, and one that always retries
 def test_cluster_medians_are_exact_whatever_the_search_window(monkeypatch, window):
     import gazekit.stats as gstats
 
@@ -334,3 +334,20 @@ def test_several_statistics_share_the_resamples_of_separate_calls():
         apart = [bootstrap_ci(samples, s, clusters=groups, n_resamples=300, max_bootstrap=50,
                               seed=2) for s in ("mean", "median")]
         assert together == apart
+
+
+def test_repeated_cluster_resamples_come_from_memory_unchanged(monkeypatch):
+    import gazekit.stats as gstats
+
+    rng = np.random.default_rng(15)
+    clusters = np.sort(rng.integers(0, 200, 1500))
+    a, b = rng.gamma(2.0, 1.0, 1500), rng.gamma(2.5, 1.0, 1500)
+    kw = dict(clusters=(clusters, clusters), n_resamples=200, max_bootstrap=120, seed=4)
+    first = bootstrap_ci((a, b), "median", **kw)
+    monkeypatch.setattr(gstats, "cluster_weights", None)  # nothing may be drawn again
+    assert bootstrap_ci((a, b), "median", **kw) == first
+    monkeypatch.undo()
+    gstats._RESAMPLED.clear()
+    assert bootstrap_ci((a, b), "median", **kw) == first  # drawn afresh: the same
+    # A different second sample after the same first one is drawn, not taken from memory.
+    assert bootstrap_ci((a, b[::-1]), "median", **kw) != first
