@@ -77,9 +77,10 @@ from gazekit.density import (
 )
 from gazekit.detection import load_human
 from gazekit.geometry import ScreenGeometry
-from gazekit.human import HumanRecordings, SampleFormat
+from gazekit.human import HumanRecordings
 from gazekit.io import Paths, find_inputs, path_list
 from gazekit.plot import plot_densities
+from gazekit.readers import SampleFormat
 from gazekit.report import analysis_report
 from gazekit.segment import MODES
 from gazekit.stats import summarize
@@ -448,7 +449,7 @@ def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
     human_params : dict, optional
         Detector parameters (degrees, deg/s, ms); the detector's defaults otherwise.
     human_sample_format : SampleFormat, optional
-        Column mapping of ``"csv"`` samples (default :data:`gazekit.human.CSV`).
+        Column mapping of ``"csv"`` samples (default :data:`gazekit.readers.CSV`).
 
     Returns
     -------

@@ -43,7 +43,8 @@ from gazekit.demo import demo_path
 from gazekit.detection import detect_files
 from gazekit.detectors import DEFAULT_DETECTOR, detector_parameters, list_detectors, parameter_help
 from gazekit.geometry import ScreenGeometry
-from gazekit.human import COORDINATES, CSV, FORMATS, SampleFormat
+from gazekit.human import FORMATS
+from gazekit.readers import COORDINATES, CSV, SampleFormat
 from gazekit.report import closest_summary
 from gazekit.schema import ScanpathError
 from gazekit.segment import MODES

@@ -33,14 +33,9 @@ import pandas as pd
 
 from gazekit.atomic import atomic_output_dir, check_outputs
 from gazekit.geometry import ScreenGeometry
-from gazekit.human import (
-    FORMATS,
-    HumanRecordings,
-    SampleFormat,
-    human_segmentation,
-    load_recordings,
-)
+from gazekit.human import FORMATS, HumanRecordings, human_segmentation, load_recordings
 from gazekit.io import path_list
+from gazekit.readers import SampleFormat
 from gazekit.schema import ScanpathError
 
 __all__ = ["DETECTION_FILE", "detect_files", "detection_summary", "is_detection",
@@ -234,7 +229,7 @@ def detect_files(paths, out_dir: str | os.PathLike, fmt: str, *, geometry: Scree
     overwrite : bool, default False
         Replace a non-empty ``out_dir``.
     sample_format : SampleFormat, optional
-        Column mapping of ``"csv"`` samples (default :data:`gazekit.human.CSV`).
+        Column mapping of ``"csv"`` samples (default :data:`gazekit.readers.CSV`).
     **params
         Detector parameters (:func:`gazekit.detectors.detector_parameters`).
 

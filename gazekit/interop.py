@@ -8,18 +8,18 @@ plus ``events``). :func:`from_pymovements` turns that into gazekit's tables:
 
 samples
     ``subject``, ``trial``, ``t`` (**ms**), ``x``, ``y`` (**px**, NaN where lost), as
-    :func:`gazekit.human.read_samples` returns them, ready for gazekit's detectors.
+    :func:`gazekit.readers.read_samples` returns them, ready for gazekit's detectors.
 events
     ``subject``, ``trial``, ``label`` (pymovements' event name, e.g. ``fixation_eyelink``),
     ``eye`` (where given), ``onset_ms``, ``duration_ms`` (**ms**), ``start_x``, ``start_y``,
     ``end_x``, ``end_y`` (**px**: the gaze sample at onset and at offset, of the event's own
     eye in a binocular recording; NaN without one), as
-    :func:`gazekit.human.read_bids_events` returns them.
+    :func:`gazekit.readers.read_bids_events` returns them.
 
 :func:`to_pymovements` goes back (samples and/or events to a ``Gaze`` or ``Events``), and
 :func:`write_bids_events` writes events as a BIDS-style ``events.tsv`` (``onset`` and
 ``duration`` in seconds, REMoDNaV's labels ``FIXA``/``SACC``, positions in px), which
-:func:`gazekit.human.read_bids_events`, REMoDNaV users and multimatch-gaze read. Times are in
+:func:`gazekit.readers.read_bids_events`, REMoDNaV users and multimatch-gaze read. Times are in
 pymovements' time unit, milliseconds.
 
 >>> import pymovements as pm
@@ -225,7 +225,7 @@ def to_pymovements(samples: pd.DataFrame | None = None, events: pd.DataFrame | N
     ----------
     samples : pandas.DataFrame, optional
         ``t`` (**ms**), ``x``, ``y`` (**px**), optionally ``trial`` (as :func:`from_pymovements`
-        and :func:`gazekit.human.read_samples` make them).
+        and :func:`gazekit.readers.read_samples` make them).
     events : pandas.DataFrame, optional
         ``label``, ``onset_ms``, ``duration_ms``, optionally ``trial`` and ``eye``.
     screen_px : (int, int), optional

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gazekit.human import read_bids_events
 from gazekit.interop import (
     events_from_fixations,
     from_pymovements,
     to_pymovements,
     write_bids_events,
 )
+from gazekit.readers import read_bids_events
 
 pm = pytest.importorskip("pymovements")
 pl = pytest.importorskip("polars")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gazekit.detectors import duration_samples, idt
-from gazekit.human import TOBII, read_samples
+from gazekit.readers import TOBII, read_samples
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "human"
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data" / "human"
