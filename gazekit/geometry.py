@@ -66,6 +66,12 @@ class ScreenGeometry:
     ------
     ValueError
         If a value is missing, not positive or not finite.
+
+    Examples
+    --------
+    >>> screen = ScreenGeometry(resolution_px=(1000, 500), size_cm=(50.0, 25.0), distance_cm=50.0)
+    >>> screen.cm_per_px
+    (0.05, 0.05)
     """
 
     resolution_px: tuple[int, int]
@@ -81,7 +87,11 @@ class ScreenGeometry:
 
     @property
     def cm_per_px(self) -> tuple[float, float]:
-        """Pixel pitch (horizontal, vertical) in **cm per pixel**."""
+        """Pixel pitch (horizontal, vertical) in **cm per pixel**.
+
+        >>> TOBII_TX300.cm_per_px == (50.9 / 1920, 28.6 / 1080)
+        True
+        """
         return (self.size_cm[0] / self.resolution_px[0], self.size_cm[1] / self.resolution_px[1])
 
     def _centred_cm(self, x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +112,29 @@ class ScreenGeometry:
         -------
         (numpy.ndarray, numpy.ndarray)
             ``atan2(X, D)`` and ``atan2(Y, D)`` in degrees (y positive below the centre).
+
+        Examples
+        --------
+        The right edge of a 50 cm wide screen seen from 50 cm lies ``atan(25 / 50)`` to the
+        right of the centre:
+
+        >>> screen = ScreenGeometry((1000, 500), (50.0, 25.0), 50.0)
+        >>> x_deg, y_deg = screen.pix2deg([500, 1000], [250, 250])
+        >>> x_deg.round(3).tolist(), y_deg.tolist()
+        ([0.0, 26.565], [0.0, 0.0])
         """
         cx, cy = self._centred_cm(x, y)
         return np.degrees(np.arctan2(cx, self.distance_cm)), \
             np.degrees(np.arctan2(cy, self.distance_cm))
 
     def deg2pix(self, theta_x, theta_y) -> tuple[np.ndarray, np.ndarray]:
-        """Inverse of :meth:`pix2deg`: per-axis **degrees** back to **pixels**."""
+        """Inverse of :meth:`pix2deg`: per-axis **degrees** back to **pixels**.
+
+        >>> screen = ScreenGeometry((1000, 500), (50.0, 25.0), 50.0)
+        >>> x, y = screen.deg2pix(*screen.pix2deg([100.0, 900.0], [20.0, 480.0]))
+        >>> x.round(9).tolist(), y.round(9).tolist()
+        ([100.0, 900.0], [20.0, 480.0])
+        """
         (w, h), (sx, sy) = self.resolution_px, self.cm_per_px
         d = self.distance_cm
         return (w / 2 + d * np.tan(np.radians(np.asarray(theta_x, dtype=np.float64))) / sx,
@@ -126,6 +152,15 @@ class ScreenGeometry:
         -------
         numpy.ndarray
             ``atan2(|v1 x v2|, v1 . v2)`` in degrees, with ``v = (X, Y, D)`` (module docstring).
+
+        Examples
+        --------
+        From the centre to the right edge, and between the two edges (not twice the first:
+        the lines of sight are 26.57 deg apart from the centre but the edges 53.13 deg):
+
+        >>> screen = ScreenGeometry((1000, 500), (50.0, 25.0), 50.0)
+        >>> screen.visual_angle([500, 0], [250, 250], [1000, 1000], [250, 250]).round(3).tolist()
+        [26.565, 53.13]
         """
         ax, ay = self._centred_cm(x1, y1)
         bx, by = self._centred_cm(x2, y2)
@@ -136,11 +171,19 @@ class ScreenGeometry:
         return np.degrees(np.arctan2(cross, dot))
 
     def px_per_degree(self) -> float:
-        """Horizontal **pixels per degree** at the screen centre (exact there only)."""
+        """Horizontal **pixels per degree** at the screen centre (exact there only).
+
+        >>> round(TOBII_TX300.px_per_degree(), 2)
+        42.79
+        """
         return 1.0 / math.degrees(2 * math.atan(self.cm_per_px[0] / (2 * self.distance_cm)))
 
     def describe(self) -> str:
-        """One line for reports, e.g. ``1920 x 1080 px, 50.9 x 28.6 cm at 65 cm``."""
+        """One line for reports: resolution, size, distance and px/deg at the centre.
+
+        >>> TOBII_TX300.describe()
+        '1920 x 1080 px, 50.9 x 28.6 cm at 65 cm (42.79 px/deg at the centre)'
+        """
         (w, h), (cw, ch) = self.resolution_px, self.size_cm
         return (f"{w} x {h} px, {cw:g} x {ch:g} cm at {self.distance_cm:g} cm "
                 f"({self.px_per_degree():.2f} px/deg at the centre)")
