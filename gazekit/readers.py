@@ -289,6 +289,21 @@ def read_samples(path: str | os.PathLike, fmt: SampleFormat = TOBII, *,
         duplicated timestamps, irregular sampling (an interval off the median by more than
         :data:`IRREGULAR_TOLERANCE`), a trial's rows not contiguous, or a trial without a
         single valid sample; the message names the file and lines.
+
+    Examples
+    --------
+    Plain ``t`` (ms), ``x``, ``y`` (px) columns; the sample at x = 2000 lies off the 1920 px
+    screen and counts as lost:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gazekit.geometry import TOBII_TX300
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sub-01_run-1.csv"
+    ...     _ = path.write_text("t,x,y\\n0,960,540\\n2,961,541\\n4,2000,540\\n6,962,540\\n")
+    ...     samples = read_samples(path, CSV, geometry=TOBII_TX300)
+    >>> samples[["subject", "trial"]].iloc[0].tolist(), samples["x"].tolist()
+    (['sub-01', 'run-1'], [960.0, 961.0, nan, 962.0])
     """
     path = Path(path)
     source = str(path)
@@ -427,6 +442,20 @@ def read_bids_events(path: str | os.PathLike, *, subject: str | None = None,
     ScanpathError
         For a missing column, unparseable rows, a missing label, a negative duration, or
         onsets that decrease.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> text = ("onset\\tduration\\tlabel\\tstart_x\\tstart_y\\tend_x\\tend_y\\tamp\\n"
+    ...         "0.0\\t0.25\\tFIXA\\t100\\t100\\t102\\t101\\t0.1\\n"
+    ...         "0.25\\t0.03\\tSACC\\t102\\t101\\t300\\t120\\t3.7\\n")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sub-01_task-movie_run-1_events.tsv"
+    ...     _ = path.write_text(text)
+    ...     events = read_bids_events(path)
+    >>> events[["subject", "label", "onset_ms", "duration_ms", "amplitude_deg"]].values.tolist()
+    [['sub-01', 'FIXA', 0.0, 250.0, 0.1], ['sub-01', 'SACC', 250.0, 30.0, 3.7]]
     """
     path = Path(path)
     source = str(path)
@@ -528,6 +557,19 @@ def read_fixation_list(path: str | os.PathLike, geometry: ScreenGeometry, *,
     ------
     ScanpathError
         For a missing column, unparseable or empty fields, or a duration that is not positive.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gazekit.geometry import STUDYFORREST
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sub-01_run-1.tsv"
+    ...     _ = path.write_text("start_x\\tstart_y\\tduration\\n"
+    ...                         "100\\t200\\t0.25\\n400\\t210\\t0.5\\n")
+    ...     fixations = read_fixation_list(path, STUDYFORREST)
+    >>> fixations[["subject", "step", "x", "y", "duration"]].values.tolist()
+    [['sub-01', 0, 100.0, 200.0, 250.0], ['sub-01', 1, 400.0, 210.0, 500.0]]
     """
     if duration_unit not in _TIME_FACTORS:
         raise ValueError(f"duration_unit must be one of {', '.join(_TIME_FACTORS)}, got "
