@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_analyze.py [--rows 12000000] [--repeats 3] [--subsample 20000]
     python benchmarks/bench_analyze.py --quick    # 1.2M rows, a smoke run of about a minute
+    python benchmarks/bench_analyze.py --baseline DIR   # also DIR's gazekit, interleaved
 
 The input (``gazekit.demo.synthetic_scanpaths``, three models; ``model``, ``dataset`` and
 ``policy`` categorical) is written to a temporary Parquet file with row groups of 1M rows;
@@ -28,6 +29,11 @@ whole ``analyze`` pipeline's rate to that of ``groupby().apply``.
 
 Shared CPUs drift: rows per CPU-second (user + system time of the analysis process, all its
 threads) moves less with the machine's load than rows per wall-clock second.
+
+``--baseline DIR`` times another version of gazekit too (a folder holding its ``gazekit``
+package, e.g. ``git archive COMMIT gazekit | tar -x -C DIR``), put first on the child's
+``PYTHONPATH``: each round runs the baseline and then this version, and the per-round ratios
+of CPU and wall time are reported (medians and ranges), as are the baseline's own figures.
 """
 
 from __future__ import annotations
@@ -117,17 +123,23 @@ def _timed(fn: Callable, totals: list[float], clock: Callable[[], float]) -> Cal
     return generate if inspect.isgeneratorfunction(fn) else call
 
 
-def instrument(module) -> dict[str, list[float]]:
+def instrument(modules: list) -> dict[str, list[float]]:
     """Wrap the functions of :data:`STREAM`, :data:`STREAM_PARTS` (CPU time of the calling
-    thread) and :data:`PHASES` present in ``module``; return the running totals."""
+    thread) and :data:`PHASES` where ``modules`` look them up (``gazekit.analyze``, and
+    ``gazekit.streaming`` where the streaming stage lives since it was split out; a method is
+    wrapped once); return the running totals."""
     totals: dict[str, list[float]] = {}
+    done: set[tuple[int, str]] = set()
     for phases, clock in (({STREAM[0]: STREAM[1:]}, cpu_seconds),
                           (STREAM_PARTS, time.thread_time), (PHASES, cpu_seconds)):
         for label, names in phases.items():
-            for name in names:
-                owner_name, _, attr = name.rpartition(".")
-                owner = getattr(module, owner_name) if owner_name else module
-                if hasattr(owner, attr):
+            for module in modules:
+                for name in names:
+                    owner_name, _, attr = name.rpartition(".")
+                    owner = getattr(module, owner_name, None) if owner_name else module
+                    if owner is None or not hasattr(owner, attr) or (id(owner), attr) in done:
+                        continue
+                    done.add((id(owner), attr))
                     setattr(owner, attr, _timed(getattr(owner, attr),
                                                 totals.setdefault(label, [0, 0]), clock))
     return totals
@@ -136,7 +148,11 @@ def instrument(module) -> dict[str, list[float]]:
 def child(path: str, out: str) -> None:
     """Run one analysis and print its times and peak memory as JSON (subprocess side)."""
     module = importlib.import_module("gazekit.analyze")  # the module, not gazekit.analyze()
-    phases = instrument(module)
+    try:
+        streaming = [importlib.import_module("gazekit.streaming")]
+    except ImportError:  # a version from before the split
+        streaming = []
+    phases = instrument([module, *streaming])
     wall, cpu = time.perf_counter(), cpu_seconds()
     module.analyze(path, out, progress=False, overwrite=True)
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
@@ -191,6 +207,32 @@ def compare_with_apply(path: Path, scanpaths: int) -> dict[str, float]:
     return {"rows": len(table), "apply_s": naive_s, "segment_s": fast_s}
 
 
+def run_child(path: Path, out: Path, baseline: str | None = None) -> dict:
+    """One analysis in a fresh process (of the gazekit in ``baseline`` if given)."""
+    env = dict(os.environ)
+    if baseline:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline, env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out)],
+                          capture_output=True, text=True, check=True, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report_run(name: str, r: dict) -> None:
+    print(f"{name}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+          f"peak {r['peak_mib']:.0f} MiB")
+
+
+def summary(runs: list[dict], rows: int) -> str:
+    """Medians (and ranges) of wall and CPU time, rows/s, and the largest peak memory."""
+    wall = [r["wall_s"] for r in runs]
+    cpu = [r["cpu_s"] for r in runs]
+    w, c = statistics.median(wall), statistics.median(cpu)
+    return (f"median {w:.2f} s wall ({min(wall):.2f}-{max(wall):.2f}) over {len(runs)} runs = "
+            f"{rows / w:,.0f} rows/s; {c:.2f} s CPU ({min(cpu):.2f}-{max(cpu):.2f}) = "
+            f"{rows / c:,.0f} rows per CPU-second; peak memory "
+            f"{max(r['peak_mib'] for r in runs):,.0f} MiB")
+
+
 def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -204,6 +246,8 @@ def main() -> None:
                         help="scanpaths for the groupby().apply comparison (default 20,000)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1.2M rows, 5,000 scanpaths for groupby().apply")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time the gazekit package in DIR, interleaved round by round")
     parser.add_argument("--child", nargs=2, metavar=("INPUT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -230,21 +274,22 @@ def main() -> None:
               f"{pq.ParquetFile(path).num_row_groups} row groups, "
               f"{path.stat().st_size / 2**20:.0f} MiB (generated in "
               f"{time.perf_counter() - start:.1f} s, not timed)\n")
-        runs = []
+        runs, baseline = [], []
         for i in range(args.repeats):
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(path), str(Path(tmp) / "out")],
-                capture_output=True, text=True, check=True)
-            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            r = runs[-1]
-            print(f"run {i + 1}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
-                  f"peak {r['peak_mib']:.0f} MiB")
+            if args.baseline:
+                baseline.append(run_child(path, Path(tmp) / "out", args.baseline))
+                report_run(f"baseline run {i + 1}", baseline[-1])
+            runs.append(run_child(path, Path(tmp) / "out"))
+            report_run(f"run {i + 1}", runs[-1])
+        if baseline:
+            print(f"\nbaseline ({args.baseline}): {summary(baseline, rows)}")
+            for key, what in (("cpu_s", "CPU"), ("wall_s", "wall")):
+                ratios = [b[key] / r[key] for b, r in zip(baseline, runs, strict=True)]
+                print(f"- baseline / this version, {what} time per round: "
+                      f"{', '.join(f'{x:.2f}' for x in ratios)} (median "
+                      f"{statistics.median(ratios):.2f})")
         wall = statistics.median(r["wall_s"] for r in runs)
-        cpu = statistics.median(r["cpu_s"] for r in runs)
-        print(f"\nanalyze: median {wall:.2f} s wall over {len(runs)} runs = {rows / wall:,.0f} "
-              f"rows/s; {cpu:.2f} s CPU = {rows / cpu:,.0f} rows per CPU-second; "
-              f"peak memory {max(r['peak_mib'] for r in runs):,.0f} MiB "
-              f"(load average at end: {load()})\n")
+        print(f"\nanalyze: {summary(runs, rows)} (load average at end: {load()})\n")
         print("| phase | wall s (median) | share of wall | CPU s (median) |")
         print("|---|---|---|---|")
         for label in (STREAM[0], *STREAM_PARTS, STREAM_REST, *PHASES, "other"):

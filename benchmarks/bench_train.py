@@ -15,7 +15,8 @@ sizes (LSTM 256) and ``--glimpses`` glimpses.
 The common baseline, timed in the same rounds: ``peer RAM``, a plain PyTorch RAM written as the
 most-used public implementation is (:mod:`peer_ram`: per-image glimpse loop, ``LSTMCell(256,
 256)``, unfused Adam), eager, float32. ``x peer`` is the median (and range) over rounds of
-the per-round ratio peer step time / case step time: above 1 is faster than the peer.
+the per-round ratio peer step time / case step time: above 1 is faster than the peer;
+``x fp32`` the same ratio against the float32 step of the same model and mode.
 
 FLOPs per image are counted with ``torch.utils.flop_counter.FlopCounterMode`` over one
 forward + backward pass at the benchmark batch, divided by the batch: matrix products and
@@ -146,10 +147,14 @@ def run_device(args: argparse.Namespace, device: torch.device) -> None:
         times = results[key]
         rates = [flops[name] * args.batch / t for t in times]
         versus = [p / t for p, t in zip(results["peer"], times, strict=True)]
+        fp32 = results.get(f"{name} {mode} fp32")
+        speedup = ("-" if precision == "fp32" or fp32 is None else
+                   spread([f / t for f, t in zip(fp32, times, strict=True)], ".2f"))
         rows.append([
             "peer RAM (baseline)" if name == "peer" else name.upper(), mode, precision,
             spread([t * 1e3 for t in times], ".1f"), f"{args.batch / median(times):.0f}",
-            spread(versus, ".2f"), f"{flops[name] / 1e6:.2f}", f"{median(rates) / 1e9:.1f}",
+            spread(versus, ".2f"), speedup, f"{flops[name] / 1e6:.2f}",
+            f"{median(rates) / 1e9:.1f}",
             f"{100 * median_ratio(rates, results[f'matmul {precision}']):.0f} %",
         ])
     print(f"## {device}: batch {args.batch}, {args.glimpses} glimpses, "
@@ -159,7 +164,7 @@ def run_device(args: argparse.Namespace, device: torch.device) -> None:
         print(f"{reference.dtype_name} matmul {reference.n}x{reference.n}: "
               f"{spread([r / 1e9 for r in rates], '.1f')} GFLOP/s")
     print()
-    print(table(["model", "mode", "precision", "ms/step", "images/s", "x peer",
+    print(table(["model", "mode", "precision", "ms/step", "images/s", "x peer", "x fp32",
                  "MFLOP/image (fwd+bwd)", "GFLOP/s", "share of matmul"], rows))
     if compile_s:
         print("\none-off compile time (s): "
