@@ -85,7 +85,16 @@ _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
 class ScanpathError(ValueError):
-    """Invalid scanpath input; the message names the file, column or row and what was expected."""
+    """Invalid scanpath input; the message names the file, column or row and what was expected.
+
+    Examples
+    --------
+    >>> err = ScanpathError("column 'x' line 3: expected a finite number (pixels)", "trial.csv")
+    >>> print(err)
+    trial.csv: column 'x' line 3: expected a finite number (pixels)
+    >>> err.source, isinstance(err, ValueError)
+    ('trial.csv', True)
+    """
 
     def __init__(self, message: str, source: str | None = None):
         self.source = source
@@ -381,6 +390,23 @@ def validate(df: pd.DataFrame, source: str | None = None, *,
         and the first offending row.
     ValueError
         If ``rows`` is neither one of :data:`ROW_NAMING` nor callable.
+
+    Examples
+    --------
+    Rows may come in any order; ``validate`` sorts them and numbers the scanpaths:
+
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"image_id": [7, 3, 7], "step": [1, 0, 0],
+    ...                     "x": [12, 5, 10], "y": [10, 5, 10]})
+    >>> print(validate(raw).to_string())
+       image_id  step     x     y  _scanpath
+    0         7     0  10.0  10.0          0
+    1         7     1  12.0  10.0          0
+    2         3     0   5.0   5.0          1
+    >>> validate(raw.drop(columns="y"), "trial.csv")
+    Traceback (most recent call last):
+        ...
+    gazekit.schema.ScanpathError: trial.csv: missing column 'y' (required: step, x, y)
     """
     if not callable(rows) and rows not in ROW_NAMING:
         raise ValueError(f"rows must be one of {', '.join(ROW_NAMING)} or a function, "

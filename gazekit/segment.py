@@ -49,6 +49,14 @@ class Segmentation:
         ``distance_px`` (Euclidean distance between those glimpses, **pixels**: the paper's
         saccade distance); ``direction_deg`` (**degrees** in (-180, 180], 0 = rightwards,
         90 = upwards on the screen).
+
+    Examples
+    --------
+    >>> import gazekit
+    >>> table = gazekit.validate(gazekit.synthetic_scanpaths(n_per_policy=2, steps=5))
+    >>> seg = gazekit.segment(table)
+    >>> len(seg.fixations) - len(seg.saccades) == table["_scanpath"].nunique()
+    True
     """
 
     fixations: pd.DataFrame
@@ -103,6 +111,28 @@ def segment(table: pd.DataFrame, threshold: float = 6.0, mode: str = "consecutiv
     ScanpathError
         If ``table`` is empty, lacks ``_scanpath``, ``step``, ``x`` or ``y``, or its scanpaths
         are not in contiguous, sorted blocks (i.e. it did not come from ``validate``).
+
+    Examples
+    --------
+    Two scanpaths (image 0 and image 1); a step shorter than 6 px stays in the fixation:
+
+    >>> import pandas as pd
+    >>> from gazekit.schema import validate
+    >>> table = validate(pd.DataFrame({
+    ...     "image_id": [0, 0, 0, 0, 1, 1, 1], "step": [0, 1, 2, 3, 0, 1, 2],
+    ...     "x": [10, 12, 20, 21, 5, 5, 30], "y": [10, 10, 10, 11, 5, 6, 5]}))
+    >>> seg = segment(table, threshold=6.0)
+    >>> columns = ["_scanpath", "fixation", "n_glimpses", "x", "y"]
+    >>> print(seg.fixations[columns].to_string(index=False))
+     _scanpath  fixation  n_glimpses    x    y
+             0         0           2 11.0 10.0
+             0         1           2 20.5 10.5
+             1         0           2  5.0  5.5
+             1         1           1 30.0  5.0
+    >>> seg.saccades["distance_px"].round(2).tolist()
+    [8.0, 25.02]
+    >>> segment(table, threshold=0).fixations["n_glimpses"].tolist()  # every glimpse alone
+    [1, 1, 1, 1, 1, 1, 1]
     """
     threshold = float(threshold)
     if not threshold >= 0:  # also rejects NaN
