@@ -55,6 +55,17 @@ def synthetic_scanpaths(n_per_policy: int = 500, steps: int = 12, image_size: in
         ``3 * n_per_policy * steps`` rows, scanpath after scanpath, with columns ``model``,
         ``dataset``, ``policy`` (categorical), ``image_id`` (0-based within the policy),
         ``step``, ``x``, ``y`` (**pixels**), ``image_width``, ``image_height`` (**pixels**).
+
+    Examples
+    --------
+    >>> table = synthetic_scanpaths(n_per_policy=2, steps=3, seed=0)
+    >>> table.shape
+    (18, 9)
+    >>> print(table[["model", "image_id", "step", "x", "y"]].head(3).round(1).to_string())
+                    model  image_id  step     x     y
+    0  synthetic-saccadic         0     0  17.8   7.6
+    1  synthetic-saccadic         0     1  25.3  14.1
+    2  synthetic-saccadic         0     2  16.1   5.9
     """
     if n_per_policy < 1 or steps < 1 or image_size <= 0:
         raise ValueError("n_per_policy and steps must be >= 1 and image_size > 0, got "
@@ -100,6 +111,13 @@ def demo_path() -> Path:
 
     It holds ``synthetic_scanpaths()`` with its default arguments (see
     :func:`write_demo_data`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> path = demo_path()
+    >>> path.name, len(pd.read_parquet(path))
+    ('demo_scanpaths.parquet', 18000)
     """
     return Path(str(files("gazekit").joinpath("data", "demo_scanpaths.parquet")))
 
@@ -116,6 +134,16 @@ def write_demo_data(path: str | Path | None = None) -> Path:
     -------
     pathlib.Path
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_demo_data(Path(tmp) / "demo.parquet")
+    ...     print(pd.read_parquet(path).equals(pd.read_parquet(demo_path())))
+    True
     """
     path = demo_path() if path is None else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

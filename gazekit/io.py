@@ -78,7 +78,13 @@ Paths = PathLike | Sequence[PathLike]
 
 
 def path_list(paths: Paths) -> list[PathLike]:
-    """``paths`` (one path, or a sequence of them) as a list."""
+    """``paths`` (one path, or a sequence of them) as a list.
+
+    Examples
+    --------
+    >>> path_list("a.csv"), path_list(("a.csv", "b.csv"))
+    (['a.csv'], ['a.csv', 'b.csv'])
+    """
     return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
 
 
@@ -114,6 +120,19 @@ def expand_paths(paths: Paths, suffixes: Sequence[str], *, given: str, empty: st
     ScanpathError
         If no path is given, a path does not exist, a directory holds no such file or (with
         ``check_files``) a file has another extension; the message names the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "sub").mkdir()
+    ...     for name in ("a.TSV", "sub/b.tsv", "c.txt"):
+    ...         _ = (Path(tmp) / name).write_text("")
+    ...     files = expand_paths(tmp, [".tsv"], given="recording", empty="no .tsv file",
+    ...                          recursive=True, ignore_case=True)
+    ...     print([path.relative_to(tmp).as_posix() for path in files])
+    ['a.TSV', 'sub/b.tsv']
     """
     items = path_list(paths)
     if not items:
@@ -171,6 +190,16 @@ def find_inputs(paths: Paths) -> list[Path]:
     ScanpathError
         If no path is given, a path does not exist, a file has an unsupported extension, or a
         directory holds no supported file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("b.csv", "a.parquet", "notes.txt"):
+    ...         _ = (Path(tmp) / name).write_text("")
+    ...     print([path.name for path in find_inputs(tmp)])
+    ['a.parquet', 'b.csv']
     """
     return expand_paths(paths, SUFFIXES, given="input path",
                         empty="directory holds no scanpath file (expected *"
@@ -487,6 +516,17 @@ def iter_scanpath_chunks(paths: Paths, chunk_rows: int = 1_000_000,
         For a missing, empty, unreadable or unsupported file, any schema violation, a
         scanpath whose rows are not contiguous in its file, or a scanpath found in two files;
         the message names the file.
+
+    Examples
+    --------
+    The 18,000 demo rows in chunks of about 5,000; no scanpath is cut between chunks:
+
+    >>> import gazekit
+    >>> chunks = list(iter_scanpath_chunks(gazekit.demo_path(), chunk_rows=5000))
+    >>> [len(chunk) for chunk in chunks]
+    [4992, 5004, 4992, 3000, 12]
+    >>> int(chunks[1]["_scanpath"].iloc[0]) == int(chunks[0]["_scanpath"].iloc[-1]) + 1
+    True
     """
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int | np.integer) \
             or chunk_rows < 1:
@@ -532,6 +572,15 @@ def read_scanpaths(paths: Paths) -> pd.DataFrame:
     ------
     ScanpathError
         As :func:`iter_scanpath_chunks`.
+
+    Examples
+    --------
+    >>> import gazekit
+    >>> table = read_scanpaths(gazekit.demo_path())
+    >>> len(table), table["_scanpath"].nunique()
+    (18000, 1500)
+    >>> table["model"].cat.categories.tolist()
+    ['synthetic-saccadic', 'synthetic-fixational', 'synthetic-mixed']
     """
     return pd.concat(list(_iter(find_inputs(paths), None, False)), ignore_index=True)
 
@@ -560,6 +609,13 @@ def parquet_options(schema: pa.Schema) -> dict[str, object]:
     dict
         ``{"use_dictionary": [names of the other columns], "column_encoding": {integer column:
         "DELTA_BINARY_PACKED"}}``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> schema = pa.schema([("model", pa.string()), ("step", pa.int64()), ("x", pa.float64())])
+    >>> parquet_options(schema)
+    {'use_dictionary': ['model'], 'column_encoding': {'step': 'DELTA_BINARY_PACKED'}}
     """
     integer = [f.name for f in schema if pa.types.is_integer(f.type)]
     return {"use_dictionary": [f.name for f in schema if f.name not in integer
@@ -589,6 +645,22 @@ def write_parquet_atomic(df: pd.DataFrame, path: PathLike, overwrite: bool = Fal
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"step": [0, 1], "x": [1.5, 2.5], "y": [3.0, 4.0]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_parquet_atomic(table, Path(tmp) / "out" / "table.parquet")
+    ...     print(pd.read_parquet(path).equals(table))
+    ...     try:
+    ...         write_parquet_atomic(table, path)
+    ...     except FileExistsError:
+    ...         print("refused: the file exists")
+    True
+    refused: the file exists
     """
     with atomic_file(path, overwrite) as tmp:
         table = pa.Table.from_pandas(df, preserve_index=False)
