@@ -37,8 +37,8 @@ _WEIGHT_ELEMENTS = 250_000
 #: the same medians, a small one more retries).
 _MEDIAN_WINDOW = 3.0
 #: Recently resampled cluster statistics (and the generator state after them), least recent
-#: first: at most this many entries of ``n_resamples`` floats (:func:`_resampled_clusters`).
-_RESAMPLED_SIZE = 64
+#: first, of at most this many floats in all (16 MB; :func:`_resampled_clusters`).
+_RESAMPLED_FLOATS = 2_000_000
 _RESAMPLED: OrderedDict[tuple, Any] = OrderedDict()
 _RESAMPLED_LOCK = threading.Lock()
 #: A multinomial draw costs about this many direct draws per distinct value (numpy binomials
@@ -281,8 +281,10 @@ def _resampled_clusters(sample: np.ndarray, labels: np.ndarray, codes: np.ndarra
         for name, value in ((None, rng.bit_generator.state), *zip(statistics, out, strict=True)):
             _RESAMPLED[(*key, name)] = value.copy()
             _RESAMPLED.move_to_end((*key, name))
-        while len(_RESAMPLED) > _RESAMPLED_SIZE:
-            _RESAMPLED.popitem(last=False)
+        held = sum(v.size for k, v in _RESAMPLED.items() if k[-1] is not None)
+        while held > _RESAMPLED_FLOATS:
+            k, v = _RESAMPLED.popitem(last=False)
+            held -= v.size if k[-1] is not None else 0
     return out
 
 
