@@ -131,6 +131,17 @@ def compare_samples(a, b, *, unit: str = "relative", lower: float = 0.0, discret
     ValueError
         On an empty sample, NaN or infinite values, values below ``lower``, or non-integers
         when ``discrete``.
+
+    Examples
+    --------
+    Fixation durations in glimpse steps (whole numbers, reflected at 0.5):
+
+    >>> r = compare_samples([1, 2, 2, 3, 4], [2, 3, 3, 5, 6, 7], unit="steps", lower=0.5,
+    ...                     discrete=True, n_resamples=200)
+    >>> r["n_a"], r["n_b"], r["ks_statistic"], r["median_diff"]
+    (5, 6, 0.5, -2.0)
+    >>> round(r["wasserstein"], 3), round(r["jsd"], 3)
+    (1.933, 0.217)
     """
     a = check_values(a, name="sample a", lower=lower, discrete=discrete)
     b = check_values(b, name="sample b", lower=lower, discrete=discrete)
@@ -182,6 +193,15 @@ def normalize(values, how: str, *, scale: float | np.ndarray | None = None) -> n
     ValueError
         On an unknown ``how``, a missing, non-positive or non-finite ``scale``, a ``scale``
         given with ``how="median"``, or bad ``values``.
+
+    Examples
+    --------
+    >>> normalize([2, 4, 6], "median")
+    array([0.5, 1. , 1.5])
+    >>> normalize([2, 4, 6], "physical", scale=50.0)  # glimpse steps -> ms at 50 ms per step
+    array([100., 200., 300.])
+    >>> normalize([14, 7], "width", scale=28.0)  # px -> fraction of a 28 px wide image
+    array([0.5 , 0.25])
     """
     v = check_values(values)
     if how == "median":
@@ -262,6 +282,19 @@ def compare_groups(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: st
     ------
     ValueError
         On an unknown ``units``, a missing column, or a conversion that lacks its factor.
+
+    Examples
+    --------
+    >>> import gazekit
+    >>> table = gazekit.validate(gazekit.synthetic_scanpaths(n_per_policy=20, seed=0))
+    >>> seg = gazekit.segment(table, threshold=6.0)
+    >>> result = compare_groups(seg.fixations, seg.saccades, group_by="model", n_resamples=200)
+    >>> columns = ["quantity", "group_a", "group_b", "unit", "ks_statistic", "median_diff"]
+    >>> print(result[columns].head(3).round(2).to_string(index=False))
+             quantity              group_a              group_b  unit  ks_statistic  median_diff
+    fixation_duration   synthetic-saccadic synthetic-fixational steps          0.82         -5.0
+    fixation_duration   synthetic-saccadic      synthetic-mixed steps          0.35          0.0
+    fixation_duration synthetic-fixational      synthetic-mixed steps          0.65          5.0
     """
     if units not in UNITS:
         raise ValueError(f"unknown units {units!r}; expected one of {', '.join(UNITS)}")
@@ -356,6 +389,21 @@ def compare_with_reference(summary: pd.DataFrame, *, ms_per_step: float | None =
     ------
     ValueError
         On a missing column or a non-positive conversion factor.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"group": ["model"], "fixation_steps_mean": [3.0],
+    ...                         "saccade_px_mean": [60.0]})
+    >>> table = compare_with_reference(summary, ms_per_step=100.0, px_per_degree=30.0)
+    >>> columns = ["task", "model_fixation_ms", "fixation_ratio", "model_saccade_deg",
+    ...            "saccade_ratio"]
+    >>> print(table[columns].round(2).to_string(index=False))
+                task  model_fixation_ms  fixation_ratio  model_saccade_deg  saccade_ratio
+      silent reading              300.0            1.33                2.0           1.00
+        oral reading              300.0            1.09                2.0           1.33
+    scene perception              300.0            0.91                2.0           0.50
+       visual search              300.0            1.09                2.0           0.67
     """
     require_columns(summary, "summary", ("group", "fixation_steps_mean", "saccade_px_mean"))
     reference = human_reference() if reference is None else reference
