@@ -148,6 +148,21 @@ def plot_densities(duration_densities: Mapping[str, Density],
     -------
     list of pathlib.Path
         The PNG and SVG files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gazekit.density import distance_density, duration_density
+    >>> durations = {"model": duration_density([1, 1, 2, 3, 2, 1]),
+    ...              "human": duration_density([2, 3, 3, 4, 2, 5])}
+    >>> distances = {"model": distance_density([8.0, 10.5, 12.0, 9.0]),
+    ...              "human": distance_density([3.0, 7.5, 6.0, 11.0])}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = plot_densities(durations, distances, Path(tmp) / "densities",
+    ...                              title="demo", reference="human")
+    ...     print([path.name for path in written])
+    ['densities.png', 'densities.svg']
     """
     colors = group_colors([g for g in (*duration_densities, *distance_densities)
                            if str(g) != reference], colors)
@@ -182,7 +197,11 @@ def plot_densities(duration_densities: Mapping[str, Density],
 
 
 def figure_paths(path_stem: str | Path) -> list[Path]:
-    """``[path_stem.png, path_stem.svg]``: the files a figure is saved to."""
+    """``[path_stem.png, path_stem.svg]``: the files a figure is saved to.
+
+    >>> [path.as_posix() for path in figure_paths("out/densities")]
+    ['out/densities.png', 'out/densities.svg']
+    """
     stem = Path(path_stem)
     return [stem.with_name(f"{stem.name}.{ext}") for ext in ("png", "svg")]
 
@@ -190,7 +209,24 @@ def figure_paths(path_stem: str | Path) -> list[Path]:
 def figure_files(fig: Figure, path_stem: str | Path, dpi: int = 150,
                  ) -> dict[Path, Callable[[Path], None]]:
     """Writers of ``fig`` as ``path_stem.png`` (``dpi`` dots per inch) and ``path_stem.svg``,
-    for :func:`gazekit.atomic.write_atomically` (with further files to write all or nothing)."""
+    for :func:`gazekit.atomic.write_atomically` (with further files to write all or nothing).
+
+    Examples
+    --------
+    A figure and a table written all or nothing:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from matplotlib.figure import Figure
+    >>> from gazekit.atomic import write_atomically
+    >>> fig = Figure()
+    >>> _ = fig.subplots().plot([0, 1], [1, 0])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     writers = figure_files(fig, Path(tmp) / "line")
+    ...     writers[Path(tmp) / "line.csv"] = lambda path: path.write_text("x,y\\n0,1\\n1,0\\n")
+    ...     print([path.name for path in write_atomically(writers)])
+    ['line.png', 'line.svg', 'line.csv']
+    """
     return {path: lambda tmp, ext=path.suffix[1:]: fig.savefig(tmp, format=ext, dpi=dpi)
             for path in figure_paths(path_stem)}
 
@@ -201,6 +237,17 @@ def save_figure(fig: Figure, path_stem: str | Path, dpi: int = 150) -> list[Path
 
     A failure while drawing or renaming either leaves the previous versions of both (or no
     file, and no parent directory this call created).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> _ = fig.subplots().plot([0, 1], [1, 0])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print([path.name for path in save_figure(fig, Path(tmp) / "figures" / "line")])
+    ['line.png', 'line.svg']
     """
     return write_atomically(figure_files(fig, path_stem, dpi))
 
@@ -226,6 +273,18 @@ def plot_threshold_sweep(sweep: pd.DataFrame, path_stem: str | Path, *,
     -------
     list of pathlib.Path
         The PNG and SVG files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import gazekit
+    >>> table = gazekit.validate(gazekit.synthetic_scanpaths(n_per_policy=5, seed=0))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = plot_threshold_sweep(gazekit.threshold_sweep(table, [4, 6, 8]),
+    ...                                    Path(tmp) / "sweep", title="synthetic policies")
+    ...     print([path.name for path in written])
+    ['sweep.png', 'sweep.svg']
     """
     return save_figure(threshold_sweep_figure(sweep, mark=mark, colors=colors, title=title),
                        path_stem)
@@ -259,6 +318,14 @@ def threshold_sweep_figure(sweep: pd.DataFrame, *, mark: float | None = PAPER_TH
     -------
     matplotlib.figure.Figure
         On an Agg canvas (no pyplot); save it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> import gazekit
+    >>> table = gazekit.validate(gazekit.synthetic_scanpaths(n_per_policy=5, seed=0))
+    >>> fig = threshold_sweep_figure(gazekit.threshold_sweep(table, [4, 6, 8]))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['(a) fixational share', '(b) fixation duration', '(c) saccade distance']
     """
     groups = list(sweep.groupby("group", sort=False))  # first-appearance order
     palette = group_colors([g for g, _ in groups], colors)

@@ -27,6 +27,15 @@ def human_reference() -> pd.DataFrame:
         **milliseconds**), ``mean_saccade_deg`` (mean saccade size, **degrees of visual
         angle**) and ``source`` (citation); one row per task: silent reading, oral reading,
         scene perception, visual search.
+
+    Examples
+    --------
+    >>> print(human_reference()[["task", "mean_fixation_ms", "mean_saccade_deg"]].to_string())
+                   task  mean_fixation_ms  mean_saccade_deg
+    0    silent reading             225.0               2.0
+    1      oral reading             275.0               1.5
+    2  scene perception             330.0               4.0
+    3     visual search             275.0               3.0
     """
     return pd.DataFrame({
         "task": ["silent reading", "oral reading", "scene perception", "visual search"],

@@ -103,6 +103,18 @@ def threshold_sweep(table: pd.DataFrame, thresholds: float | Iterable[float] = D
     ScanpathError
         If ``table`` is not a validated scanpath table, or its ``group_by`` column varies
         within a scanpath (the message names the row and both values).
+
+    Examples
+    --------
+    >>> import gazekit
+    >>> table = gazekit.validate(gazekit.synthetic_scanpaths(n_per_policy=20, seed=0))
+    >>> sweep = threshold_sweep(table, [4, 6, 8])
+    >>> columns = ["group", "threshold_px", "fixations", "fixational_share"]
+    >>> print(sweep[columns].head(3).round(2).to_string(index=False))
+                 group  threshold_px  fixations  fixational_share
+    synthetic-saccadic           4.0        215              0.11
+    synthetic-saccadic           6.0        215              0.11
+    synthetic-saccadic           8.0        179              0.28
     """
     values = _check_thresholds(thresholds)
     if mode not in MODES:
@@ -164,6 +176,17 @@ def sweep_files(paths: Paths, thresholds: float | Iterable[float] = DEFAULT_THRE
         (:func:`gazekit.atomic.check_outputs`); nothing is written then.
     OSError
         If an output cannot be written (e.g. it is a directory); no output is left then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import gazekit
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sweep, written = sweep_files(gazekit.demo_path(), [4, 6],
+    ...                                  csv=Path(tmp) / "sweep.csv")
+    ...     print([path.name for path in written], len(sweep))
+    ['sweep.csv'] 6
     """
     files = find_inputs(paths)
     # Checked before the input is read: a bad output path fails at once, however large it is.
