@@ -77,6 +77,21 @@ def human_segmentation(fixation_list: pd.DataFrame) -> Segmentation:
     fixation_list : pandas.DataFrame
         Scanpath table with one row per fixation (as made by the readers of this module),
         optionally with a boolean column ``after_gap``.
+
+    Examples
+    --------
+    Three fixations; data were lost before the third, so only one saccade is kept:
+
+    >>> import pandas as pd
+    >>> fixations = pd.DataFrame({
+    ...     "subject": "sub-01", "trial": "run-1", "step": [0, 1, 2], "x": [100, 400, 420],
+    ...     "y": [200, 210, 215], "duration": [250, 300, 200],
+    ...     "after_gap": [False, False, True]})
+    >>> seg = human_segmentation(fixations)
+    >>> seg.fixations["n_glimpses"].tolist(), seg.fixations["duration_ms"].tolist()
+    ([1, 1, 1], [250.0, 300.0, 200.0])
+    >>> seg.saccades[["from_fixation", "to_fixation", "distance_px"]].round(2).values.tolist()
+    [[0.0, 1.0, 300.17]]
     """
     table = validate(fixation_list)
     seg = segment(table, threshold=0.0)
@@ -120,6 +135,23 @@ class HumanRecordings:
         (:meth:`ScreenGeometry.visual_angle`, exact).
     trials_without_fixations : int
         Raw-sample trials in which the detector found no fixation.
+
+    Examples
+    --------
+    A fixation list of two fixations (250 and 500 ms) on the studyforrest screen:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gazekit.geometry import STUDYFORREST
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sub-01_run-1.tsv"
+    ...     _ = path.write_text("start_x\\tstart_y\\tduration\\n"
+    ...                         "100\\t200\\t0.25\\n400\\t210\\t0.5\\n")
+    ...     recordings = load_recordings(path, "fixations", geometry=STUDYFORREST)
+    >>> recordings.detector()
+    'fixations as listed in fixations files'
+    >>> recordings.segmentation.fixations["duration_ms"].tolist()
+    [250.0, 500.0]
     """
 
     files: list[Path]
@@ -135,7 +167,8 @@ class HumanRecordings:
 
     def detector(self) -> str:
         """How the fixations were found, in words, e.g. ``ivt (velocity_deg_s 30, ...)``
-        or ``fixations as listed in bids-events files``."""
+        or ``fixations as listed in bids-events files`` (example in :class:`HumanRecordings`).
+        """
         if not self.method:
             return f"fixations as listed in {self.format} files"
         return f"{self.method} (" + ", ".join(f"{k} {v:g}" for k, v in self.params.items()) + ")"
@@ -162,6 +195,17 @@ def find_recordings(paths) -> list[Path]:
     ------
     ScanpathError
         If no path is given, one does not exist, or a directory holds no such file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "sub-01").mkdir()
+    ...     for name in ("sub-01/sub-01_run-1.tsv", "sub-01/sub-01_run-2.TSV", "notes.txt"):
+    ...         _ = (Path(tmp) / name).write_text("")
+    ...     print([path.relative_to(tmp).as_posix() for path in find_recordings(tmp)])
+    ['sub-01/sub-01_run-1.tsv', 'sub-01/sub-01_run-2.TSV']
     """
     return expand_paths(paths, (".tsv", ".csv"), given="human recording",
                         empty="directory holds no recording (*.tsv, *.csv)", recursive=True,
@@ -205,6 +249,33 @@ def load_recordings(paths, fmt: str = "tobii", *, geometry: ScreenGeometry | Non
         fixation at all.
     ValueError
         For an unknown format or method, bad parameters, or a missing geometry.
+
+    Examples
+    --------
+    Two fixation lists (``start_x``, ``start_y`` in px, ``duration`` in s) of one subject:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gazekit.geometry import STUDYFORREST
+    >>> text = "start_x\\tstart_y\\tduration\\n100\\t200\\t0.25\\n400\\t210\\t0.5\\n"
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for run in (1, 2):
+    ...         _ = (Path(tmp) / f"sub-01_run-{run}.tsv").write_text(text)
+    ...     recordings = load_recordings(tmp, "fixations", geometry=STUDYFORREST,
+    ...                                  label="observers")
+    >>> columns = ["model", "subject", "trial", "step", "x", "duration"]
+    >>> print(recordings.fixation_list[columns].to_string(index=False))
+        model subject trial  step     x  duration
+    observers  sub-01 run-1     0 100.0     250.0
+    observers  sub-01 run-1     1 400.0     500.0
+    observers  sub-01 run-2     0 100.0     250.0
+    observers  sub-01 run-2     1 400.0     500.0
+    >>> recordings.saccade_deg.round(2)  # the 300 px saccade of each run, in degrees
+    array([5.55, 5.55])
+    >>> print(recordings.describe())  # doctest: +NORMALIZE_WHITESPACE
+    2 file(s), format `fixations`, 2 trial(s), 4 fixations and 2 saccades; screen 1280 x 720 px,
+    26.5 x 14.9062 cm at 63 cm (53.11 px/deg at the centre); fixations as listed in fixations
+    files.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown human format {fmt!r}; expected one of {', '.join(FORMATS)}")
