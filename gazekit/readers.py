@@ -95,6 +95,16 @@ class SampleFormat:
         one trial.
     sep : str, optional
         Field separator; default tab for ``.tsv`` files, comma otherwise.
+
+    Examples
+    --------
+    Monocular samples with times in seconds and a trial column:
+
+    >>> fmt = SampleFormat(time="timestamp", x=("gx",), y=("gy",), time_unit="s", trial="block")
+    >>> fmt.columns()
+    ['timestamp', 'gx', 'gy', 'block']
+    >>> TOBII.columns()  # both eyes, with their validity codes
+    ['Time', 'LGazePos2dx', 'RGazePos2dx', 'LGazePos2dy', 'RGazePos2dy', 'LValidity', 'RValidity']
     """
 
     time: str
@@ -143,6 +153,13 @@ def recording_names(path: str | os.PathLike) -> tuple[str, str]:
     (without a trailing ``_events``) the trial, e.g. ``sub-10_task-movie_run-1_events.tsv`` ->
     ``("sub-10", "task-movie_run-1")``; otherwise the parent directory is the subject and the
     file name without suffix the trial (``participant1/3.tsv`` -> ``("participant1", "3")``).
+
+    Examples
+    --------
+    >>> recording_names("data/sub-10_task-movie_run-1_events.tsv")
+    ('sub-10', 'task-movie_run-1')
+    >>> recording_names("participant1/3.tsv")
+    ('participant1', '3')
     """
     path = Path(path)
     stem = path.stem
@@ -383,6 +400,22 @@ def detect_fixations(samples: pd.DataFrame, geometry: ScreenGeometry,
         (**ms**), ``image_width``, ``image_height`` (px), ``after_gap`` (a lost sample lies
         between the previous fixation of the trial and this one). Recordings without
         fixations contribute no rows.
+
+    Examples
+    --------
+    Samples at 500 Hz that jump 400 px once:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from gazekit.geometry import TOBII_TX300
+    >>> t = np.arange(0.0, 600.0, 2.0)  # ms
+    >>> samples = pd.DataFrame({"subject": "sub-01", "trial": "run-1", "t": t,
+    ...                         "x": np.where(t < 300, 500.0, 900.0), "y": 540.0})
+    >>> fixations = detect_fixations(samples, TOBII_TX300, "ivt")
+    >>> print(fixations[["step", "x", "y", "t", "duration", "after_gap"]].to_string(index=False))
+     step     x     y     t  duration  after_gap
+        0 500.0 540.0   0.0     290.0      False
+        1 900.0 540.0 310.0     290.0      False
     """
     recording = samples.groupby(["subject", "trial"], sort=False).ngroup().to_numpy()
     x = samples["x"].to_numpy(np.float64)
@@ -505,6 +538,24 @@ def bids_fixations(event_table: pd.DataFrame, geometry: ScreenGeometry,
     -------
     pandas.DataFrame
         The fixation list (module docstring), ``t`` and ``duration`` in **ms**.
+
+    Examples
+    --------
+    Three fixations; no event covers 680-2000 ms, so the last one follows lost data:
+
+    >>> import pandas as pd
+    >>> from gazekit.geometry import STUDYFORREST
+    >>> events = pd.DataFrame({
+    ...     "subject": "sub-01", "trial": "run-1", "label": ["FIXA", "SACC", "FIXA", "FIXA"],
+    ...     "onset_ms": [0.0, 250.0, 280.0, 2000.0], "duration_ms": [250.0, 30.0, 400.0, 300.0],
+    ...     "start_x": [100, 102, 300, 500], "start_y": [100, 101, 120, 500],
+    ...     "end_x": [102, 300, 302, 502], "end_y": [101, 120, 121, 500]})
+    >>> fixations = bids_fixations(events, STUDYFORREST)
+    >>> print(fixations[["step", "x", "y", "t", "duration", "after_gap"]].to_string(index=False))
+     step     x     y      t  duration  after_gap
+        0 101.0 100.5    0.0     250.0      False
+        1 301.0 120.5  280.0     400.0      False
+        2 501.0 500.0 2000.0     300.0       True
     """
     onset = event_table["onset_ms"].to_numpy(np.float64)
     end = onset + event_table["duration_ms"].to_numpy(np.float64)
