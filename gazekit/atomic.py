@@ -64,8 +64,10 @@ def final_path(path: PathLike) -> Path:
     in place: what a report should name, not the temporary that is gone after the run.
 
     >>> import tempfile
-    >>> with atomic_output_dir(tempfile.mkdtemp() + "/out") as tmp:
-    ...     final_path(tmp / "exports" / "a.parquet").parts[-3:]
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as parent:
+    ...     with atomic_output_dir(Path(parent) / "out") as tmp:
+    ...         print(final_path(tmp / "exports" / "a.parquet").parts[-3:])
     ('out', 'exports', 'a.parquet')
     """
     path = Path(path)
@@ -106,6 +108,14 @@ def remove_debris(path: PathLike) -> list[Path]:
     -------
     list of pathlib.Path
         The siblings removed or put back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     remove_debris(Path(tmp) / "results")  # nothing left by a killed writer
+    []
     """
     path = Path(path)
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-{_HOST}\.[0-9a-f]{{12}}\.(tmp|old)")
@@ -233,6 +243,19 @@ def atomic_file(path: PathLike, overwrite: bool = True) -> Iterator[Path]:
         If the body did not create the temporary file.
     OSError
         An OSError (of the body too) about the temporary file is raised as one about ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "notes.txt"
+    ...     with atomic_file(path) as part:
+    ...         _ = part.write_text("complete")
+    ...         print(path.exists())  # nothing at the destination until the body is done
+    ...     print(path.read_text(), [p.name for p in Path(tmp).iterdir()])
+    False
+    complete ['notes.txt']
     """
     path = Path(path)
     remove_debris(path)
@@ -282,6 +305,25 @@ def atomic_output_dir(path: PathLike, overwrite: bool = False) -> Iterator[Path]
     OSError
         An OSError (of the body too) about the temporary directory or a file in it is raised
         as one about ``path`` (or the same file in ``path``).
+
+    Examples
+    --------
+    A body that fails leaves no output directory:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with atomic_output_dir(Path(tmp) / "results") as out:
+    ...         _ = (out / "summary.csv").write_text("group,n\\nall,3\\n")
+    ...     try:
+    ...         with atomic_output_dir(Path(tmp) / "failed") as out:
+    ...             _ = (out / "summary.csv").write_text("half")
+    ...             raise RuntimeError("the analysis failed")
+    ...     except RuntimeError:
+    ...         pass
+    ...     print(sorted(p.name for p in Path(tmp).iterdir()),
+    ...           [p.name for p in (Path(tmp) / "results").iterdir()])
+    ['results'] ['summary.csv']
     """
     path = Path(path)
     remove_debris(path)
@@ -348,6 +390,16 @@ def write_atomically(writers: Mapping[str | os.PathLike, Callable[[Path], object
     ------
     IsADirectoryError
         If a path is a directory (checked before anything is written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_atomically({Path(tmp) / "a.txt": lambda p: p.write_text("a"),
+    ...                                 Path(tmp) / "b.txt": lambda p: p.write_text("b")})
+    ...     print([p.name for p in written], [p.read_text() for p in written])
+    ['a.txt', 'b.txt'] ['a', 'b']
     """
     paths = [Path(p) for p in writers]
     for path in paths:
@@ -421,6 +473,15 @@ def check_outputs(inputs: Iterable[str | os.PathLike], *,
     ------
     ValueError
         Naming the output and the input it would replace or delete.
+
+    Examples
+    --------
+    >>> inputs = ["data/scanpaths.csv", "data"]
+    >>> check_outputs(inputs, files=["out/sweep.csv"], dirs=["out/results"])  # fine
+    >>> check_outputs(inputs, dirs=["data/results"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: output directory data/results lies inside the input data (replacing ...
     """
     given = [(Path(p), Path(p).resolve()) for p in inputs]
 
