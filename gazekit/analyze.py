@@ -145,6 +145,13 @@ def check_threshold(threshold: object) -> float:
     The rule of :func:`analyze` and :func:`gazekit.sweep.threshold_sweep`: finite and >= 0.
     0 px is meaningful (every glimpse is its own fixation, as in
     :func:`gazekit.human.human_segmentation`); infinity, negatives and NaN are not.
+
+    >>> check_threshold("6"), check_threshold(0)
+    (6.0, 0.0)
+    >>> check_threshold(-1)
+    Traceback (most recent call last):
+        ...
+    ValueError: threshold -1: expected a finite distance >= 0 in pixels
     """
     try:
         value = float(threshold)

@@ -50,6 +50,15 @@ def check_group_column(group_by: str | None, columns: Collection[str]) -> None:
     ValueError
         If ``group_by`` is not in ``columns`` (nor None or the default); the message lists
         the columns that can define groups (per-scanpath columns).
+
+    Examples
+    --------
+    >>> columns = ["model", "image_id", "step", "x", "y", "_scanpath"]
+    >>> check_group_column("model", columns)  # present: fine
+    >>> check_group_column("modle", columns)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: group_by column 'modle' is not in the input (columns that ... model, image_id)
     """
     if group_by is None or group_by == DEFAULT_GROUP or group_by in columns:
         return
