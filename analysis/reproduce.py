@@ -354,6 +354,13 @@ def _figure_models(exps: list[Experiment], scales: int = 1) -> dict[str, Experim
     return {role: by_label[label] for role, label in figure_roles(by_label, scales).items()}
 
 
+def _models_by_glimpses(exps: list[Experiment]) -> dict[int, list[Experiment]]:
+    """The Fig. 2-3 models (one scale) at each glimpse count, in Fig. 2's row order."""
+    by_label = {e.label: e for e in exps}
+    return {t: [by_label[label] for label in roles.values()]
+            for t, roles in roles_by_glimpses(by_label).items()}
+
+
 def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
     """Where each model's first glimpse lands, from a validated scanpath table.
 
@@ -409,6 +416,11 @@ def stage_analyze(settings: Settings) -> None:
                              results / f"{settings.stem}_{FIGURE_NAMES[settings.table][0]}",
                              n_images=len(names) if names else 10, class_names=names)
         _log(f"[analyze] {paths[0]}")
+        # Fig. 2 at each glimpse count too: the paper does not say which T it shows.
+        for t, models in _models_by_glimpses(exps).items():
+            plot_exports([settings.export_path(e) for e in models], data,
+                         results / f"{settings.stem}_T{t}_{FIGURE_NAMES[settings.table][0]}",
+                         n_images=len(names) if names else 10, class_names=names)
 
 
 def _unfinished_note(settings: Settings, exps: list[Experiment], policy: str) -> str:
@@ -450,6 +462,15 @@ def _analyze_policy(settings: Settings, policy: str,
     labels = {t: {role: label + POLICY_SUFFIX[policy] for role, label in roles.items()}
               for t, roles in roles_by_glimpses(e.label for e in exps).items()}
     claims = claims_by_glimpses(segment(scanpaths, THRESHOLD_PX, "consecutive"), labels)
+    for t, roles in labels.items():  # Fig. 3 at each T: never models of several T unsaid
+        keep = set(roles.values())
+        plot_densities(*({g: d for g, d in result.densities[q].items() if g in keep}
+                         for q in ("fixation_duration", "saccade_distance")),
+                       results / f"{settings.gaze_stem(policy)}_T{t}_"
+                                 f"{FIGURE_NAMES[settings.table][1]}",
+                       title=f"Fixation durations and saccade distances at T = {t} glimpses "
+                             f"(policy {policy}, consecutive rule, {THRESHOLD_PX:g} px){note}",
+                       colors=model_colors(groups))
     tables = {}
     if settings.human is not None:
         # Human-likeness of the glimpse models (the CNN's saliency path is no gaze), judged
@@ -624,6 +645,12 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         lines += [f"Densities ({policy}): ![densities {policy}]"
                   f"({settings.gaze_stem(policy)}_{density_name}.png)\n"
                   for policy in POLICIES if policy in set(df["policy"])]
+        per_t = sorted(int(t) for t in pd.to_numeric(df["glimpses"], errors="coerce").dropna()
+                       .unique())
+        lines += [f"At T = {t}: ![glimpses T = {t}]({stem}_T{t}_{glimpse_name}.png) "
+                  f"![densities T = {t}]({settings.gaze_stem('mean')}_T{t}_{density_name}.png)\n"
+                  for t in per_t
+                  if (settings.results / f"{stem}_T{t}_{glimpse_name}.png").is_file()]
         shape = settings.results / f"{stem}_human_shape.csv"
         if shape.is_file() and settings.human is not None:
             human = (settings.human.relative_to(REPO) if settings.human.is_relative_to(REPO)

@@ -408,6 +408,13 @@ def test_figures_are_written(pipeline):
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "![densities mean](table2_fashion_mnist_fig3_densities.png)" in report
     assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report
+    # The same figures at each glimpse count (here only T = 12 was trained), named by T.
+    with Image.open(results / "table2_fashion_mnist_T12_fig2_glimpses.png") as png:
+        assert png.size == (280 * labels, 280 * 3)
+    for stem in ("table2_fashion_mnist_T12_fig3_densities",
+                 "table2_fashion_mnist_sampled_T12_fig3_densities"):
+        assert "at T = 12 glimpses" in (results / f"{stem}.svg").read_text()
+    assert "![glimpses T = 12](table2_fashion_mnist_T12_fig2_glimpses.png)" in report
 
 
 def test_stages_resume_without_redoing_work(pipeline, capsys):
