@@ -115,4 +115,5 @@ def collapse_warning(health: dict, epoch: int,
     return (f"warning: epoch {epoch}: glimpse(s) {', '.join(map(str, collapsed))} land on the "
             f"same place for every validation image (spread < {SPREAD_FLOOR_PX} px): the policy "
             f"has collapsed to image-independent locations (policy tanh saturated: "
-            f"{health['policy_saturated']:.0%}{context})")
+            f"{health['policy_saturated']:.0%}{context}); a remedy that kept DRAM's context "
+            f"alive: --reinforce-lr-scale 0.1 --context-output layernorm")
