@@ -31,7 +31,9 @@ resumed run ends with exactly the weights of an uninterrupted one (on CUDA up to
 non-determinism of some kernels). ``epochs``, ``patience``, ``device``, ``num_threads``,
 ``data_dir``, ``eval_batch_size``, ``download``, ``compile`` and ``snapshot_every`` may change
 on resume; other
-settings may not (switching ``compile`` changes the weights at float-rounding level only).
+settings may not (switching ``compile`` changes the weights at float-rounding level only); a
+setting that a run's stored config lacks counts as its value from before it existed
+(:data:`ABSENT_MEANS`: ``precision="fp32"``).
 
 Interrupts: Ctrl-C (SIGINT) or SIGTERM stops a single-process run after the batch in progress,
 writes ``last.pt`` with the position within the epoch (``position``: epoch, batches done, the
