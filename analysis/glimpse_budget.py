@@ -156,30 +156,36 @@ def glimpse_budget(checkpoints: Mapping[str, str | Path], budgets: Sequence[int]
 
 
 def plot_glimpse_budget(table: pd.DataFrame, stem: str | Path) -> list[Path]:
-    """Accuracy (%) against the glimpses taken (steps), one line per model with its 95% Wilson
-    band and a star at its trained ``T`` (where measured); writes ``stem.png`` and
+    """Accuracy (%) against the glimpses taken (steps), one panel per trained ``T`` (so that
+    models trained with different ``T`` are never mixed unsaid), one line per model with its
+    95% Wilson band and a star at its trained ``T`` (where measured); writes ``stem.png`` and
     ``stem.svg`` atomically and returns them."""
     labels = list(dict.fromkeys(table["model"].astype(str)))
     colors = group_colors(labels, model_colors(labels))
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    trained_t = sorted(table["trained_glimpses"].unique())
+    fig = Figure(figsize=(4.6 * len(trained_t) + 1.8, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    for label, rows in table.groupby(table["model"].astype(str), sort=False):
-        rows = rows.sort_values("glimpses")
-        color = colors[label]
-        ax.plot(rows["glimpses"], rows["accuracy_pct"], "o-", ms=3, lw=1.2, color=color,
-                label=label)
-        ax.fill_between(rows["glimpses"], rows["ci_low_pct"], rows["ci_high_pct"], color=color,
-                        alpha=0.2, lw=0)
-        trained = rows[rows["glimpses"] == rows["trained_glimpses"]]
-        ax.plot(trained["glimpses"], trained["accuracy_pct"], "*", ms=13, color=color,
-                mec="black", mew=0.6, zorder=3)
-    ax.plot([], [], "*", ms=11, color="lightgrey", mec="black", mew=0.6,
-            label="trained T")  # legend entry only
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="glimpses taken at test time (steps)", ylabel="test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize="small")
+    axes = fig.subplots(1, len(trained_t), sharey=True, squeeze=False)[0]
+    for ax, t in zip(axes, trained_t, strict=True):
+        panel = table[table["trained_glimpses"] == t]
+        for label, rows in panel.groupby(panel["model"].astype(str), sort=False):
+            rows = rows.sort_values("glimpses")
+            color = colors[label]
+            ax.plot(rows["glimpses"], rows["accuracy_pct"], "o-", ms=3, lw=1.2, color=color,
+                    label=label)
+            ax.fill_between(rows["glimpses"], rows["ci_low_pct"], rows["ci_high_pct"],
+                            color=color, alpha=0.2, lw=0)
+            trained = rows[rows["glimpses"] == rows["trained_glimpses"]]
+            ax.plot(trained["glimpses"], trained["accuracy_pct"], "*", ms=13, color=color,
+                    mec="black", mew=0.6, zorder=3)
+        ax.plot([], [], "*", ms=11, color="lightgrey", mec="black", mew=0.6,
+                label="trained T")  # legend entry only
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(title=f"trained with T = {t} glimpses",
+               xlabel="glimpses taken at test time (steps)")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize="small")
+    axes[0].set_ylabel("test accuracy (%)")
     fig.suptitle(f"Accuracy against glimpses (first {int(table['images'].iloc[0]):,} test "
                  "images, policy mean, 95% Wilson bands)", fontsize="medium")
     return save_figure(fig, stem)

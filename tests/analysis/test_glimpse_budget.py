@@ -119,7 +119,18 @@ def test_cli_writes_table_and_figure(runs, tmp_path, capsys):
     assert written.loc[0, "correct"] == _hand_correct(runs / "ram-3" / "best.pt", 2, limit=40)
     with Image.open(out.with_suffix(".png")) as png:
         assert png.size == (960, 630)  # 6.4 x 4.2 in at 150 dpi
-    assert out.with_suffix(".svg").stat().st_size > 0
+    assert "trained with T = 3 glimpses" in out.with_suffix(".svg").read_text()
+
+
+def test_models_trained_with_different_t_get_panels_of_their_own(tmp_path):
+    rows = [{"model": m, "glimpses": g, "trained_glimpses": t, "images": 10,
+             "accuracy_pct": 50.0 + g, "ci_low_pct": 40.0, "ci_high_pct": 70.0}
+            for m, t in (("RAM-7", 7), ("MRAM-7", 7), ("RAM-12", 12)) for g in (6, 7, 12)]
+    png, svg = gb.plot_glimpse_budget(pd.DataFrame(rows), tmp_path / "budget")
+    with Image.open(png) as image:
+        assert image.size == (1650, 630)  # two panels: 2 x 4.6 + 1.8 in at 150 dpi
+    text = svg.read_text()
+    assert "trained with T = 7 glimpses" in text and "trained with T = 12 glimpses" in text
 
 
 def test_errors_are_one_line(runs, tmp_path, capsys):
