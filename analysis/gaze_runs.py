@@ -14,7 +14,6 @@ fixation durations in **glimpse steps**, saccade distances in **pixels** (consec
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import queues as queues_module
 from analysis.claims import STATISTICS, THRESHOLD_PX, PairedBootstrap, scanpath_sums
-from analysis.experiments import RunStatus, run_status
-from analysis.reproduce import REPO, running_queues
+from analysis.experiments import RunStatus
 from gazekit.schema import validate
 from gazekit.segment import Segmentation, segment
 from zoo.export import export_scanpaths
@@ -32,7 +31,6 @@ from zoo.export import export_scanpaths
 __all__ = ["GazeRun", "accuracy", "export_run", "gaze_statistics", "mean_sd", "queue_commands",
            "read_runs", "run_state", "segment_runs"]
 
-QUEUE_SCRIPT = REPO / "analysis" / "train_queue.sh"
 
 
 @dataclass(frozen=True)
@@ -56,38 +54,9 @@ class GazeRun:
 
 def queue_commands(runs: Path, todo: Sequence[GazeRun], queues: int = 2
                    ) -> tuple[list[list[str]], list[str]]:
-    """``train_queue.sh`` command lines for the runs of ``todo`` that have not finished.
-
-    Runs keep their order and are dealt round-robin over ``queues`` queues. Left out: finished
-    runs, runs a job is writing (status ``"training"``) and runs a running queue will reach
-    (:func:`analysis.reproduce.running_queues`), so no two jobs write one run.
-
-    Returns
-    -------
-    commands : list of list of str
-        One argv per non-empty queue.
-    skipped : list of str
-        Why each unfinished run was left out, one line each.
-    """
-    if queues < 1:
-        raise ValueError(f"queues must be >= 1, got {queues}")
-    running = running_queues(runs)
-    lanes: list[list[str]] = [[] for _ in range(queues)]
-    skipped, waiting = [], []
-    for item in todo:
-        status = run_status(runs / item.run)
-        if status.finished:
-            continue
-        if item.run in running:
-            skipped.append(f"{item.run}: {status.state}; in the running queue of pid "
-                           f"{running[item.run]}")
-        elif status.status == "training":
-            skipped.append(f"{item.run}: {status.state}; a job is writing it")
-        else:
-            waiting.append(item)
-    for i, item in enumerate(waiting):
-        lanes[i % queues].append(f"{item.run}:{shlex.join(item.args)}")
-    return [["bash", str(QUEUE_SCRIPT), str(runs), *lane] for lane in lanes if lane], skipped
+    """``train_queue.sh`` command lines for the runs of ``todo`` that have not finished
+    (:func:`analysis.queues.queue_commands` on their names and arguments)."""
+    return queues_module.queue_commands(runs, [(r.run, r.args) for r in todo], queues)
 
 
 def run_state(status: RunStatus) -> str:

@@ -83,6 +83,7 @@ from analysis.experiments import (
     training_order,
     write_synthetic_fer2013,
 )
+from analysis.queues import queue_commands
 from gazekit.analyze import analyze
 from gazekit.atomic import atomic_file
 from gazekit.geometry import STUDYFORREST, TOBII_TX300
@@ -210,38 +211,10 @@ def _log(message: str) -> None:
 
 # --- train ---------------------------------------------------------------------------------
 
-def running_queues(runs: Path, proc: Path = Path("/proc")) -> dict[str, int]:
-    """Runs of ``runs`` that a live ``train_queue.sh`` process has in its list, with its pid.
-
-    Reads ``/proc/<pid>/cmdline`` (Linux; elsewhere nothing is found). A relative runs folder
-    is resolved against the process's working directory, as the script does.
-    """
-    found: dict[str, int] = {}
-    target = runs.resolve()
-    for cmdline in proc.glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().decode(errors="replace").split("\0")
-            cwd = (cmdline.parent / "cwd").resolve()
-        except OSError:  # the process ended, or is not ours to read
-            continue
-        script = [i for i, a in enumerate(args) if a.endswith("train_queue.sh")]
-        if not script or len(args) < script[0] + 2:
-            continue
-        i = script[0]
-        if (cwd / args[i + 1]).resolve() == target:
-            for spec in args[i + 2:]:
-                if spec:
-                    found.setdefault(spec.split(":", 1)[0], int(cmdline.parent.name))
-    return found
-
-
 def train_commands(settings: Settings) -> tuple[list[list[str]], list[str]]:
-    """The ``train_queue.sh`` command lines for the table's unfinished runs.
-
-    Runs are dealt round-robin over ``settings.queues`` queues in :func:`training_order`.
-    Left out: finished runs, runs still being written by a job (status ``"training"``), and
-    runs that a running ``train_queue.sh`` will reach (:func:`running_queues`), so that no
-    two jobs ever write the same run.
+    """The ``train_queue.sh`` command lines for the table's unfinished runs, in
+    :func:`training_order` (:func:`analysis.queues.queue_commands`, ``settings.queues``
+    queues).
 
     Returns
     -------
@@ -254,25 +227,9 @@ def train_commands(settings: Settings) -> tuple[list[list[str]], list[str]]:
     if settings.table == 3 and data_dir is None:
         raise ValueError("table 3 needs --data-dir (the folder of fer2013.csv) or "
                          "--synthetic-fer")
-    queues: list[list[str]] = [[] for _ in range(settings.queues)]
-    running = running_queues(settings.runs)
-    skipped = []
-    todo = []
-    for exp in training_order(settings.experiments):
-        status = run_status(settings.runs / exp.run)
-        if status.finished:
-            continue
-        if exp.run in running:
-            skipped.append(f"{exp.run}: {status.state}; in the running queue of pid "
-                           f"{running[exp.run]}")
-        elif status.status == "training":
-            skipped.append(f"{exp.run}: {status.state}; a job is writing it")
-        else:
-            todo.append(exp)
-    for i, exp in enumerate(todo):
-        queues[i % settings.queues].append(f"{exp.run}:{shlex.join(exp.train_args(data_dir))}")
-    script = str(REPO / "analysis" / "train_queue.sh")
-    return [["bash", script, str(settings.runs), *q] for q in queues if q], skipped
+    return queue_commands(settings.runs, [(e.run, e.train_args(data_dir))
+                                          for e in training_order(settings.experiments)],
+                          settings.queues)
 
 
 def stage_train(settings: Settings) -> None:

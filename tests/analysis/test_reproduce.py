@@ -31,6 +31,7 @@ from analysis.experiments import (
     training_order,
     write_synthetic_fer2013,
 )
+from analysis.queues import running_queues
 from gazekit.segment import segment
 from zoo import data as zdata
 from zoo.checkpoint import load_checkpoint
@@ -465,7 +466,7 @@ def test_running_queues_are_found_in_proc(tmp_path):
         (proc / pid).mkdir(parents=True)
         (proc / pid / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
         (proc / pid / "cwd").symlink_to(cwd)
-    assert reproduce.running_queues(runs, proc) == {"ram-7": 41, "cnn": 41}
+    assert running_queues(runs, proc) == {"ram-7": 41, "cnn": 41}
 
 
 def test_synthetic_fer_csv(tmp_path):

@@ -19,7 +19,8 @@ import zoo
 from analysis import seeds
 from analysis.claims import MCNEMAR_NOTE, measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
-from analysis.gaze_runs import QUEUE_SCRIPT, GazeRun, mean_sd, queue_commands
+from analysis.gaze_runs import GazeRun, mean_sd, queue_commands
+from analysis.queues import QUEUE_SCRIPT
 from gazekit.io import read_scanpaths
 from gazekit.segment import segment
 from zoo import data as zdata
