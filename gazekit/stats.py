@@ -281,10 +281,10 @@ def _resampled_clusters(sample: np.ndarray, labels: np.ndarray, codes: np.ndarra
         for name, value in ((None, rng.bit_generator.state), *zip(statistics, out, strict=True)):
             _RESAMPLED[(*key, name)] = value.copy()
             _RESAMPLED.move_to_end((*key, name))
-        held = sum(v.size for k, v in _RESAMPLED.items() if k[-1] is not None)
+        held = sum(v.size for entry, v in _RESAMPLED.items() if entry[-1] is not None)
         while held > _RESAMPLED_FLOATS:
-            k, v = _RESAMPLED.popitem(last=False)
-            held -= v.size if k[-1] is not None else 0
+            entry, v = _RESAMPLED.popitem(last=False)
+            held -= v.size if entry[-1] is not None else 0
     return out
 
 
