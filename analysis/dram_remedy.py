@@ -34,7 +34,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.reproduce import RESULTS_DIR, write_csv
+from analysis.settings import RESULTS_DIR, write_csv
 from gazekit.atomic import atomic_file
 from gazekit.plot import save_figure
 from gazekit.report import markdown_table

@@ -39,7 +39,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.reproduce import RESULTS_DIR, THRESHOLD_PX, write_csv
+from analysis.claims import THRESHOLD_PX
+from analysis.settings import RESULTS_DIR, write_csv
 from gazekit.io import read_scanpaths
 from gazekit.plot import group_colors, save_figure
 from gazekit.schema import ScanpathError

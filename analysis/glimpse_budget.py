@@ -44,7 +44,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import binomtest
 from torch import nn
 
-from analysis.reproduce import RESULTS_DIR, write_csv
+from analysis.settings import RESULTS_DIR, write_csv
 from gazekit.plot import group_colors, save_figure
 from zoo.checkpoint import CheckpointError, load_checkpoint, load_model
 from zoo.data import DatasetError

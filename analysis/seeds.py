@@ -73,7 +73,7 @@ from analysis.gaze_runs import (
     run_state,
     segment_runs,
 )
-from analysis.reproduce import RESULTS_DIR, write_csv
+from analysis.settings import RESULTS_DIR, write_csv
 from gazekit.atomic import atomic_file
 from gazekit.report import markdown_table
 from zoo.checkpoint import CheckpointError
