@@ -48,7 +48,7 @@ from scipy.stats import binomtest
 from analysis.experiments import figure_roles
 from gazekit.report import markdown_table
 from gazekit.segment import Segmentation
-from gazekit.stats import bootstrap_ci, cluster_weights
+from gazekit.stats import bootstrap_ci, cluster_weights, weighted_statistic
 
 __all__ = [
     "CONFIDENCE",
@@ -485,14 +485,13 @@ def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, di
 
 
 def _shape(values: np.ndarray, statistic: str) -> float:
-    """CV (sd / mean) or moment skewness of ``values`` (population moments); NaN if < 3."""
+    """CV (sd / mean) or moment skewness of ``values`` (population moments), by the same
+    :func:`gazekit.stats.weighted_statistic` that resamples them (each value drawn once);
+    NaN for fewer than 3 values or no spread."""
     if values.size < 3:
         return np.nan
-    centred = values - values.mean()
-    var = np.mean(centred ** 2)
-    if statistic == "cv":
-        return float(np.sqrt(var) / values.mean())
-    return float(np.mean(centred ** 3) / var ** 1.5) if var > 0 else np.nan
+    return float(weighted_statistic(values, np.arange(values.size), np.ones((1, values.size)),
+                                    statistic)[0])
 
 
 def claims_markdown(claims: pd.DataFrame) -> list[str]:
