@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Run every benchmark of benchmarks/ and print their Markdown reports.
+# Run every speed benchmark of benchmarks/ and print their Markdown reports.
 #
-#   benchmarks/run_all.sh [--quick] [ZOO OPTIONS...]
+#   benchmarks/run_all.sh [--quick] [--save DIR] [ZOO OPTIONS...]
 #
-# --quick      fewer rounds, no torch.compile variants or profile, and gazekit analyze with
-#              its --quick option (or on 1.2M rows instead of 12M): a smoke run of minutes.
+# Full run (the figures of benchmarks/README.md, one sitting on an otherwise idle machine):
+# 5 interleaved rounds of everything, the peer RAM beside every zoo case, float32 and bfloat16,
+# torch.compile variants, the training profile, gazekit analyze at 12M rows and MultiMatch
+# against multimatch-gaze. About 30 minutes on 2 idle cores.
+# --quick      2 rounds, no torch.compile variants, bf16 or profile, gazekit analyze on 1.2M
+#              rows: a smoke run of minutes.
+# --save DIR   also keep each report as DIR/<benchmark>.md (written when it completes).
 # ZOO OPTIONS  passed to the three zoo benchmarks (train, sensor, inference), e.g.
-#              --threads 1 or --devices cpu; bench_analyze.py takes its own defaults.
+#              --threads 1 or --devices cpu; the others take their own defaults.
 # The interpreter is $PYTHON, else .venv/bin/python when present, else python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,26 +21,41 @@ else py=python
 fi
 
 quick=0
+save=
 zoo_args=()
-for arg in "$@"; do
-    if [[ $arg == --quick ]]; then quick=1; else zoo_args+=("$arg"); fi
+while (( $# )); do
+    case $1 in
+        --quick) quick=1 ;;
+        --save) save=${2:?--save needs a folder}; shift ;;
+        *) zoo_args+=("$1") ;;
+    esac
+    shift
 done
 if (( quick )); then
     train=(--repeats 2 --min-time 0.1)
     sensor=(--repeats 2 --min-time 0.1)
     inference=(--repeats 2 --min-time 0.1 --latency-images 50)
-    # bench_analyze.py's own --quick where it has one, else a smaller input
-    if [[ $("$py" benchmarks/bench_analyze.py --help) == *--quick* ]]; then analyze=(--quick)
-    else analyze=(--rows 1200000 --repeats 1 --subsample 5000)
-    fi
+    analyze=(--quick)
+    similarity=(--rounds 2)
 else
-    train=(--compile --profile)
-    sensor=()
-    inference=(--compile)
-    analyze=()
+    train=(--models cnn ram dram mram --precision fp32 bf16 --compile --profile --repeats 5)
+    sensor=(--repeats 5)
+    inference=(--dtypes float32 bfloat16 --compile --repeats 5)
+    analyze=(--repeats 5)
+    similarity=(--rounds 5)
 fi
 
-"$py" benchmarks/bench_train.py "${train[@]}" "${zoo_args[@]}"
-"$py" benchmarks/bench_sensor.py "${sensor[@]}" "${zoo_args[@]}"
-"$py" benchmarks/bench_inference.py "${inference[@]}" "${zoo_args[@]}"
-"$py" benchmarks/bench_analyze.py "${analyze[@]}"
+run() {  # run NAME COMMAND...: print the report, and keep it as $save/NAME.md when asked
+    local name=$1; shift
+    if [[ -z $save ]]; then "$@"; return; fi
+    mkdir -p "$save"
+    local partial=$save/.$name.md.partial
+    if ! "$@" | tee "$partial"; then rm -f "$partial"; return 1; fi
+    mv "$partial" "$save/$name.md"
+}
+
+run train "$py" benchmarks/bench_train.py "${train[@]}" "${zoo_args[@]}"
+run sensor "$py" benchmarks/bench_sensor.py "${sensor[@]}" "${zoo_args[@]}"
+run inference "$py" benchmarks/bench_inference.py "${inference[@]}" "${zoo_args[@]}"
+run analyze "$py" benchmarks/bench_analyze.py "${analyze[@]}"
+run similarity "$py" benchmarks/bench_similarity.py "${similarity[@]}"
