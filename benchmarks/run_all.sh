@@ -6,7 +6,7 @@
 # Full run (the figures of benchmarks/README.md, one sitting on an otherwise idle machine):
 # 5 interleaved rounds of everything, the peer RAM beside every zoo case, float32 and bfloat16,
 # torch.compile variants, the training profile, gazekit analyze at 12M rows and MultiMatch
-# against multimatch-gaze. About 30 minutes on 2 idle cores.
+# against multimatch-gaze (when ../shared has its data). About 15 minutes on 2 idle cores.
 # --quick      2 rounds, no torch.compile variants, bf16 or profile, gazekit analyze on 1.2M
 #              rows: a smoke run of minutes.
 # --save DIR   also keep each report as DIR/<benchmark>.md (written when it completes).
@@ -58,4 +58,8 @@ run train "$py" benchmarks/bench_train.py "${train[@]}" "${zoo_args[@]}"
 run sensor "$py" benchmarks/bench_sensor.py "${sensor[@]}" "${zoo_args[@]}"
 run inference "$py" benchmarks/bench_inference.py "${inference[@]}" "${zoo_args[@]}"
 run analyze "$py" benchmarks/bench_analyze.py "${analyze[@]}"
-run similarity "$py" benchmarks/bench_similarity.py "${similarity[@]}"
+if [[ -d ../shared/data/human/studyforrest-fixvectors ]]; then
+    run similarity "$py" benchmarks/bench_similarity.py "${similarity[@]}"
+else
+    echo "bench_similarity.py skipped: it needs ../shared/data/human/studyforrest-fixvectors"
+fi
