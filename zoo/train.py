@@ -33,7 +33,7 @@ non-determinism of some kernels). ``epochs``, ``patience``, ``device``, ``num_th
 on resume; other
 settings may not (switching ``compile`` changes the weights at float-rounding level only); a
 setting that a run's stored config lacks counts as its value from before it existed
-(:data:`ABSENT_MEANS`: ``precision="fp32"``).
+(:data:`zoo.resume.ABSENT_MEANS`: ``precision="fp32"``).
 
 Interrupts: Ctrl-C (SIGINT) or SIGTERM stops a single-process run after the batch in progress,
 writes ``last.pt`` with the position within the epoch (``position``: epoch, batches done, the
@@ -51,24 +51,23 @@ was started with.
 
 Command line: ``python -m zoo.train --model mram --glimpses 12 --dataset fashion-mnist --out
 runs/x`` (see ``--help``).
+
+This module holds the training loop; the settings are :mod:`zoo.train_config`, interrupts and
+resuming :mod:`zoo.resume`, the processes :mod:`zoo.distributed` and the command line
+:mod:`zoo.train_cli` (all re-exported here as before).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
 import os
 import platform
-import signal
 import socket
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,245 +78,29 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from gazekit.argparsing import OneLineParser
 from gazekit.atomic import atomic_file
 from zoo import rundir
-from zoo.checkpoint import (
-    CheckpointError,
-    check_checkpoint,
-    check_weights,
-    load_checkpoint,
-    save_checkpoint,
-)
-from zoo.data import DATASETS, DatasetError, Splits, make_splits, normalize, train_loader
+from zoo.checkpoint import check_checkpoint, check_weights, load_checkpoint, save_checkpoint
+from zoo.data import Splits, make_splits, normalize, train_loader
+from zoo.distributed import Context, init_context
 from zoo.health import collapse_warning, policy_health
-from zoo.machine import cpu_name, resolve_device
-from zoo.precision import PRECISIONS, autocast
-from zoo.registry import create_model, list_models
+from zoo.machine import cpu_name
+from zoo.precision import autocast
+from zoo.registry import create_model
 from zoo.reinforce import hybrid_loss
-
-__all__ = ["ConfigError", "TrainConfig", "TrainingInterrupted", "main",
-           "reinforce_only_parameters", "step_forward", "train"]
-
-# Settings that may differ between a run and its resumption (they do not change the trajectory).
-RESUME_FREE = frozenset(
-    {"epochs", "patience", "device", "num_threads", "data_dir", "out_dir", "eval_batch_size",
-     "download", "resume", "compile", "snapshot_every", "overwrite"}
+from zoo.resume import (
+    EpochStopped,
+    StopRequest,
+    TrainingInterrupted,
+    check_resume,
+    restore_rng,
+    rng_state,
 )
-# Settings that configs written before them lack, and the value such a run had.
-ABSENT_MEANS = {"precision": "fp32"}
-# Model arguments taken from the dataset rather than from the user.
-DATA_MODEL_KWARGS = ("num_classes", "image_size", "pad_value")
+from zoo.train_cli import build_parser, main
+from zoo.train_config import ConfigError, TrainConfig, check_config
 
-
-class ConfigError(ValueError):
-    """A training setting is invalid or conflicts with the run being resumed."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on SIGINT/SIGTERM after saving a resumable ``last.pt``; the message
-    says where and how to resume."""
-
-
-class _StopRequest:
-    """Set by SIGINT/SIGTERM; the training loop stops at the next batch boundary.
-
-    The first signal only sets the flag; the handlers are then the defaults again, so a
-    second Ctrl-C (or SIGTERM) while the state is being written stops at once.
-    """
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __bool__(self) -> bool:
-        return self.signal is not None
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signal = signum
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-    @contextmanager
-    def installed(self, active: bool) -> Iterator[_StopRequest]:
-        """Catch the signals while the body runs (``active``, in the main thread only)."""
-        if not active or threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        for s in previous:
-            signal.signal(s, self._handle)
-        try:
-            yield self
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-
-
-@dataclass(kw_only=True)
-class TrainConfig:
-    """Training settings; defaults are the paper's protocol (see the module docstring).
-
-    Parameters
-    ----------
-    model : str
-        Registry name (``zoo.list_models()``).
-    model_kwargs : dict
-        Constructor arguments (``glimpses``, ``scales``, ``std``, ...); ``num_classes`` and
-        ``image_size`` come from the dataset.
-    dataset : str
-        A :data:`zoo.data.DATASETS` name.
-    data_dir : str, optional
-        Dataset folder (default :func:`zoo.data.default_data_dir`).
-    out_dir : str
-        Run folder for checkpoints and logs.
-    epochs : int
-        Maximum number of epochs (default 300).
-    batch_size : int
-        Images per optimisation step and process (default 128).
-    lr : float
-        Initial Adam learning rate (default 3e-4).
-    alpha : float
-        Weight of the REINFORCE term (default 0.01).
-    seed : int
-        Seed of weights, validation split, batch order and glimpse sampling (default 1).
-    patience : int
-        Early stopping after this many epochs without a better validation accuracy (default 50).
-    lr_factor, lr_patience : float, int
-        ``ReduceLROnPlateau`` factor and patience in epochs (defaults 0.5, 10; our choice).
-    val_fraction : float
-        Share of the training split held out for validation (default 0.1).
-    device : str
-        ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    limit : int, optional
-        Use only the first ``limit`` training images (for tests and smoke runs).
-    eval_sample : bool
-        Validate and test with sampled locations instead of the policy mean (default False).
-    num_threads : int, optional
-        ``torch.set_num_threads`` for CPU work (default: torch's choice).
-    eval_batch_size : int
-        Images per forward pass in validation and test (default 1000).
-    download : bool
-        Download missing MNIST / Fashion-MNIST files (default False).
-    resume : bool
-        Continue the run in ``out_dir`` from ``last.pt`` (default False).
-    compile : bool
-        Run the training forward pass and loss under ``torch.compile`` (default False); see
-        :func:`step_forward`. Costs a one-off compilation (about a minute for MRAM-12 on two
-        CPU cores) in every process.
-    snapshot_every : int, optional
-        Also keep the weights every this many epochs in ``snapshots/epoch-NNN.pt``, and the
-        untrained ones in ``epoch-000.pt`` when the run starts (default: none kept); a few MB
-        each. Keeping them does not change the training run.
-    reinforce_lr_scale : float
-        Learning-rate multiplier for the parameters that only the REINFORCE term trains (the
-        location head; DRAM's upper LSTM and context network too), found by
-        :func:`reinforce_only_parameters` (default 1.0: one rate for all).
-    overwrite : bool
-        Start a new run in ``out_dir`` even if it holds one, whose files are removed (default
-        False: such a folder is refused unless ``resume``).
-    precision : {"fp32", "bf16"}
-        ``"bf16"``: forward passes (training, validation, test) under bfloat16 autocast with
-        float32 weights, gradients and optimiser state (:mod:`zoo.precision`); default
-        ``"fp32"``. Fixed for a run (a config without it was ``"fp32"``).
-    """
-
-    model: str
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    dataset: str
-    data_dir: str | None = None
-    out_dir: str
-    epochs: int = 300
-    batch_size: int = 128
-    lr: float = 3e-4
-    alpha: float = 0.01
-    seed: int = 1
-    patience: int = 50
-    lr_factor: float = 0.5
-    lr_patience: int = 10
-    val_fraction: float = 0.1
-    device: str = "auto"
-    limit: int | None = None
-    eval_sample: bool = False
-    num_threads: int | None = None
-    eval_batch_size: int = 1000
-    download: bool = False
-    resume: bool = False
-    compile: bool = False
-    snapshot_every: int | None = None
-    reinforce_lr_scale: float = 1.0
-    overwrite: bool = False
-    precision: str = "fp32"
-
-
-@dataclass(frozen=True)
-class _Context:
-    """Where this process runs: its device, rank and the number of processes."""
-
-    device: torch.device
-    rank: int = 0
-    world_size: int = 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def all_reduce(self, tensor: torch.Tensor) -> torch.Tensor:
-        """Sum ``tensor`` over all processes in place (a no-op for one process)."""
-        if self.world_size > 1:
-            dist.all_reduce(tensor)
-        return tensor
-
-
-def _check_config(config: TrainConfig) -> None:
-    checks = [
-        (config.model in list_models(), f"unknown model {config.model!r}; known: "
-                                          f"{', '.join(list_models())}"),
-        (config.dataset in DATASETS, f"unknown dataset {config.dataset!r}; known: "
-                                     f"{', '.join(DATASETS)}"),
-        (config.epochs >= 1, f"epochs must be >= 1, got {config.epochs}"),
-        (config.batch_size >= 1, f"batch_size must be >= 1, got {config.batch_size}"),
-        (config.eval_batch_size >= 1, f"eval_batch_size must be >= 1, got "
-                                      f"{config.eval_batch_size}"),
-        (config.lr >= 0, f"lr must be >= 0, got {config.lr}"),
-        (config.patience >= 1, f"patience must be >= 1, got {config.patience}"),
-        (0 < config.lr_factor < 1, f"lr_factor must be in (0, 1), got {config.lr_factor}"),
-        (config.lr_patience >= 0, f"lr_patience must be >= 0, got {config.lr_patience}"),
-        (config.limit is None or config.limit >= 2, f"limit must be >= 2, got {config.limit}"),
-        (config.num_threads is None or config.num_threads >= 1,
-         f"num_threads must be >= 1, got {config.num_threads}"),
-        (config.snapshot_every is None or config.snapshot_every >= 1,
-         f"snapshot_every must be >= 1, got {config.snapshot_every}"),
-        (config.reinforce_lr_scale > 0,
-         f"reinforce_lr_scale must be > 0, got {config.reinforce_lr_scale}"),
-        (config.precision in PRECISIONS,
-         f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-    clash = [k for k in DATA_MODEL_KWARGS if k in config.model_kwargs]
-    if clash:
-        raise ConfigError(f"model_kwargs {clash} are set from the dataset; leave them out")
-
-
-def _resolve_device(name: str) -> torch.device:
-    try:
-        return resolve_device(name)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
-def _init_context(device_name: str) -> _Context:
-    """Set up the process group when launched by ``torchrun`` with more than one process."""
-    device = _resolve_device(device_name)
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size == 1:
-        return _Context(device)
-    if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return _Context(device, dist.get_rank(), world_size)
+__all__ = ["ConfigError", "TrainConfig", "TrainingInterrupted", "build_parser", "main",
+           "reinforce_only_parameters", "step_forward", "train"]
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -397,23 +180,16 @@ def step_forward(compile: bool = False, precision: str = "fp32") -> Callable[...
     return mixed
 
 
-class _EpochStopped(Exception):
-    """:func:`_train_epoch` stopped at a batch boundary; ``position`` resumes it."""
-
-    def __init__(self, position: dict) -> None:
-        super().__init__(position)
-        self.position = position
-
 
 def _train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, splits: Splits,
-                 config: TrainConfig, glimpses: bool, ctx: _Context, epoch: int,
+                 config: TrainConfig, glimpses: bool, ctx: Context, epoch: int,
                  forward: Callable[..., tuple] = _forward, stop: object = False,
                  start: dict | None = None) -> dict:
     """One pass over the training shard; returns the mean loss, accuracy and reward.
 
     ``start`` (a ``position`` of an interrupted epoch) skips the batches it has done and
     continues its sums. While ``stop`` is true at a batch boundary, raises
-    :class:`_EpochStopped` with the position: epoch, batches done, sums and count so far, and
+    :class:`EpochStopped` with the position: epoch, batches done, sums and count so far, and
     the state of the loader's generator before this epoch's iterator drew from it.
     """
     model.train()
@@ -433,7 +209,7 @@ def _train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, spl
                initial=done, total=len(loader), disable=not ctx.main or not sys.stderr.isatty())
     for step, (images, labels) in enumerate(bar, start=done):
         if stop:
-            raise _EpochStopped({"epoch": epoch, "batch": step, "count": count,
+            raise EpochStopped({"epoch": epoch, "batch": step, "count": count,
                                  "sums": sums.cpu(), "loader": loader_state})
         images = normalize(images.to(ctx.device, non_blocking=True), splits.mean, splits.std)
         labels = labels.to(ctx.device, non_blocking=True)
@@ -456,7 +232,7 @@ def _train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, spl
 
 
 def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits: Splits,
-              config: TrainConfig, glimpses: bool, ctx: _Context) -> dict:
+              config: TrainConfig, glimpses: bool, ctx: Context) -> dict:
     """Cross-entropy and accuracy over ``data``, every rank taking every world_size-th image.
 
     ``model`` must be the bare module (not the DDP wrapper): evaluation needs no gradient sync.
@@ -479,7 +255,7 @@ def _evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], splits:
     return {"loss": loss / n, "acc": correct / n}
 
 
-def _health(model: nn.Module, splits: Splits, ctx: _Context, epoch: int,
+def _health(model: nn.Module, splits: Splits, ctx: Context, epoch: int,
             history: list[dict], n_images: int = 1000) -> dict:
     """:func:`zoo.health.policy_health` on the first validation images; warns on a collapse
     (judged against the health of the earlier epochs in ``history``)."""
@@ -495,37 +271,6 @@ def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
     """The model's state dict on the CPU, for checkpoints."""
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
-
-def _rng_state(ctx: _Context, loader) -> dict:
-    """RNG states of every rank (torch CPU, CUDA device if used) and of the loader generator."""
-    local = {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state(ctx.device) if ctx.device.type == "cuda" else None,
-    }
-    ranks = [local]
-    if ctx.world_size > 1:
-        ranks = [None] * ctx.world_size
-        dist.all_gather_object(ranks, local)
-    return {"torch": [r["torch"] for r in ranks], "cuda": [r["cuda"] for r in ranks],
-            "loader": loader.generator.get_state()}
-
-
-def _restore_rng(rng: dict, ctx: _Context, loader, path: Path) -> None:
-    if len(rng["torch"]) != ctx.world_size:
-        raise ConfigError(f"{path}: written by {len(rng['torch'])} process(es); resume it with "
-                          f"the same number, not {ctx.world_size}")
-    torch.set_rng_state(rng["torch"][ctx.rank])
-    if ctx.device.type == "cuda" and rng["cuda"][ctx.rank] is not None:
-        torch.cuda.set_rng_state(rng["cuda"][ctx.rank], ctx.device)
-    loader.generator.set_state(rng["loader"])
-
-
-def _check_resume(stored: dict, config: TrainConfig, path: Path) -> None:
-    current = dataclasses.asdict(config)
-    for key, value in {**ABSENT_MEANS, **stored}.items():
-        if key not in RESUME_FREE and current.get(key) != value:
-            raise ConfigError(f"{path}: the run was started with {key}={value!r}; cannot resume "
-                              f"it with {key}={current.get(key)!r}")
 
 
 def train(config: TrainConfig) -> dict:
@@ -543,10 +288,10 @@ def train(config: TrainConfig) -> dict:
     ConfigError, zoo.data.DatasetError, zoo.checkpoint.CheckpointError
         On invalid settings, unreadable data, or a run that cannot be resumed.
     """
-    _check_config(config)
+    check_config(config)
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
-    ctx = _init_context(config.device)
+    ctx = init_context(config.device)
     try:
         result = _run(config, ctx)
         if ctx.world_size > 1:
@@ -559,7 +304,7 @@ def train(config: TrainConfig) -> dict:
             dist.destroy_process_group()
 
 
-def _run(config: TrainConfig, ctx: _Context) -> dict:
+def _run(config: TrainConfig, ctx: Context) -> dict:
     """Hold the run folder (rank 0; the others follow rank 0's files) and train."""
     if not ctx.main:
         return _train(config, ctx)
@@ -572,13 +317,13 @@ def _run(config: TrainConfig, ctx: _Context) -> dict:
         return _train(config, ctx)
 
 
-def _train(config: TrainConfig, ctx: _Context) -> dict:
+def _train(config: TrainConfig, ctx: Context) -> dict:
     out = Path(config.out_dir)
     last_path, best_path = out / "last.pt", out / "best.pt"
     resumed = None
     if config.resume:
         resumed = load_checkpoint(last_path)
-        _check_resume(resumed["config"], config, last_path)
+        check_resume(resumed["config"], config, last_path)
         check_checkpoint(resumed, str(last_path))
     splits = make_splits(config.dataset, config.data_dir, config.val_fraction, config.seed,
                          config.limit, config.download)
@@ -612,7 +357,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
         model.load_state_dict(resumed["state_dict"])
         optimizer.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])
-        _restore_rng(resumed["rng"], ctx, loader, last_path)
+        restore_rng(resumed["rng"], ctx, loader, last_path)
         progress = {key: resumed[key] for key in progress}
         position = resumed.get("position")
         # patience may change on resume: a stopped run goes on under a larger one.
@@ -645,7 +390,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
                              "metrics": {"epoch": 0, "val_loss": val["loss"],
                                          "val_acc": val["acc"]}},
                             out / "snapshots" / "epoch-000.pt")
-    stop = _StopRequest()
+    stop = StopRequest()
     with stop.installed(ctx.world_size == 1):
         for epoch in range(progress["epoch"], config.epochs):
             if progress["stopped_early"]:
@@ -658,13 +403,13 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
             try:
                 trained = _train_epoch(net, loader, optimizer, splits, config, glimpses, ctx,
                                        epoch, forward, stop, resume_at)
-            except _EpochStopped as stopped:
+            except EpochStopped as stopped:
                 where = {**stopped.position, "time_s": before + time.perf_counter() - start}
                 save_checkpoint({**common, "state_dict": _weights(model), **progress,
                                  "metrics": (progress["history"] or [{}])[-1],
                                  "optimizer": optimizer.state_dict(),
                                  "scheduler": scheduler.state_dict(),
-                                 "rng": _rng_state(ctx, loader), "position": where}, last_path)
+                                 "rng": rng_state(ctx, loader), "position": where}, last_path)
                 raise TrainingInterrupted(
                     f"interrupted in epoch {epoch + 1} after batch {where['batch']} of "
                     f"{len(loader)}; state saved to {last_path}; resume with: python -m "
@@ -686,7 +431,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
             progress.update(epoch=epoch + 1, wall_time_s=progress["wall_time_s"] +
                             record["epoch_time_s"],
                             stopped_early=progress["epochs_without_improvement"] >= config.patience)
-            rng = _rng_state(ctx, loader)  # collective under DDP: every rank takes part
+            rng = rng_state(ctx, loader)  # collective under DDP: every rank takes part
             if ctx.main:
                 state = {**common, "state_dict": _weights(model), "metrics": record, **progress}
                 if improved:
@@ -703,7 +448,7 @@ def _train(config: TrainConfig, ctx: _Context) -> dict:
     return _finish(config, ctx, model, splits, glimpses, progress)
 
 
-def _finish(config: TrainConfig, ctx: _Context, model: nn.Module, splits: Splits, glimpses: bool,
+def _finish(config: TrainConfig, ctx: Context, model: nn.Module, splits: Splits, glimpses: bool,
             progress: dict) -> dict:
     """Test ``best.pt``, store the result in it and write ``final.json`` (rank 0)."""
     out = Path(config.out_dir)
@@ -734,109 +479,6 @@ def _finish(config: TrainConfig, ctx: _Context, model: nn.Module, splits: Splits
         _write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
     return final
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m zoo.train`` / ``zoo train`` argument parser (unset options are None)."""
-    p = OneLineParser(
-        prog="zoo train", description="Train a zoo model (see zoo.train for the protocol).")
-    p.add_argument("--model", help=f"model name ({', '.join(list_models())})")
-    p.add_argument("--dataset", help=f"dataset ({', '.join(DATASETS)})")
-    p.add_argument("--out", dest="out_dir", help="run folder (checkpoints, logs)")
-    p.add_argument("--data-dir", help="dataset folder (default: the dataset's standard place)")
-    p.add_argument("--resume", action="store_true", default=None,
-                   help="continue the run in --out from last.pt (other options as stored)")
-    p.add_argument("--overwrite", action="store_true", default=None,
-                   help="start a new run in --out even if it holds one (its files are removed)")
-    model = p.add_argument_group("model")
-    model.add_argument("--glimpses", type=int, help="glimpses per image (default 12)")
-    model.add_argument("--scales", type=int, help="glimpse scales (default 1)")
-    model.add_argument("--size", type=int, help="glimpse side in px (default 8)")
-    model.add_argument("--hidden", type=int, help="LSTM units (default 256)")
-    model.add_argument("--std", type=float,
-                       help="location-policy std in normalised units (default 0.1)")
-    model.add_argument("--context-output", choices=("tanh", "layernorm"),
-                       help="DRAM's context-network output (default tanh)")
-    model.add_argument("--first-location", choices=("learned", "random"),
-                       help="first glimpse placed by the policy (default learned) or drawn "
-                            "uniformly (random: seeded in training, per image in evaluation)")
-    model.add_argument("--reinforce-detach-core", dest="detach_policy_state",
-                       action="store_true", default=None,
-                       help="the location policy reads a detached state: REINFORCE trains "
-                            "the location head only, not the LSTM core(s)")
-    opt = p.add_argument_group("training")
-    opt.add_argument("--epochs", type=int, help="maximum epochs (default 300)")
-    opt.add_argument("--batch-size", type=int, help="batch per process (default 128)")
-    opt.add_argument("--lr", type=float, help="initial Adam learning rate (default 3e-4)")
-    opt.add_argument("--alpha", type=float, help="REINFORCE weight (default 0.01)")
-    opt.add_argument("--seed", type=int, help="random seed (default 1)")
-    opt.add_argument("--patience", type=int, help="early-stopping patience, epochs (default 50)")
-    opt.add_argument("--lr-factor", type=float, help="LR reduction factor (default 0.5)")
-    opt.add_argument("--lr-patience", type=int, help="LR reduction patience, epochs (default 10)")
-    opt.add_argument("--val-fraction", type=float, help="validation share (default 0.1)")
-    opt.add_argument("--limit", type=int, help="use only the first N training images")
-    opt.add_argument("--reinforce-lr-scale", type=float, metavar="F",
-                     help="LR multiplier for the parameters only REINFORCE trains (default 1)")
-    opt.add_argument("--eval-sample", action="store_true", default=None,
-                     help="validate/test with sampled locations instead of the policy mean")
-    run = p.add_argument_group("machine")
-    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
-    run.add_argument("--num-threads", type=int, help="torch CPU threads")
-    run.add_argument("--eval-batch-size", type=int, help="evaluation batch (default 1000)")
-    run.add_argument("--download", action="store_true", default=None,
-                     help="download missing MNIST/Fashion-MNIST files")
-    run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                     help="torch.compile the training forward pass (one-off compile time; "
-                          "default off)")
-    run.add_argument("--precision", choices=list(PRECISIONS),
-                     help="fp32, or bf16: bfloat16 autocast with float32 weights (default fp32; "
-                          "fixed for a run)")
-    run.add_argument("--snapshot-every", type=int, metavar="N",
-                     help="also keep the weights every N epochs in OUT/snapshots/ (default: "
-                          "none)")
-    return p
-
-
-MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std", "context_output",
-                 "first_location", "detach_policy_state")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (2 with one line on bad input)."""
-    args = {k: v for k, v in vars(build_parser().parse_args(argv)).items() if v is not None}
-    model_kwargs = {k: args.pop(k) for k in MODEL_OPTIONS if k in args}
-    try:
-        if args.get("resume"):
-            if "out_dir" not in args:
-                raise ConfigError("--resume needs --out")
-            last = Path(args["out_dir"]) / "last.pt"
-            stored = load_checkpoint(last).get("config")
-            if not isinstance(stored, dict) or "model_kwargs" not in stored:
-                raise CheckpointError(f"{last}: no training config (not written by zoo train)")
-            args = {**stored, **args, "model_kwargs": {**stored["model_kwargs"], **model_kwargs}}
-        else:
-            flags = {"model": "--model", "dataset": "--dataset", "out_dir": "--out"}
-            missing = [flag for key, flag in flags.items() if key not in args]
-            if missing:
-                raise ConfigError(f"missing {', '.join(missing)} (or pass --resume)")
-            args["model_kwargs"] = model_kwargs
-        try:
-            config = TrainConfig(**args)
-        except TypeError as exc:  # e.g. a stored config of another version
-            raise ConfigError(f"bad training settings: {exc}") from exc
-        train(config)
-    except (ConfigError, DatasetError, CheckpointError, rundir.RunFolderError,
-            OSError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"zoo train: error: {message}", file=sys.stderr)
-        return 2
-    except TrainingInterrupted as exc:
-        print(f"zoo train: {exc}", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:  # before the first batch, or a second Ctrl-C while saving
-        print("zoo train: interrupted; nothing saved beyond the last checkpoint "
-              f"({Path(args.get('out_dir', '.')) / 'last.pt'}, if any)", file=sys.stderr)
-        return 130
-    return 0
 
 
 if __name__ == "__main__":
