@@ -175,7 +175,8 @@ def load_pretrained(model: str, dataset: str, **kwargs: Any) -> tuple[nn.Module,
     **kwargs
         Constructor arguments. ``glimpses`` and ``scales`` (default: the model's defaults)
         select the weights (:func:`weight_name`); every argument given must equal the value
-        the weights were trained with. The others come from the model card.
+        the weights were trained with: the card's, or for an argument newer than the card its
+        default (as the card's model is built). The others come from the model card.
 
     Returns
     -------
@@ -202,12 +203,16 @@ def load_pretrained(model: str, dataset: str, **kwargs: Any) -> tuple[nn.Module,
     if card["model"] != model:
         raise PretrainedError(f"{dataset}/{name}: the card names model {card['model']!r}, "
                               f"expected {model!r}")
+    built = _build(card, state_dict, f"{dataset}/{name}")
+    # Compared with the built model's full arguments, not the card's: a card written before an
+    # argument existed (e.g. first_location) implies its default, what those weights had.
+    trained = built.config
     for key, value in kwargs.items():
-        if key not in card["model_kwargs"] or not _same(card["model_kwargs"][key], value):
+        if key not in trained or not _same(trained[key], value):
             raise PretrainedError(
                 f"pretrained {dataset}/{name} was trained with {key}="
-                f"{card['model_kwargs'].get(key, '(not an argument)')!r}; got {key}={value!r}")
-    return _build(card, state_dict, f"{dataset}/{name}"), _state(card, state_dict)
+                f"{trained.get(key, '(not an argument)')!r}; got {key}={value!r}")
+    return built, _state(card, state_dict)
 
 
 def is_spec(text: str | os.PathLike) -> bool:

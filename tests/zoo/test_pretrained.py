@@ -146,6 +146,33 @@ def test_argument_differing_from_the_card_is_refused(shipped):
         zoo.create_model("cnn", num_classes=10, pretrained="synthetic")
 
 
+def test_card_older_than_an_argument_accepts_its_default_and_refuses_others(tmp_path,
+                                                                            monkeypatch):
+    """A card written before first_location / detach_policy_state existed implies their
+    defaults ("learned", False): giving those is accepted, another value is refused."""
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path / "weights"))
+    torch.manual_seed(0)
+    mram = zoo.create_model("mram", num_classes=4, **SMALL).eval()
+    newer = ("first_location", "detach_policy_state")
+    old_kwargs = {k: v for k, v in mram.config.items() if k not in newer}
+    save_pretrained(mram.state_dict(), {**card_for(mram, "mram"), "model_kwargs": old_kwargs})
+    loaded = zoo.create_model("mram", glimpses=3, first_location="learned",
+                              detach_policy_state=False, pretrained="synthetic")
+    assert "first_location" not in loaded.card["model_kwargs"]
+    assert loaded.config["first_location"] == "learned"
+    for key, value in mram.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    with pytest.raises(PretrainedError) as refused:
+        zoo.create_model("mram", glimpses=3, first_location="random", pretrained="synthetic")
+    assert str(refused.value) == ("pretrained synthetic/mram-3 was trained with "
+                                  "first_location='learned'; got first_location='random'")
+    with pytest.raises(PretrainedError, match="trained with detach_policy_state=False; got "
+                                              "detach_policy_state=True"):
+        zoo.create_model("mram", glimpses=3, detach_policy_state=True, pretrained="synthetic")
+    with pytest.raises(PretrainedError, match="colour='\\(not an argument\\)'; got colour=1"):
+        zoo.create_model("mram", glimpses=3, colour=1, pretrained="synthetic")
+
+
 def test_corrupt_weights_fail_their_checksum(shipped):
     pt, _ = shipped["paths"]["mram"]
     raw = bytearray(pt.read_bytes())
