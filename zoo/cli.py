@@ -129,7 +129,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``zoo`` console script; returns the exit status."""
+    """The ``zoo`` command (the console script reaches it through :mod:`gazekit.zoo_command`,
+    which first checks that torch is installed); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # everything after "train" belongs to zoo.train's own parser
         from zoo import train  # only here: the training stack is not needed by other commands

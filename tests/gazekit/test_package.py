@@ -1,7 +1,9 @@
 """Packaging: gazekit imports fast and without torch; the zoo says which extra it needs."""
 
+import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +72,32 @@ def test_zoo_without_torch_names_the_extra():
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("ModuleNotFoundError: zoo needs PyTorch")
     assert "pip install 'gazekit[zoo]'" in last
+
+
+def _zoo_entry_point() -> tuple[str, str]:
+    """Module and function of the ``zoo`` console script, as pyproject.toml declares it."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    with (Path(__file__).resolve().parents[2] / "pyproject.toml").open("rb") as f:
+        module, _, function = tomllib.load(f)["project"]["scripts"]["zoo"].partition(":")
+    return module, function
+
+
+def test_zoo_command_without_torch_says_so_in_one_line():
+    module, function = _zoo_entry_point()
+    out = _python(NO_TORCH + f"from {module} import {function} as main; "
+                  "raise SystemExit(main(['list']))")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and out.stdout == ""
+    assert out.stderr.startswith("zoo: error: zoo needs PyTorch")
+    assert "pip install 'gazekit[zoo]'" in out.stderr
+
+
+def test_zoo_command_with_torch_is_zoo_cli(capsys):
+    from zoo.cli import main as zoo_cli
+
+    module, function = _zoo_entry_point()
+    script = getattr(importlib.import_module(module), function)
+    assert script(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert zoo_cli(["list"]) == 0
+    assert listed == capsys.readouterr().out and "mram" in listed.split()
