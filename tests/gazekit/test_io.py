@@ -1,4 +1,5 @@
-"""Tests of gazekit.io: reading whole files, streaming chunks, errors, Parquet outputs."""
+"""Tests of gazekit.io and the modules it uses (paths, rawframes, assembly, parquet): reading whole
+files, streaming chunks, errors, Parquet outputs."""
 
 from __future__ import annotations
 
@@ -336,7 +337,7 @@ def test_parquet_options_encode_by_column_type(tmp_path):
 
 
 def test_hash_set_matches_python_set():
-    from gazekit.io import _HashSet
+    from gazekit.assembly import _HashSet
 
     rng = np.random.default_rng(0)
     hashes, reference = _HashSet(), set()
@@ -451,7 +452,7 @@ def test_keys_of_different_text_are_different_scanpaths(tmp_path):
 def test_key_hashes_are_equal_exactly_for_equal_text():
     """Against str() of each value: integers, their text and everything else hash alike
     exactly when their text is the same."""
-    from gazekit.io import _key_hashes
+    from gazekit.assembly import _key_hashes
 
     big = 10**18
     columns = [
@@ -507,7 +508,7 @@ def test_row_lines_follow_the_rows_pandas_reads(tmp_path, seed):
     """Random CSV/TSV files with blank lines, CRLF line ends and quoted line breaks, built
     line by line: the line on which each row starts is known by construction, and the rows
     are the ones pandas reads (told apart by their x)."""
-    from gazekit.io import _line_name, _row_lines
+    from gazekit.rawframes import _line_name, _row_lines
 
     rng = np.random.default_rng(seed)
     sep = str(rng.choice([",", "\t"]))
@@ -542,7 +543,7 @@ def test_row_lines_follow_the_rows_pandas_reads(tmp_path, seed):
 
 
 def test_line_name_without_the_file_names_the_data_row(tmp_path):
-    from gazekit.io import _line_name
+    from gazekit.rawframes import _line_name
 
     assert _line_name(tmp_path / "gone.csv", ",", 3) == "data row 4"
 
