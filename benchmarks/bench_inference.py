@@ -48,7 +48,9 @@ from common import (
     interleave,
     median,
     median_ratio,
+    ratios,
     setup,
+    spread,
     sync,
     table,
 )
@@ -167,12 +169,6 @@ def build_cases(args: argparse.Namespace, device: torch.device, singles: torch.T
     return cases, forwards
 
 
-def ratio_spread(peer: list[float], case: list[float]) -> str:
-    """Median (range) over rounds of peer time / case time."""
-    ratios = [p / c for p, c in zip(peer, case, strict=True)]
-    return f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
-
-
 def run_device(args: argparse.Namespace, device: torch.device) -> None:
     # Every case compiles logits_fn's one inner function (per model class, dtype, mode and
     # shape): more than dynamo's default of 8 versions, past which it would silently run eager.
@@ -201,8 +197,9 @@ def run_device(args: argparse.Namespace, device: torch.device) -> None:
             f"{statistics.stdev(wall):.3f}" if len(wall) > 1 else "-", f"{median(cpu):.3f}",
             f"{median(floor[0]):.3f} / {median(floor[1]):.3f}" if floor else "-",
             f"{median_ratio(cpu, floor[1]):.2f}" if floor else "-",
-            ratio_spread(peer_wall, wall),
-            f"{args.batch / (median(batch_ms) / 1e3):.0f}", ratio_spread(peer_batch, batch_ms),
+            spread(ratios(peer_wall, wall), ".2f"),
+            f"{args.batch / (median(batch_ms) / 1e3):.0f}",
+            spread(ratios(peer_batch, batch_ms), ".2f"),
         ])
     print(f"## {device}: {args.repeats} interleaved rounds; latency over "
           f"{args.latency_images} single images per round\n")

@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Callable
 
 import torch
-from common import Timer, add_common_args, header, interleave, median, median_ratio, setup, table
+from common import Timer, add_common_args, header, interleave, ratios, setup, spread, table
 
 from zoo.sensor import extract_glimpses, extract_glimpses_reference
 
@@ -55,11 +55,11 @@ def run_device(args: argparse.Namespace, device: torch.device) -> None:
         for backward in (False, True):
             fast, slow = results["vectorised", backward], results["per-image loop", backward]
             rows.append([batch, "forward + backward" if backward else "forward",
-                         f"{median(fast) * 1e3:.3f}", f"{median(slow) * 1e3:.2f}",
-                         f"{median_ratio(slow, fast):.0f}x"])
+                         spread([t * 1e3 for t in fast], ".3f"),
+                         spread([t * 1e3 for t in slow], ".2f"), spread(ratios(slow, fast), ".0f")])
     print(f"## {device}: glimpse {args.size} px, {args.scales} scale(s), "
-          f"{args.repeats} interleaved rounds (medians)\n")
-    print(table(["batch", "pass", "vectorised (ms)", "per-image loop (ms)", "speed-up"], rows))
+          f"{args.repeats} interleaved rounds (medians, range in brackets)\n")
+    print(table(["batch", "pass", "vectorised (ms)", "per-image loop (ms)", "speed-up (x)"], rows))
     print()
 
 

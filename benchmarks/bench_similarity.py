@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import platform
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +46,16 @@ def main() -> None:
     paths = [np.loadtxt(f, skiprows=1) for f in sorted(DATA.glob("*.tsv"))]
     pairs = np.array(list(itertools.combinations(range(len(paths)), 2)))
     ref_pairs = pairs[:args.reference_pairs]
+    from common import command, cpu_name, ratios, spread, table  # imports torch: only here
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"# MultiMatch against multimatch-gaze (benchmarks/bench_similarity.py)\n\n"
+          f"command: {command()}\ncpu: {cpu_name()} ({os.cpu_count()} logical CPUs); load "
+          f"average (1, 5, 15 min) at start: {load}\npython {platform.python_version()}, "
+          f"multimatch-gaze {version('multimatch-gaze')}\n\n{len(paths)} files, gazekit on all "
+          f"{len(pairs)} pairs, multimatch-gaze on the first {len(ref_pairs)}; {args.rounds} "
+          "interleaved rounds, median (range)\n")
+    rows = []
     for name, rule in RULES.items():
         simplification = Simplification(rule.get("TAmp", 0.0), rule.get("TDir", 0.0),
                                         rule.get("TDur", 0.0))
@@ -51,17 +64,17 @@ def main() -> None:
             start = time.perf_counter()
             ours = multimatch(paths, paths, SCREEN, pairs=(pairs[:, 0], pairs[:, 1]),
                               simplification=simplification)
-            ours_s.append((time.perf_counter() - start) / len(pairs))
+            ours_s.append((time.perf_counter() - start) / len(pairs) * 1e3)
             start = time.perf_counter()
             ref = np.array([_reference(paths[i], paths[j], rule) for i, j in ref_pairs])
-            ref_s.append((time.perf_counter() - start) / len(ref_pairs))
+            ref_s.append((time.perf_counter() - start) / len(ref_pairs) * 1e3)
         both = ~np.isnan(ref).any(axis=1)
         diff = np.abs(ours[:len(ref_pairs)][both] - ref[both]).max()
-        print(f"{name}: gazekit {np.median(ours_s) * 1e3:.3f} ms/pair ({len(pairs)} pairs), "
-              f"multimatch-gaze {np.median(ref_s) * 1e3:.3f} ms/pair ({len(ref_pairs)} pairs), "
-              f"x{np.median(ref_s) / np.median(ours_s):.0f}; max |diff| {diff:.1e} over "
-              f"{both.sum()} pairs ({(~both).sum()} where multimatch-gaze fails)")
-
+        rows.append([name, spread(ours_s, ".3f"), spread(ref_s, ".3f"),
+                     spread(ratios(ref_s, ours_s), ".1f"),
+                     f"{diff:.1e} ({both.sum()} pairs; multimatch-gaze fails on {(~both).sum()})"])
+    print(table(["simplification", "gazekit (ms/pair)", "multimatch-gaze (ms/pair)",
+                 "speed-up (x)", "max abs difference"], rows))
 
 if __name__ == "__main__":
     main()

@@ -48,6 +48,7 @@ from common import (
     median,
     median_ratio,
     setup,
+    spread,
     table,
 )
 from peer_ram import peer_step
@@ -106,11 +107,6 @@ def profile_shares(step: Callable[[], None], steps: int = 5) -> tuple[dict[str, 
     total = sum(groups.values())
     products_s = groups["matrix products"] / 1e6 / steps  # profiler times are microseconds
     return {kind: value / total for kind, value in groups.items()}, products_s
-
-
-def spread(values: list[float], fmt: str) -> str:
-    """``median (min-max)`` of per-round values."""
-    return f"{median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
 
 
 def run_device(args: argparse.Namespace, device: torch.device) -> None:

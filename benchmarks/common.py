@@ -168,6 +168,16 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def spread(values: Sequence[float], fmt: str) -> str:
+    """``median (min-max)`` of per-round values, each formatted with ``fmt`` (e.g. ``".2f"``)."""
+    return f"{median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
+def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    """Per-round ratios ``numerator / denominator`` (for :func:`spread`)."""
+    return [a / b for a, b in zip(numerators, denominators, strict=True)]
+
+
 def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
     """Median over rounds of the per-round ratio ``numerator / denominator``."""
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
