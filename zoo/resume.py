@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -29,7 +30,7 @@ from zoo.distributed import Context
 from zoo.train_config import ConfigError, TrainConfig
 
 __all__ = ["ABSENT_MEANS", "RESUME_FREE", "EpochStopped", "StopRequest", "TrainingInterrupted",
-           "check_resume", "restore_rng", "rng_state"]
+           "check_resume", "config_differences", "restore_rng", "rng_state"]
 
 # Settings that may differ between a run and its resumption (they do not change the trajectory).
 RESUME_FREE = frozenset(
@@ -113,11 +114,39 @@ def restore_rng(rng: dict, ctx: Context, loader, path: Path) -> None:
     loader.generator.set_state(rng["loader"])
 
 
+def config_differences(stored: dict, config: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """The settings outside :data:`RESUME_FREE` in which a stored config (a run's
+    ``config.json``, a model card's ``training_config``) differs from ``config``.
+
+    A setting the stored config lacks counts as :data:`ABSENT_MEANS` says, else as the
+    :class:`TrainConfig` default (what a run from before the setting existed had).
+
+    Returns
+    -------
+    dict
+        ``{setting: (stored value, value in config)}``; empty when both train the same
+        trajectory.
+
+    >>> config = TrainConfig(model="ram", dataset="synthetic", out_dir="runs/x")
+    >>> config_differences({"model": "ram", "lr": 1e-3, "epochs": 5}, config)
+    {'lr': (0.001, 0.0003)}
+    """
+    current = dataclasses.asdict(config)
+    missing = dataclasses.MISSING
+    defaults = {f.name: f.default if f.default_factory is missing else f.default_factory()
+                for f in dataclasses.fields(TrainConfig)
+                if f.default is not missing or f.default_factory is not missing}
+    before = {**defaults, **ABSENT_MEANS, **stored}
+    return {key: (value, current.get(key)) for key, value in before.items()
+            if key not in RESUME_FREE and current.get(key) != value}
+
+
 def check_resume(stored: dict, config: TrainConfig, path: Path) -> None:
     """Refuse (:class:`ConfigError`) to resume the run stored in ``path`` (its config
-    ``stored``) with a ``config`` that differs outside :data:`RESUME_FREE`."""
-    current = dataclasses.asdict(config)
-    for key, value in {**ABSENT_MEANS, **stored}.items():
-        if key not in RESUME_FREE and current.get(key) != value:
-            raise ConfigError(f"{path}: the run was started with {key}={value!r}; cannot resume "
-                              f"it with {key}={current.get(key)!r}")
+    ``stored``) with a ``config`` that differs outside :data:`RESUME_FREE`
+    (:func:`config_differences`)."""
+    differences = config_differences(stored, config)
+    if differences:
+        key, (value, now) = next(iter(differences.items()))
+        raise ConfigError(f"{path}: the run was started with {key}={value!r}; cannot resume "
+                          f"it with {key}={now!r}")

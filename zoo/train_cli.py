@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from gazekit.argparsing import OneLineParser
 from zoo import rundir
@@ -25,7 +26,7 @@ from zoo.registry import list_models
 from zoo.resume import TrainingInterrupted
 from zoo.train_config import ConfigError, TrainConfig
 
-__all__ = ["MODEL_OPTIONS", "build_parser", "main"]
+__all__ = ["MODEL_OPTIONS", "build_parser", "main", "parse_options"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,13 +95,24 @@ MODEL_OPTIONS = ("glimpses", "scales", "size", "hidden", "std", "context_output"
                  "first_location", "detach_policy_state")
 
 
+def parse_options(argv: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The :class:`TrainConfig` settings that ``argv`` sets (unset options left out) and,
+    apart, the model's (:data:`MODEL_OPTIONS`, for ``model_kwargs``).
+
+    >>> parse_options(["--model", "ram", "--glimpses", "7", "--lr", "1e-3"])
+    ({'model': 'ram', 'lr': 0.001}, {'glimpses': 7})
+    """
+    args = {k: v for k, v in vars(build_parser().parse_args(argv)).items() if v is not None}
+    model_kwargs = {k: args.pop(k) for k in MODEL_OPTIONS if k in args}
+    return args, model_kwargs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 with one line on bad input)."""
     # Imported on call: zoo.train imports this module to re-export main and build_parser.
     from zoo.train import train
 
-    args = {k: v for k, v in vars(build_parser().parse_args(argv)).items() if v is not None}
-    model_kwargs = {k: args.pop(k) for k in MODEL_OPTIONS if k in args}
+    args, model_kwargs = parse_options(argv)
     try:
         if args.get("resume"):
             if "out_dir" not in args:
