@@ -13,7 +13,8 @@ folder. The mapping from the paper's rows to our data sets is a choice recorded 
 
 :func:`run_status` reads a run folder written by :mod:`zoo.train` (``config.json``,
 ``metrics.jsonl``, ``final.json``, ``last.pt``) without loading any checkpoint, so it can be
-called at any time on runs that are still training.
+called at any time on runs that are still training. Where a lost folder held a finished run,
+:mod:`analysis.standins` puts the shipped weights of that run in its place.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import pandas as pd
 
 from zoo.evaluate import display_name
 from zoo.machine import cpu_name
-from zoo.pretrained import weight_name
+from zoo.pretrained import SPEC_PREFIX, weight_name
 
 __all__ = [
     "CLASS_NAMES",
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.csv"
+REPO = PAPER_TABLES.parents[1]
 
 #: The paper's data set -> ours (see the module docstring).
 OUR_DATASET = {"mnist": "mnist-t10k", "fashion-mnist": "fashion-mnist", "fer2013": "fer2013"}
@@ -275,6 +277,10 @@ class RunStatus:
     hardware : str
         Where it trained: from ``final.json``; for an unfinished run this host, marked as an
         assumption.
+    shipped : Path or None
+        Shipped weights (``zoo/weights/<dataset>/<run>.pt``) whose model card stands in for
+        a run folder that holds no finished run (:mod:`analysis.standins`); the other
+        attributes are then the card's. None: all of it comes from the run folder.
     """
 
     run: str
@@ -288,6 +294,21 @@ class RunStatus:
     wall_time_s: float = 0.0
     test_acc: float | None = None
     hardware: str = ""
+    shipped: Path | None = None
+
+    @property
+    def weights(self) -> Path:
+        """The file of the run's best weights: the shipped ``.pt`` standing in, else the
+        folder's ``best.pt`` (which need not exist yet); its time stamp dates the weights."""
+        return self.shipped if self.shipped is not None else self.path / "best.pt"
+
+    @property
+    def checkpoint(self) -> str | Path:
+        """What :func:`zoo.checkpoint.load_model` loads for the run: the spec
+        ``pretrained:<dataset>/<run>`` of the shipped weights standing in, else ``best.pt``."""
+        if self.shipped is None:
+            return self.weights
+        return f"{SPEC_PREFIX}{self.shipped.parent.name}/{self.shipped.stem}"
 
     @property
     def finished(self) -> bool:
@@ -297,19 +318,27 @@ class RunStatus:
     @property
     def state(self) -> str:
         """One line for tables: ``finished after 300 epochs``, ``stopped early at epoch 120
-        (best 70)``, ``still training: epoch 40 of 300 (best 35)``, ..."""
+        (best 70)``, ``still training: epoch 40 of 300 (best 35)``, ...; with ``; shipped
+        weights zoo/weights/...`` where shipped weights stand in for the run folder."""
         best = f"best {self.best_epoch}" if self.best_epoch else "no best yet"
+        source = f"; shipped weights {shown(self.shipped)}" if self.shipped else ""
         if self.status == "finished":
-            return f"finished after {self.epochs_run} epochs ({best})"
+            return f"finished after {self.epochs_run} epochs ({best}){source}"
         if self.status == "stopped early":
             return (f"stopped early at epoch {self.epochs_run} ({best}, patience "
-                    f"{self.patience})")
+                    f"{self.patience}){source}")
         if self.status == "training":
             return f"still training: epoch {self.epochs_run} of {self.max_epochs} ({best})"
         if self.status == "interrupted":
             return (f"interrupted at epoch {self.epochs_run} of {self.max_epochs} ({best}); "
                     "resumable")
         return "not started"
+
+
+def shown(path: Path) -> Path:
+    """``path`` relative to the repository if it lies inside it (for tables), else as is."""
+    path = Path(path).resolve()
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
 
 
 def _read_json(path: Path) -> dict | None:

@@ -5,6 +5,8 @@ Shared by the seed experiment (:mod:`analysis.seeds`) and the knob grid
 seeds or settings. A run is a :mod:`zoo.train` folder; its ``best.pt`` (whatever epoch it has
 reached) is exported once on the test split with the policy mean
 (:func:`zoo.export.export_scanpaths`) and again whenever ``best.pt`` is newer than the export.
+Where the folder holds no finished run, the shipped weights of that run stand in for it when
+their model card's training configuration matches (:mod:`analysis.standins`).
 
 Units: accuracy in %, the fixational share a fraction of glimpse-to-glimpse transitions,
 fixation durations in **glimpse steps**, saccade distances in **pixels** (consecutive rule at
@@ -24,6 +26,7 @@ import pandas as pd
 from analysis import queues as queues_module
 from analysis.claims import STATISTICS, THRESHOLD_PX, PairedBootstrap, scanpath_sums
 from analysis.experiments import RunStatus
+from analysis.standins import run_progress, up_to_date
 from gazekit.schema import validate
 from gazekit.segment import Segmentation, segment
 from zoo.export import export_scanpaths
@@ -60,24 +63,30 @@ def queue_commands(runs: Path, todo: Sequence[GazeRun], queues: int = 2
 
 
 def run_state(status: RunStatus) -> str:
-    """``finished`` for a run whose training ended, else ``epoch N (partial)``."""
+    """``finished`` for a run whose training ended (``finished (shipped weights)`` where
+    shipped weights stand in for its folder), else ``epoch N (partial)`` or ``not started``."""
     if status.finished:
-        return "finished"
+        return "finished (shipped weights)" if status.shipped else "finished"
     if status.status == "not started":
         return "not started"
     return f"epoch {status.epochs_run} (partial)"
 
 
-def export_run(runs: Path, work: Path, run: str, *, limit: int | None = None,
-               device: str = "cpu", batch_size: int = 1000, force: bool = False) -> Path | None:
-    """The policy-mean test-set export of ``runs/run/best.pt`` in ``work/exports``, made or
-    renewed when ``best.pt`` is newer (or ``force``); None for a run without ``best.pt``."""
-    best = runs / run / "best.pt"
-    if not best.is_file():
+def export_run(runs: Path, work: Path, run: str, *, args: Sequence[str] = (),
+               limit: int | None = None, device: str = "cpu", batch_size: int = 1000,
+               force: bool = False) -> Path | None:
+    """The policy-mean test-set export of the run's weights in ``work/exports``: its
+    ``runs/<run>/best.pt``, or the shipped weights standing in for the run given its
+    ``zoo train`` arguments ``args`` (:func:`analysis.standins.run_progress`; none without
+    them). Made or renewed when the weights are newer than the export or not what it was made
+    from (:func:`analysis.standins.up_to_date`), or under ``force``; None for a run without
+    weights."""
+    status = run_progress(runs / run, args)
+    if not status.weights.is_file():
         return None
     out = work / "exports" / (run + (f"-limit{limit}" if limit else "") + ".parquet")
-    if force or not out.is_file() or out.stat().st_mtime < best.stat().st_mtime:
-        export_scanpaths(best, split="test", out=out, limit=limit, device=device,
+    if force or not up_to_date(out, status):
+        export_scanpaths(status.checkpoint, split="test", out=out, limit=limit, device=device,
                          batch_size=batch_size, data_dir=_data_dir(runs / run))
     return out
 

@@ -4,9 +4,10 @@ for the runs that still need training, dealt over queues side by side.
 >>> import tempfile
 >>> from pathlib import Path
 >>> with tempfile.TemporaryDirectory() as runs:
-...     commands, skipped = queue_commands(Path(runs), [("ram-7", ["--model", "ram"])], 2)
+...     todo = [("ram-3", ["--model", "ram", "--dataset", "synthetic", "--glimpses", "3"])]
+...     commands, skipped = queue_commands(Path(runs), todo, 2)
 >>> commands[0][-1], skipped
-('ram-7:--model ram', [])
+('ram-3:--model ram --dataset synthetic --glimpses 3', [])
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis.experiments import run_status
+from analysis.standins import run_progress
 
 __all__ = ["QUEUE_SCRIPT", "queue_commands", "running_queues"]
 
@@ -68,7 +69,9 @@ def queue_commands(runs: Path, todo: Sequence[tuple[str, Sequence[str]]], queues
     skipped : list of str
         Why each unfinished run was left out, one line each: runs a job is writing (status
         ``"training"``) and runs a running queue will reach (:func:`running_queues`), so that
-        no two jobs write one run. Finished runs are left out silently.
+        no two jobs write one run. Finished runs are left out silently, and so are runs
+        whose shipped weights stand in for a lost folder: they are finished
+        (:func:`analysis.standins.run_progress`).
     """
     if queues < 1:
         raise ValueError(f"queues must be >= 1, got {queues}")
@@ -76,7 +79,7 @@ def queue_commands(runs: Path, todo: Sequence[tuple[str, Sequence[str]]], queues
     lanes: list[list[str]] = [[] for _ in range(queues)]
     skipped, waiting = [], []
     for run, args in todo:
-        status = run_status(runs / run)
+        status = run_progress(runs / run, args)
         if status.finished:
             continue
         if run in running:

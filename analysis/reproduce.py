@@ -14,8 +14,9 @@ output is newer than its input, so the whole pipeline is resumable):
     still being written are left out); ``--launch`` starts them in the background. Training
     itself resumes from ``last.pt``.
 ``evaluate``
-    :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached):
-    test accuracy, parameters, ms/image at batch 1, throughput. JSON in ``WORK/eval/``.
+    :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached),
+    or on the shipped weights standing in for it (below): test accuracy, parameters,
+    ms/image at batch 1, throughput. JSON in ``WORK/eval/``.
 ``export``
     :func:`zoo.export.export_scanpaths` of each run's test-set glimpses to ``WORK/exports/``,
     twice: with the location policy's mean, and with locations sampled from it (seeded; the
@@ -35,6 +36,13 @@ Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (st
 ``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
 epochs run, the early-stopping state, wall time and hardware of each run, whatever state the
 runs are in. ``WORK`` defaults to ``RUNS/_reproduce`` and ``RESULTS`` to ``analysis/results``.
+
+Lost run folders: run folders live outside the repository. Where a run's folder holds no
+finished run, the shipped weights of that run (``zoo/weights/<dataset>/<run>.pt``) replace it
+when their model card's training configuration matches the experiment's (finished, same
+settings apart from those resuming may change; :mod:`analysis.standins`): the run is then not
+queued, its state in the results names the shipped file, and it is evaluated and exported from
+the shipped weights. A folder whose run finished always wins.
 
 Timing caveat: the paper's ms/image is from an RTX 3070; ours is measured on the device given
 (CPU by default here), usually while training jobs share the machine; the load average at
@@ -66,7 +74,6 @@ from analysis.experiments import (
     Experiment,
     figure_roles,
     roles_by_glimpses,
-    run_status,
     training_order,
     write_synthetic_fer2013,
 )
@@ -85,11 +92,11 @@ from analysis.settings import (
     STAGES,
     SWEEP_THRESHOLDS_PX,
     Settings,
-    fresh,
     log,
     write_csv,
     write_text_atomic,
 )
+from analysis.standins import refusal, up_to_date
 from gazekit.analyze import analyze
 from gazekit.human import FORMATS
 from gazekit.io import read_scanpaths
@@ -131,8 +138,15 @@ def train_commands(settings: Settings) -> tuple[list[list[str]], list[str]]:
 
 def stage_train(settings: Settings) -> None:
     """Print (and with ``launch`` start, detached, logging to ``RUNS/queue-N.log``) the
-    training queues of :func:`train_commands`."""
+    training queues of :func:`train_commands`, after the runs whose shipped weights stand in
+    (not queued) and the shipped weights that do not, with why (:mod:`analysis.standins`)."""
     commands, skipped = train_commands(settings)
+    for exp in settings.experiments:  # which shipped weights stand in for a run, which not
+        status = settings.status(exp)
+        note = status.state if status.shipped else refusal(settings.runs / exp.run,
+                                                           exp.train_args(settings.data_dir))
+        if note:
+            log(f"[train] {exp.run}: {note}")
     for line in skipped:
         log(f"[train] not queued: {line}")
     if not commands:
@@ -150,30 +164,32 @@ def stage_train(settings: Settings) -> None:
 
 # --- evaluate, export ----------------------------------------------------------------------
 
-def _stale(settings: Settings, stage: str,
-           output: Callable[[Experiment], Path]) -> Iterator[tuple[Experiment, Path, Path]]:
-    """``(experiment, best.pt, output)`` of the runs whose ``best.pt`` is newer than their
-    ``output(experiment)`` (every run with a ``best.pt`` under ``force``); logs the others."""
+def _stale(settings: Settings, stage: str, output: Callable[[Experiment], Path]
+           ) -> Iterator[tuple[Experiment, str | Path, Path]]:
+    """``(experiment, checkpoint, output)`` of the runs whose weights (``best.pt``, or the
+    shipped weights standing in) are newer than their ``output(experiment)`` or not what it
+    was made from (:func:`analysis.standins.up_to_date`; every run with weights under
+    ``force``); logs the others."""
     for exp in settings.experiments:
-        best, out = settings.best(exp), output(exp)
-        if not best.is_file():
+        status, out = settings.status(exp), output(exp)
+        if not status.weights.is_file():
             continue
-        if fresh(out, best) and not settings.force:
+        if up_to_date(out, status) and not settings.force:
             log(f"[{stage}] {exp.run}: up to date")
             continue
-        yield exp, best, out
+        yield exp, status.checkpoint, out
 
 
 def stage_evaluate(settings: Settings) -> None:
-    """Evaluate every run that has a ``best.pt`` newer than its evaluation."""
-    for exp, best, out in _stale(settings, "evaluate", settings.eval_path):
+    """Evaluate every run whose weights are newer than its evaluation (:func:`_stale`)."""
+    for exp, checkpoint, out in _stale(settings, "evaluate", settings.eval_path):
         if settings.compile:
             # Every model's compiled pass is a version of one function for dynamo, which runs
             # eagerly past its recompile limit (8): start each model afresh.
             import torch
 
             torch._dynamo.reset()
-        result = evaluate(best, split="test", data_dir=settings.run_data_dir(exp),
+        result = evaluate(checkpoint, split="test", data_dir=settings.run_data_dir(exp),
                           device=settings.device, batch_size=settings.batch_size,
                           repeats=settings.repeats, latency_images=settings.latency_images,
                           compile=settings.compile)
@@ -185,15 +201,15 @@ def stage_evaluate(settings: Settings) -> None:
 
 
 def stage_export(settings: Settings) -> None:
-    """Export the test-set scanpaths of every run whose ``best.pt`` is newer than its export:
-    with the policy mean, and with locations sampled from the policy (glimpse models only;
-    seed :data:`SAMPLING_SEED`)."""
+    """Export the test-set scanpaths of every run whose weights are newer than its export
+    (:func:`_stale`): with the policy mean, and with locations sampled from the policy
+    (glimpse models only; seed :data:`SAMPLING_SEED`)."""
     for policy in POLICIES:
-        for exp, best, out in _stale(settings, f"export {policy}",
-                                     lambda e, p=policy: settings.export_path(e, p)):
+        for exp, checkpoint, out in _stale(settings, f"export {policy}",
+                                           lambda e, p=policy: settings.export_path(e, p)):
             if policy == "sampled" and exp.glimpses is None:
                 continue  # the CNN's saliency scanpath has no policy to sample
-            export_scanpaths(best, split="test", out=out, data_dir=settings.run_data_dir(exp),
+            export_scanpaths(checkpoint, split="test", out=out, data_dir=settings.run_data_dir(exp),
                              stochastic=policy == "sampled", seed=SAMPLING_SEED,
                              limit=settings.limit, device=settings.device,
                              batch_size=settings.batch_size)
@@ -283,7 +299,7 @@ def _unfinished_note(settings: Settings, exps: list[Experiment], policy: str) ->
     as trained models ("" if there are none)."""
     open_runs = []
     for exp in exps:
-        if not run_status(settings.runs / exp.run).finished:
+        if not settings.status(exp).finished:
             meta = pq.read_schema(settings.export_path(exp, policy)).metadata or {}
             epoch = json.loads(meta.get(b"zoo", b"{}")).get("epoch")
             open_runs.append(f"{exp.label} (epoch {epoch})")

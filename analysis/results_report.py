@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis.claims import THRESHOLD_PX, claims_markdown
-from analysis.experiments import paper_table, read_metrics, run_status
+from analysis.experiments import paper_table, read_metrics
 from analysis.settings import (
     DATASET_NOTES,
     FIGURE_NAMES,
@@ -53,9 +53,10 @@ def results_table(settings: Settings) -> pd.DataFrame:
     ``ms_sd_paper``, ``ms_per_image_ours``, ``ms_sd_ours`` (ms/image; ours at batch 1 on
     ``eval_hardware``), ``images_per_s_ours`` (batch ``settings.batch_size``),
     ``accuracy_pct_paper``, ``accuracy_pct_ours``, ``accuracy_diff_pct`` (ours - paper, %
-    points), ``val_accuracy_pct_ours`` (best validation accuracy), ``status``, ``state``,
+    points), ``val_accuracy_pct_ours`` (best validation accuracy), ``status``, ``state``
+    (naming the shipped weights where they stand in for the run, :mod:`analysis.standins`),
     ``epochs_run``, ``max_epochs``, ``best_epoch``, ``evaluated_epoch`` (epoch of the
-    evaluated ``best.pt``), ``wall_time_h`` (training, hours), ``train_hardware``,
+    evaluated weights), ``wall_time_h`` (training, hours), ``train_hardware``,
     ``eval_hardware``, ``eval_load_1min`` (load average during evaluation), ``paper_note``.
     Values we do not have yet are empty.
     """
@@ -63,7 +64,7 @@ def results_table(settings: Settings) -> pd.DataFrame:
     synthetic = settings.synthetic_fer
     rows = []
     for exp, ref in zip(settings.experiments, paper.itertuples(index=False), strict=True):
-        status = run_status(settings.runs / exp.run)
+        status = settings.status(exp)
         path = settings.eval_path(exp)
         ev = json.loads(path.read_text()) if path.is_file() else {}
         acc = ev.get("accuracy_pct", np.nan)
@@ -129,7 +130,9 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         + ", measured while other jobs may share the machine (load average in the CSV).",
         "- State: `finished` ran all epochs; `stopped early` met the 50-epoch patience; "
         "`still training` and `interrupted` runs are reported at their current best epoch, "
-        "not at the end of the paper's protocol.", "",
+        "not at the end of the paper's protocol; `shipped weights zoo/weights/...`: the run's "
+        "folder was lost and the shipped weights of that run (model card with the same "
+        "training configuration) stand in for it, with the card's epochs and wall time.", "",
         markdown_table(view), "",
     ]
     lines += _accuracy_markdown(settings)
@@ -265,11 +268,15 @@ def plot_training(settings: Settings) -> list[Path]:
     accuracy of the same row as a dashed line of the same colour (a reference level, not a
     curve: the paper gives no learning curves); (b) the training loss per epoch (the hybrid
     loss of Eq. 10; cross-entropy for the CNN). Colours: :func:`zoo.plot.model_colors`.
-    Returns the files written, or ``[]`` when no run has logged an epoch yet.
+    Returns the files written, or ``[]`` when no run has logged an epoch yet. Runs whose
+    shipped weights stand in for a lost folder have no log (their folder, if any, holds
+    another, unfinished run) and are left out.
     """
     paper = paper_table(settings.table)
     logs = {}
     for exp, ref in zip(settings.experiments, paper.itertuples(index=False), strict=True):
+        if settings.status(exp).shipped is not None:
+            continue
         metrics = read_metrics(settings.runs / exp.run / "metrics.jsonl")
         if len(metrics):
             logs[exp.label] = (metrics, ref.accuracy_pct)

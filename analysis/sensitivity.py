@@ -53,7 +53,7 @@ from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
 from analysis.claims import CLAIMS, CRITERIA, N_RESAMPLES, measure_claims
-from analysis.experiments import Experiment, experiments, run_status
+from analysis.experiments import Experiment, experiments
 from analysis.gaze_runs import (
     GazeRun,
     accuracy,
@@ -65,6 +65,7 @@ from analysis.gaze_runs import (
     segment_runs,
 )
 from analysis.settings import RESULTS_DIR, write_csv
+from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
 from gazekit.plot import save_figure
 from gazekit.report import markdown_table
@@ -138,7 +139,7 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
     todo = sensitivity_runs(models)
     exports = {}
     for run in todo:
-        path = export_run(runs, work, run.run, limit=limit, device=device)
+        path = export_run(runs, work, run.run, args=run.args, limit=limit, device=device)
         if path is not None:
             exports[run.group] = path
     rows = []
@@ -146,7 +147,8 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         label, setting = _split(run.group)
         rows.append({"model": label, "setting": setting,
                      "knob": _KNOBS[setting].description, "run": run.run,
-                     "state": run_state(run_status(runs / run.run)), "group": run.group})
+                     "state": run_state(run_progress(runs / run.run, run.args)),
+                     "group": run.group})
     table = pd.DataFrame(rows)
     claims = pd.DataFrame()
     if exports:
@@ -210,7 +212,7 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path) -> list[Path]:
                 + (i - (len(models) - 1) / 2) * width
             y = rows[column].to_numpy(float)
             err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
-            done = (rows["state"] == "finished").to_numpy()
+            done = rows["state"].str.startswith("finished").to_numpy()
             color = colors.get(model)
             ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
             ax.plot(x[done], y[done], "o", color=color)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.experiments import Experiment, experiments, is_synthetic_fer
+from analysis.experiments import Experiment, RunStatus, experiments, is_synthetic_fer
+from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
 from gazekit.geometry import STUDYFORREST, TOBII_TX300
 
-__all__ = ["POLICIES", "RESULTS_DIR", "STAGES", "SWEEP_THRESHOLDS_PX", "Settings", "fresh", "log",
+__all__ = ["POLICIES", "RESULTS_DIR", "STAGES", "SWEEP_THRESHOLDS_PX", "Settings", "log",
            "write_csv", "write_text_atomic"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
@@ -76,8 +77,10 @@ class Settings:
     def experiments(self) -> list[Experiment]:
         return experiments(self.table, self.full_mnist)
 
-    def best(self, exp: Experiment) -> Path:
-        return self.runs / exp.run / "best.pt"
+    def status(self, exp: Experiment) -> RunStatus:
+        """The progress of the experiment's run; shipped weights stand in for a lost folder
+        of a finished run (:func:`analysis.standins.run_progress`)."""
+        return run_progress(self.runs / exp.run, exp.train_args(self.data_dir))
 
     def eval_path(self, exp: Experiment) -> Path:
         return self.work / "eval" / f"{exp.run}.json"
@@ -106,11 +109,6 @@ class Settings:
         """Results file stem, e.g. ``table2_fashion_mnist``, ``table1_mnist_t10k``."""
         dataset = self.experiments[0].dataset.replace("-", "_")
         return f"table{self.table}_{dataset}" + ("_synthetic" if self.synthetic_fer else "")
-
-
-def fresh(out: Path, source: Path) -> bool:
-    """Whether ``out`` exists and is at least as new as ``source``."""
-    return out.is_file() and out.stat().st_mtime >= source.stat().st_mtime
 
 
 def write_text_atomic(path: Path, text: str) -> None:

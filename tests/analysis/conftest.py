@@ -1,4 +1,5 @@
-"""Shared reference for the analysis tests: gaze statistics of a zoo export by a plain loop."""
+"""Shared by the analysis tests: no shipped weights (fake runs only), and the gaze statistics
+of a zoo export by a plain loop (the reference)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ def _naive_gaze(export: Path, threshold: float = 6.0) -> dict[str, float]:
     return {"fixational_share": short / transitions,
             "fixation_steps_mean": float(np.mean(lengths)),
             "saccade_px_mean": float(np.mean(jumps)) if jumps else math.nan}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_shipped_weights(tmp_path_factory):
+    """An empty ``ZOO_WEIGHTS``: the shipped weights of the real runs must not stand in for the
+    tests' fake runs of the same names (:mod:`analysis.standins`). A test that wants shipped
+    weights points ``ZOO_WEIGHTS`` elsewhere with ``monkeypatch``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZOO_WEIGHTS", str(tmp_path_factory.mktemp("no-weights")))
+        yield
 
 
 @pytest.fixture

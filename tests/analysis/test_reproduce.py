@@ -549,7 +549,8 @@ def test_demo_without_weights_explains_what_to_do(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "demo").exists()
 
 
-def test_demo_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+def test_demo_into_an_unwritable_place_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ZOO_WEIGHTS")  # the package's shipped weights (conftest hides them)
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     assert demo_models.main(["--out", str(blocker / "demo"), "--data", "examples",
