@@ -8,8 +8,9 @@
 ``zoo train --precision bf16`` is 1.3-1.95x faster than float32 on a CPU with AMX
 (``benchmarks/README.md``); it may replace float32 only where it does not change what the
 experiments measure. The comparison: RAM-7 trained with the full protocol in float32 for seeds
-1, 2 and 3 (the seed experiment's runs, ``RUNS/ram-7``, ``RUNS/ram-7-seed2``, ``-seed3``) and
-in bf16 for seed 1 (``--bf16``). All four are evaluated alike, in float32 with the policy mean
+1, 2 and 3 (the seed experiment's runs, ``RUNS/ram-7``, ``RUNS/ram-7-seed2``, ``-seed3``; the
+shipped RAM-7 weights stand in for seed 1's folder, :mod:`analysis.standins`) and in bf16 for
+seed 1 (``--bf16``). All four are evaluated alike, in float32 with the policy mean
 on the whole Fashion-MNIST test split (their exports), so the comparison isolates the training
 precision. For test accuracy (%), fixational share, mean fixation (glimpse steps) and mean
 saccade (px):
@@ -39,14 +40,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.claims import N_RESAMPLES, STATISTICS, PairedBootstrap, scanpath_sums
-from analysis.experiments import run_status
 from analysis.gaze_runs import export_run, read_runs, run_state, segment_runs
 from analysis.settings import RESULTS_DIR, write_csv, write_text_atomic
+from analysis.standins import run_progress
 
 __all__ = ["CRITERION", "QUANTITIES", "main", "parity_table"]
 
 #: fp32 runs (seed 1, 2, 3) of the seed experiment, and where the bf16 run lives by default.
 FP32_RUNS = {1: "ram-7", 2: "ram-7-seed2", 3: "ram-7-seed3"}
+#: ``zoo train`` arguments of RAM-7 (seed 1; the others add ``--seed``); they let the shipped
+#: RAM-7 weights stand in for a lost seed-1 folder (:mod:`analysis.standins`).
+RAM7_ARGS = ("--model", "ram", "--dataset", "fashion-mnist", "--glimpses", "7")
 BF16_RUN = Path("runs/precision/ram-7-bf16")
 #: Quantity -> (unit, digits).
 QUANTITIES = {"accuracy_pct": ("%", 2), "fixational_share": ("", 3),
@@ -155,12 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-resamples", type=int, default=N_RESAMPLES)
     args = p.parse_args(argv)
     work = args.work or args.runs / "_precision"
-    folders = {f"fp32 seed{seed}": (args.runs, run) for seed, run in FP32_RUNS.items()}
-    folders["bf16 seed1"] = (args.bf16.parent, args.bf16.name)
+    folders = {f"fp32 seed{seed}": (args.runs, run, (*RAM7_ARGS, "--seed", str(seed)))
+               for seed, run in FP32_RUNS.items()}
+    folders["bf16 seed1"] = (args.bf16.parent, args.bf16.name, ())  # no shipped bf16 weights
     exports, states = {}, {}
-    for label, (runs, run) in folders.items():
-        states[label] = f"{runs / run} {run_state(run_status(runs / run))}"
-        path = export_run(runs, work, run)
+    for label, (runs, run, train_args) in folders.items():
+        status = run_progress(runs / run, train_args)
+        states[label] = f"{runs / run}: {run_state(status)}"
+        path = export_run(runs, work, run, args=train_args)
         if path is not None:
             exports[label] = path
     if not exports:
@@ -168,12 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     values, effects = _measure(exports, args.n_resamples)
     effects = {q: effects.get(q, (np.nan, np.nan, np.nan)) for q in QUANTITIES}
-    finished = all(s.endswith(" finished") for s in states.values())
+    finished = all(" finished" in s for s in states.values())
     table = parity_table(values.reindex(list(folders)), effects, finished)
     verdicts = set(table["verdict"])
     overall = ("parity" if verdicts == {"parity"} else "differs" if "differs" in verdicts
-               else "partial: " + ", ".join(s for s in states.values()
-                                           if not s.endswith(" finished")))
+               else "partial: " + ", ".join(s for s in states.values() if " finished" not in s))
     write_csv(table.reset_index().assign(criterion=CRITERION, overall=overall),
               args.results / "precision_parity.csv")
     write_text_atomic(args.results / "precision_parity.md", _markdown(table, states, overall))
