@@ -46,7 +46,7 @@ from torch import nn
 
 from analysis.settings import RESULTS_DIR, write_csv
 from gazekit.plot import group_colors, save_figure
-from zoo.checkpoint import CheckpointError, load_checkpoint, load_model
+from zoo.checkpoint import CheckpointError, load_model
 from zoo.data import DatasetError
 from zoo.evaluate import checkpoint_label, load_split, prepare
 from zoo.machine import resolve_device
@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Test accuracy against the glimpses taken.")
     p.add_argument("--runs", type=Path, required=True, help="folder of the run folders")
     p.add_argument("--run", nargs="+", required=True,
-                   help="run folder names (e.g. ram-12); each one's best.pt is used")
+                   help="run folder names (e.g. ram-12; each one's best.pt is used) or "
+                        "shipped weights (pretrained:fashion-mnist/ram-12, e.g. standing in "
+                        "for a lost run folder)")
     p.add_argument("--budgets", nargs="+", type=int, default=list(DEFAULT_BUDGETS),
                    help="numbers of glimpses to take (default 1-24)")
     p.add_argument("--limit", type=int, help="first N test images (default: all)")
@@ -211,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_budgets(args.budgets)
         checkpoints, first = {}, None
         for run in args.run:
-            path = args.runs / run / "best.pt"
-            state = load_checkpoint(path)
+            path = run if run.startswith("pretrained:") else args.runs / run / "best.pt"
+            _, state = load_model(path)
             first = first or state
             label = checkpoint_label(state)
             if label in checkpoints:

@@ -6,14 +6,16 @@ one-line errors."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 from PIL import Image
 
+import zoo
 from analysis import glimpse_budget as gb
-from zoo.checkpoint import load_checkpoint, load_model
+from zoo.checkpoint import load_model
 from zoo.evaluate import evaluate, load_split, prepare
 from zoo.registry import create_model
 from zoo.train import TrainConfig, train
@@ -43,7 +45,7 @@ def table(runs):
 
 def _hand_correct(path, glimpses: int, limit: int | None = None) -> int:
     """Correct test predictions of a model built afresh with ``glimpses`` steps, in one batch."""
-    state = load_checkpoint(path)
+    _, state = load_model(path)  # a checkpoint file or shipped weights
     model = create_model(state["model"], **{**state["model_kwargs"], "glimpses": glimpses})
     model.load_state_dict(state["state_dict"])
     images, labels = load_split(state, "test", limit=limit)
@@ -146,3 +148,18 @@ def test_errors_are_one_line(runs, tmp_path, capsys):
         assert err.startswith("glimpse_budget: error: ") and err.count("\n") == 1
         assert fragment in err
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_takes_shipped_weights(monkeypatch, tmp_path, capsys):
+    """A lost run folder's stand-in: ``pretrained:<dataset>/<name>`` instead of a run name."""
+    monkeypatch.setenv("ZOO_WEIGHTS", str(Path(zoo.__file__).parent / "weights"))
+    out = tmp_path / "budget"
+    # without the installed data set, its first 100 test images shipped with the weights
+    monkeypatch.setenv("ZOO_DATA", str(Path(zoo.__file__).parent / "weights" / "examples"))
+    code = gb.main(["--runs", str(tmp_path), "--run", "pretrained:fashion-mnist/ram-7",
+                    "--budgets", "7", "--limit", "20", "--out", str(out), "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    written = pd.read_csv(out.with_suffix(".csv"))
+    assert written[["model", "glimpses", "images"]].values.tolist() == [["RAM-7", 7, 20]]
+    assert written.loc[0, "correct"] == _hand_correct("pretrained:fashion-mnist/ram-7", 7,
+                                                      limit=20)
