@@ -163,7 +163,8 @@ def i2mc(data: Labelled) -> tuple[np.ndarray, np.ndarray]:
     for a, b in itertools.pairwise(bounds):
         gaze = pd.DataFrame({"time": data.t[a:b] - data.t[a], "average_X": data.x_px[a:b],
                              "average_Y": data.y_px[a:b]})
-        options = {"xres": 1920, "yres": 1080, "freq": data.rate_hz, "missingx": np.nan,
+        xres, yres = data.geometry.resolution_px
+        options = {"xres": xres, "yres": yres, "freq": data.rate_hz, "missingx": np.nan,
                    "missingy": np.nan, "scrSz": [w_cm, h_cm],
                    "disttoscreen": data.geometry.distance_cm}
         # I2MC's k-means++ start draws from numpy's global generator: seeded per recording,
