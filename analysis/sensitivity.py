@@ -3,19 +3,30 @@
 ::
 
     python analysis/sensitivity.py --runs runs/fashion-mnist-sensitivity [--queues 2]
-        [--models ram mram dram]
+        [--models ram mram dram] [--precision fp32|bf16]
 
 The knob grid: RAM-7 and MRAM-7 (DRAM-7 last, where the budget allows), one knob changed at a
 time from our defaults (:data:`SETTINGS`: policy std 0.05 and 0.2, a uniformly random first
 location, REINFORCE detached from the core, LR x0.1 after 20 epochs), every run, the default
-setting included, under one fixed :data:`REDUCED_PROTOCOL` (at most :data:`REDUCED_EPOCHS`
-epochs, the full protocol's early stopping). Its rows are never compared with full-protocol
-rows: the grid has its own default runs, in their own runs folder, and every output says
-REDUCED PROTOCOL.
+setting included, under one fixed reduced protocol (:func:`reduced_protocol`: at most
+:data:`REDUCED_EPOCHS` epochs, the full protocol's early stopping, the training precision).
+Its rows are never compared with full-protocol rows: the grid has its own default runs, in
+their own runs folder, and every output says REDUCED PROTOCOL.
+
+Precision: ``fp32`` (default) trains every run of the grid in float32; ``bf16`` trains them
+with ``zoo train --precision bf16`` (bfloat16 autocast, float32 master weights, 1.3-1.95x
+faster on a CPU with AMX, ``benchmarks/README.md``). Use ``bf16`` only once
+``analysis/results/precision_parity.md`` says parity (issue 16: bf16 is allowed for this
+reduced grid after parity is shown; the full-protocol tables stay float32); nothing here reads
+that verdict. Either way the exports are evaluated in float32 (the policy mean), as in the
+parity comparison. A grid is trained in one precision: a bf16 grid has its own run folders
+(suffix ``-bf16``; ``zoo train --resume`` refuses a precision change) and its own result
+files (stem suffix ``_bf16``), so it never resumes, reuses or overwrites the float32 grid's.
 
 One command, any time: it prints the ``analysis/train_queue.sh`` commands of the runs that
 have not finished, exports the test-set scanpaths (policy mean) of every run with a ``best.pt``
-and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fashion_mnist``:
+and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fashion_mnist``
+(``sensitivity_fashion_mnist_bf16`` for a bf16 grid):
 
 ``<stem>.csv``
     One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``), test
@@ -31,8 +42,11 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
 ``<stem>.md``
     The table in words.
 
-Run folders: ``RUNS/<model>-7-<setting>`` (e.g. ``ram-7-std0.05``); DRAM runs use
-:data:`analysis.experiments.DRAM_REMEDY_ARGS`.
+Run folders: ``RUNS/<model>-7-<setting>`` (e.g. ``ram-7-std0.05``; ``ram-7-std0.05-bf16`` in a
+bf16 grid); DRAM runs use :data:`analysis.experiments.DRAM_REMEDY_ARGS`.
+
+>>> sensitivity_runs(("ram",), precision="bf16")[1].run
+'ram-7-std0.05-bf16'
 """
 
 from __future__ import annotations
@@ -72,18 +86,21 @@ from gazekit.report import markdown_table
 from zoo.checkpoint import CheckpointError
 from zoo.data import DatasetError
 from zoo.plot import model_colors
+from zoo.precision import PRECISIONS, check_precision
 
-__all__ = ["REDUCED_EPOCHS", "REDUCED_PROTOCOL", "SETTINGS", "Knob", "main",
+__all__ = ["REDUCED_EPOCHS", "SETTINGS", "Knob", "main", "reduced_protocol", "results_stem",
            "sensitivity_runs", "sensitivity_tables"]
 
 #: The grid's fixed budget: at most this many epochs (the full protocol: 300).
 REDUCED_EPOCHS = 100
 REDUCED_ARGS = ("--epochs", str(REDUCED_EPOCHS))
-#: Stated in every output of the grid.
-REDUCED_PROTOCOL = (
-    f"REDUCED PROTOCOL (knob grid): at most {REDUCED_EPOCHS} epochs instead of 300, early "
-    "stopping after 50 epochs without a better validation accuracy (as the full protocol), "
-    "seed 1, Fashion-MNIST, T = 7 glimpses; not comparable with full-protocol results")
+#: How the grid's runs are trained and evaluated, per ``zoo train --precision``.
+PRECISION_PROTOCOL = {
+    "fp32": "trained and evaluated in float32",
+    "bf16": "trained in bf16 mixed precision (autocast, float32 master weights; parity: "
+            "analysis/results/precision_parity.md), evaluated in float32",
+}
+RESULTS_STEM = "sensitivity_fashion_mnist"
 GLIMPSES = 7
 GRID_MODELS = ("ram", "mram", "dram")  # DRAM-7 last: optional, where the budget allows
 
@@ -111,20 +128,44 @@ SETTINGS = (
 _KNOBS = {k.name: k for k in SETTINGS}
 
 
+def reduced_protocol(precision: str = "fp32") -> str:
+    """The grid's protocol at ``precision`` (``"fp32"`` or ``"bf16"``), stated in every output
+    of it (first line printed, ``protocol`` column, Markdown, figure title)."""
+    return (f"REDUCED PROTOCOL (knob grid): at most {REDUCED_EPOCHS} epochs instead of 300, "
+            "early stopping after 50 epochs without a better validation accuracy (as the full "
+            f"protocol), seed 1, Fashion-MNIST, T = {GLIMPSES} glimpses, "
+            f"{PRECISION_PROTOCOL[check_precision(precision)]}; not comparable with "
+            "full-protocol results")
+
+
+def _suffix(precision: str) -> str:
+    """What a non-float32 grid appends to its run folders and result files."""
+    return "" if check_precision(precision) == "fp32" else f"-{precision}"
+
+
+def results_stem(precision: str = "fp32") -> str:
+    """The grid's result files' stem: ``sensitivity_fashion_mnist[_bf16]``."""
+    return RESULTS_STEM + _suffix(precision).replace("-", "_")
+
+
 def _experiments(models: tuple[str, ...]) -> list[Experiment]:
     exps = {e.model: e for e in experiments(2) if e.main and e.glimpses == GLIMPSES}
     return [exps[m] for m in GRID_MODELS if m in models]
 
 
-def sensitivity_runs(models: tuple[str, ...] = GRID_MODELS) -> list[GazeRun]:
+def sensitivity_runs(models: tuple[str, ...] = GRID_MODELS,
+                     precision: str = "fp32") -> list[GazeRun]:
     """The grid's runs in queue order: RAM-7 and MRAM-7 setting by setting (defaults first),
-    then DRAM-7's default, then DRAM-7's other settings."""
+    then DRAM-7's default, then DRAM-7's other settings; at ``precision`` (``"bf16"``: every
+    run with ``--precision bf16`` and its folder suffixed ``-bf16``)."""
     exps = _experiments(models)
     main = [e for e in exps if e.model != "dram"]
     order = [(e, k) for k in SETTINGS for e in main] + [(e, k) for e in exps
                                                         if e.model == "dram" for k in SETTINGS]
-    return [GazeRun(f"{e.run}-{k.name}", f"{e.label} {k.name}",
-                    (*e.train_args(), *REDUCED_ARGS, *k.args)) for e, k in order]
+    suffix = _suffix(precision)
+    extra = ("--precision", precision) if suffix else ()
+    return [GazeRun(f"{e.run}-{k.name}{suffix}", f"{e.label} {k.name}",
+                    (*e.train_args(), *REDUCED_ARGS, *extra, *k.args)) for e, k in order]
 
 
 def _split(group: str) -> tuple[str, str]:
@@ -133,10 +174,12 @@ def _split(group: str) -> tuple[str, str]:
 
 
 def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID_MODELS,
-                       limit: int | None = None, device: str = "cpu",
+                       precision: str = "fp32", limit: int | None = None, device: str = "cpu",
                        n_resamples: int = N_RESAMPLES) -> dict[str, pd.DataFrame]:
-    """Export the grid's runs that have weights; return ``{"table", "claims"}``."""
-    todo = sensitivity_runs(models)
+    """Export the grid's runs (at ``precision``) that have weights; return ``{"table",
+    "claims"}``, each with the ``protocol`` column :func:`reduced_protocol`."""
+    todo = sensitivity_runs(models, precision)
+    protocol = reduced_protocol(precision)
     exports = {}
     for run in todo:
         path = export_run(runs, work, run.run, args=run.args, limit=limit, device=device)
@@ -160,15 +203,15 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         seg = segment_runs(read_runs(exports))
         table = table.merge(gaze_statistics(seg, exports, n_resamples=n_resamples), on="group",
                             how="left")
-        claims = _claims(seg, exports, n_resamples)
-        verdicts = claims.pivot(index="setting", columns="key", values="verdict")
-        table = table.merge(verdicts.add_prefix("verdict_"), left_on="setting",
-                            right_index=True, how="left")
-    return {"table": table.drop(columns="group").assign(protocol=REDUCED_PROTOCOL),
-            "claims": claims}
+        claims = _claims(seg, exports, n_resamples, protocol)
+        if len(claims):  # none where only DRAM-7 runs have weights
+            verdicts = claims.pivot(index="setting", columns="key", values="verdict")
+            table = table.merge(verdicts.add_prefix("verdict_"), left_on="setting",
+                                right_index=True, how="left")
+    return {"table": table.drop(columns="group").assign(protocol=protocol), "claims": claims}
 
 
-def _claims(seg, exports: dict, n_resamples: int) -> pd.DataFrame:
+def _claims(seg, exports: dict, n_resamples: int, protocol: str) -> pd.DataFrame:
     """The claims at each setting with a RAM-7 or MRAM-7 run (DRAM-7: see the docstring)."""
     parts = []
     for knob in SETTINGS:
@@ -181,7 +224,7 @@ def _claims(seg, exports: dict, n_resamples: int) -> pd.DataFrame:
         parts.append(claims.assign(
             setting=knob.name, knob=knob.description,
             dram_run=labels["dram"] if labels["dram"] in exports else "none",
-            protocol=REDUCED_PROTOCOL))
+            protocol=protocol))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -191,10 +234,11 @@ PANELS = (("accuracy_pct", "(a) test accuracy", "accuracy (%)", "accuracy_ci"),
           ("saccade_px_mean", "(d) saccade distance", "mean saccade (px)", None))
 
 
-def plot_sensitivity(table: pd.DataFrame, path_stem: Path) -> list[Path]:
+def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp32"
+                     ) -> list[Path]:
     """Setting against accuracy and the three gaze statistics, one series per model, with
     the intervals of the table (filled: finished run, hollow: partial); titled with
-    :data:`REDUCED_PROTOCOL`."""
+    :func:`reduced_protocol` at ``precision``."""
     fig = Figure(figsize=(13, 4.2), layout="constrained")
     axes = fig.subplots(1, 4)
     names = [k.name for k in SETTINGS]
@@ -223,14 +267,15 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path) -> list[Path]:
     if models:
         axes[0].legend(title="filled: finished\nhollow: partial", fontsize="small")
     fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models).\n"
-                 + textwrap.fill(REDUCED_PROTOCOL, 140), fontsize="small")
+                 + textwrap.fill(reduced_protocol(precision), 140), fontsize="small")
     return save_figure(fig, path_stem)
 
 
-def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
+def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> str:
     table = tables["table"]
+    protocol = reduced_protocol(precision)
     lines = ["# Sensitivity of the gaze claims to the open knobs", "",
-             f"**{REDUCED_PROTOCOL}.**", "",
+             f"**{protocol}.**", "",
              f"Runs in `{runs}`, one knob changed at a time from our defaults. Accuracy on the "
              "test split (policy mean) with a Wilson 95 % interval; gaze statistics "
              "(consecutive rule, 6 px) with cluster-bootstrap intervals over test images. "
@@ -257,21 +302,23 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
                   "grid's default DRAM-7; `dram_run` none: no DRAM-7 in the grid yet):", "",
                   markdown_table(claims[["setting", "claim", "measured", "verdict",
                                          "dram_run"]]), ""]
-    lines += [f"*{REDUCED_PROTOCOL}.*"]
+    lines += [f"*{protocol}.*"]
     return "\n".join(lines)
 
 
 def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
-                  stem: str = "sensitivity_fashion_mnist") -> list[Path]:
-    """Write the table, the claims, the figure and the Markdown; return the files."""
+                  precision: str = "fp32") -> list[Path]:
+    """Write the table, the claims, the figure and the Markdown of the grid at ``precision``
+    (stem :func:`results_stem`); return the files."""
+    stem = results_stem(precision)
     results.mkdir(parents=True, exist_ok=True)
     written = [write_csv(tables["table"], results / f"{stem}.csv")]
     if len(tables["claims"]):
         written.append(write_csv(tables["claims"], results / f"{stem}_claims.csv"))
-    written += plot_sensitivity(tables["table"], results / stem)
+    written += plot_sensitivity(tables["table"], results / stem, precision)
     md = results / f"{stem}.md"
     with atomic_file(md) as tmp:
-        tmp.write_text(_markdown(tables, runs) + "\n", encoding="utf-8")
+        tmp.write_text(_markdown(tables, runs, precision) + "\n", encoding="utf-8")
     return [*written, md]
 
 
@@ -289,21 +336,27 @@ def main(argv: list[str] | None = None) -> int:
                    help="models of the grid (default ram mram dram; DRAM-7 is queued last)")
     p.add_argument("--queues", type=int, default=2, help="queues side by side (default 2)")
     p.add_argument("--limit", type=int, help="export only the first N test images")
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+                   help="training precision of the grid's runs (default fp32; bf16 only once "
+                        "analysis/results/precision_parity.md says parity): own run folders "
+                        "(-bf16) and result files (_bf16)")
     p.add_argument("--device", default="cpu", help="device of the exports (default cpu)")
     p.add_argument("--n-resamples", type=int, default=N_RESAMPLES,
                    help=f"bootstrap resamples (default {N_RESAMPLES})")
     args = p.parse_args(argv)
     models = tuple(args.models)
     try:
-        print(REDUCED_PROTOCOL)
-        commands, skipped = queue_commands(args.runs, sensitivity_runs(models), args.queues)
+        print(reduced_protocol(args.precision))
+        commands, skipped = queue_commands(args.runs, sensitivity_runs(models, args.precision),
+                                           args.queues)
         for line in skipped:
             print(f"[sensitivity] not queued: {line}")
         print("\n".join(map(shlex.join, commands)) or "[sensitivity] nothing to queue")
         tables = sensitivity_tables(args.runs, args.work or args.runs / "_sensitivity",
-                                    models=models, limit=args.limit, device=args.device,
+                                    models=models, precision=args.precision,
+                                    limit=args.limit, device=args.device,
                                     n_resamples=args.n_resamples)
-        for path in write_results(tables, args.results, args.runs):
+        for path in write_results(tables, args.results, args.runs, args.precision):
             print(path)
     except (CheckpointError, DatasetError, OSError, ValueError) as exc:
         print(f"sensitivity: error: {' '.join(str(exc).split())}", file=sys.stderr)

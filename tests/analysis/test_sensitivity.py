@@ -1,6 +1,7 @@
 """The knob grid (issue 14, part B) on tiny fake runs trained with the grid's own zoo train
 arguments (on the synthetic data set, 1-2 epochs): queue, table, verdicts per setting, partial
-runs and the reduced-protocol labels, checked against independent computations."""
+runs and the reduced-protocol labels, checked against independent computations; a bf16 grid
+beside it in its own run folders and result files."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ TRAINED = ("ram-7-default", "mram-7-default", "ram-7-std0.05", "ram-7-first-rand
            "mram-7-detach", "dram-7-default")
 
 
-def train_like_the_grid(runs: Path, name: str, epochs: int = 1) -> None:
+def train_like_the_grid(runs: Path, name: str, epochs: int = 1, precision: str = "fp32"
+                        ) -> None:
     """Train run ``name`` with the grid's arguments, on the synthetic data in a few seconds."""
-    args = list(next(r for r in sensitivity.sensitivity_runs() if r.run == name).args)
+    grid_runs = sensitivity.sensitivity_runs(precision=precision)
+    args = list(next(r for r in grid_runs if r.run == name).args)
     args[args.index("--dataset") + 1] = "synthetic"
     args[args.index("--epochs") + 1] = str(epochs)
     assert train_main([*args, "--out", str(runs / name), "--limit", "64", "--batch-size",
@@ -91,7 +94,7 @@ def test_queue_and_protocol_are_printed(grid, capsys, tmp_path):
                              "--limit", str(LIMIT), "--n-resamples", "50",
                              "--models", "ram", "mram"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == sensitivity.REDUCED_PROTOCOL
+    assert out.splitlines()[0] == sensitivity.reduced_protocol()
     queued = " ".join(line for line in out.splitlines() if "train_queue.sh" in line)
     assert "'ram-7-std0.2:--model ram --dataset fashion-mnist --glimpses 7 --epochs 100 " \
            "--std 0.2'" in queued
@@ -149,11 +152,94 @@ def test_verdicts_per_setting(grid):
 
 
 def test_every_output_is_labelled_reduced_protocol(grid):
-    assert set(grid["table"]["protocol"]) == {sensitivity.REDUCED_PROTOCOL}
-    assert set(grid["claims"]["protocol"]) == {sensitivity.REDUCED_PROTOCOL}
-    assert sensitivity.REDUCED_PROTOCOL.startswith("REDUCED PROTOCOL")
+    protocol = sensitivity.reduced_protocol()
+    assert set(grid["table"]["protocol"]) == {protocol}
+    assert set(grid["claims"]["protocol"]) == {protocol}
+    assert protocol.startswith("REDUCED PROTOCOL")
     md = (grid["results"] / "sensitivity_fashion_mnist.md").read_text()
-    assert md.count(sensitivity.REDUCED_PROTOCOL) == 2  # at the top and at the end
+    assert md.count(protocol) == 2  # at the top and at the end
     with Image.open(grid["results"] / "sensitivity_fashion_mnist.png") as png:
         assert png.size[0] > 1000
     assert (grid["results"] / "sensitivity_fashion_mnist.svg").stat().st_size > 10_000
+
+
+BF16_TRAINED = ("ram-7-default-bf16", "mram-7-default-bf16")
+
+
+def test_protocol_states_the_precision_and_nothing_else_differs():
+    fp32, bf16 = sensitivity.reduced_protocol("fp32"), sensitivity.reduced_protocol("bf16")
+    assert fp32 == sensitivity.reduced_protocol()
+    assert "trained and evaluated in float32" in fp32 and "bf16" not in fp32
+    phrase = ("trained in bf16 mixed precision (autocast, float32 master weights; parity: "
+              "analysis/results/precision_parity.md), evaluated in float32")
+    assert phrase in bf16
+    assert bf16.replace(phrase, "trained and evaluated in float32") == fp32
+    with pytest.raises(ValueError, match="precision: expected one of fp32, bf16, got 'fp16'"):
+        sensitivity.reduced_protocol("fp16")
+    assert sensitivity.results_stem("bf16") == "sensitivity_fashion_mnist_bf16"
+    assert sensitivity.results_stem() == "sensitivity_fashion_mnist"
+
+
+def test_bf16_grid_runs_are_the_fp32_grid_with_precision_bf16():
+    fp32 = sensitivity.sensitivity_runs()
+    bf16 = sensitivity.sensitivity_runs(precision="bf16")
+    assert [r.run for r in bf16] == [f"{r.run}-bf16" for r in fp32]
+    assert [r.group for r in bf16] == [r.group for r in fp32]
+    for a, b in zip(fp32, bf16, strict=True):
+        i = a.args.index("--epochs") + 2  # the precision follows the budget, the knob stays last
+        assert b.args == (*a.args[:i], "--precision", "bf16", *a.args[i:])
+    with pytest.raises(ValueError, match="precision"):
+        sensitivity.sensitivity_runs(precision="float16")
+
+
+@pytest.fixture(scope="module")
+def bf16_runs(grid):
+    """bf16 runs trained into the fp32 grid's runs folder, beside its runs of the same knobs."""
+    for name in BF16_TRAINED:
+        train_like_the_grid(grid["runs"], name, precision="bf16")
+    return grid["runs"]
+
+
+def test_bf16_grid_end_to_end(grid, bf16_runs, capsys, monkeypatch):
+    results = grid["results"]
+    fp32_files = {p.name: p.read_bytes() for p in results.iterdir()}
+    titles = []
+    save_figure = sensitivity.save_figure
+    monkeypatch.setattr(sensitivity, "save_figure", lambda fig, stem: (
+        titles.append(fig.get_suptitle()), save_figure(fig, stem))[1])
+    assert sensitivity.main(["--runs", str(bf16_runs), "--results", str(results), "--limit",
+                             str(LIMIT), "--n-resamples", "50", "--models", "ram", "mram",
+                             "--precision", "bf16"]) == 0
+    out = capsys.readouterr().out
+    protocol = sensitivity.reduced_protocol("bf16")
+    assert out.splitlines()[0] == protocol
+    for name in BF16_TRAINED:
+        config = json.loads((bf16_runs / name / "config.json").read_text())
+        assert config["precision"] == "bf16"
+    # The fp32 grid's finished runs neither count nor stop the bf16 runs of the same knobs.
+    queued = " ".join(line for line in out.splitlines() if "train_queue.sh" in line)
+    assert "'ram-7-std0.05-bf16:--model ram --dataset fashion-mnist --glimpses 7 --epochs 100 " \
+           "--precision bf16 --std 0.05'" in queued
+    assert "mram-7-detach-bf16:" in queued and "'mram-7-detach:" not in queued
+    assert "ram-7-default-bf16:" not in queued
+    # Its own result files; the fp32 grid's are untouched.
+    assert {p.name: p.read_bytes() for p in results.iterdir() if p.name in fp32_files} \
+        == fp32_files
+    stem = "sensitivity_fashion_mnist_bf16"
+    assert {f"{stem}{ext}" for ext in (".csv", "_claims.csv", ".md", ".png", ".svg")} \
+        == {p.name for p in results.iterdir()} - set(fp32_files)
+    table = pd.read_csv(results / f"{stem}.csv").set_index("run")
+    claims = pd.read_csv(results / f"{stem}_claims.csv", keep_default_na=False)
+    assert set(table["protocol"]) == {protocol} and set(claims["protocol"]) == {protocol}
+    assert set(claims["setting"]) == {"default"}
+    assert table.loc["ram-7-default-bf16", "state"] == "finished"
+    assert table.loc["ram-7-std0.05-bf16", "state"] == "not started"  # fp32 one is finished
+    exports = bf16_runs / "_sensitivity" / "exports"
+    for name in BF16_TRAINED:
+        correct = pd.read_parquet(exports / f"{name}-limit{LIMIT}.parquet").groupby(
+            "image_id")["correct"].first()
+        assert table.loc[name, "accuracy_pct"] == pytest.approx(100 * correct.mean())
+    md = (results / f"{stem}.md").read_text()
+    assert md.count(protocol) == 2
+    # The title wraps the protocol (textwrap may break after a hyphen): compare without spaces.
+    assert ["".join(t.split("\n", 1)[1].split()) for t in titles] == ["".join(protocol.split())]
