@@ -8,9 +8,10 @@ try; a try "held" when the invariant did. Cases:
 - ``overwrite-kill``: the same with ``--overwrite`` over a previous result: before the rerun
   ``res`` is the old or the new complete result (never missing, never half-written); after
   it, no debris.
-- ``train-kill``: ``zoo train`` killed (SIGKILL) at random moments, also during checkpoint
-  writes, and resumed until done: the final weights equal those of an uninterrupted run and
-  no ``.last.pt.*`` debris is left.
+- ``train-kill``: ``zoo train`` killed (SIGKILL) at random moments (0.3-1.3x the wall time of
+  an uninterrupted run on this machine), also during checkpoint writes, and resumed until
+  done: the final weights equal those of an uninterrupted run and no ``.last.pt.*`` debris is
+  left.
 - ``train-interrupt``: ``zoo train`` sent SIGINT (Ctrl-C) at a random moment, also within the
   first epoch: it ends with one line and exit 130 (or finishes), and resuming gives the
   weights of an uninterrupted run.
@@ -149,18 +150,25 @@ def _same(a: dict, b: dict) -> bool:
 def train_faults(work: Path, tries: int, rng: random.Random, sig: int) -> Case:
     case = Case("train-kill" if sig == signal.SIGKILL else "train-interrupt")
     straight = work / "straight"
+    wall = work / "straight-wall-s.txt"
     if not (straight / "final.json").exists():
+        start = time.perf_counter()
         done = _run([*TRAIN, *TRAIN_ARGS, "--out", str(straight)])
         if done.returncode != 0:
             raise RuntimeError(f"the uninterrupted run failed: {done.stderr[-2000:]}")
+        wall.write_text(f"{time.perf_counter() - start}")
     reference = _weights(straight / "last.pt")
+    # Kill times scale with this machine's pace (start-up dominates and grows with the load):
+    # 0.3-1.3x an uninterrupted run's wall time, so kills land in start-up, in the epochs and
+    # in checkpoint writes, and some sessions finish.
+    duration = float(wall.read_text())
     for i in range(tries):
         out = work / f"{case.name}-{i}"
         lines_ok, sessions = True, 0
         while not (out / "final.json").exists() and sessions < 20:
             cmd = ([*TRAIN, "--resume", "--out", str(out), "--num-threads", "1"]
                    if (out / "last.pt").exists() else [*TRAIN, *TRAIN_ARGS, "--out", str(out)])
-            code, err = _kill_after(cmd, rng.uniform(1.0, 12.0), sig)
+            code, err = _kill_after(cmd, rng.uniform(0.3, 1.3) * duration, sig)
             sessions += 1
             if sig == signal.SIGINT and code == 130:
                 lines_ok &= _one_line(err) and "resume with: python -m zoo.train --resume" in err \
