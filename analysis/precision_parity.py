@@ -10,10 +10,10 @@
 experiments measure. The comparison: RAM-7 trained with the full protocol in float32 for seeds
 1, 2 and 3 (the seed experiment's runs, ``RUNS/ram-7``, ``RUNS/ram-7-seed2``, ``-seed3``; the
 shipped RAM-7 weights stand in for seed 1's folder, :mod:`analysis.standins`) and in bf16 for
-seed 1 (``--bf16``). All four are evaluated alike, in float32 with the policy mean
-on the whole Fashion-MNIST test split (their exports), so the comparison isolates the training
-precision. For test accuracy (%), fixational share, mean fixation (glimpse steps) and mean
-saccade (px):
+seed 1 (``--bf16``; shipped ``ram-7-bf16`` weights stand in for its folder in the same way).
+All four are evaluated alike, in float32 with the policy mean on the whole Fashion-MNIST test
+split (their exports), so the comparison isolates the training precision. For test accuracy
+(%), fixational share, mean fixation (glimpse steps) and mean saccade (px):
 
 - the **precision effect** is bf16 minus float32 at the same seed, with a 95 % paired cluster
   bootstrap interval over test images (:class:`analysis.claims.PairedBootstrap`; for accuracy
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or args.runs / "_precision"
     folders = {f"fp32 seed{seed}": (args.runs, run, (*RAM7_ARGS, "--seed", str(seed)))
                for seed, run in FP32_RUNS.items()}
-    folders["bf16 seed1"] = (args.bf16.parent, args.bf16.name, ())  # no shipped bf16 weights
+    folders["bf16 seed1"] = (args.bf16.parent, args.bf16.name, (*RAM7_ARGS, "--precision", "bf16"))
     exports, states = {}, {}
     for label, (runs, run, train_args) in folders.items():
         status = run_progress(runs / run, train_args)
