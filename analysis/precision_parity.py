@@ -43,6 +43,7 @@ from analysis.claims import N_RESAMPLES, STATISTICS, PairedBootstrap, scanpath_s
 from analysis.gaze_runs import export_run, read_runs, run_state, segment_runs
 from analysis.settings import RESULTS_DIR, write_csv, write_text_atomic
 from analysis.standins import run_progress
+from gazekit.stats import bootstrap_ci
 
 __all__ = ["CRITERION", "QUANTITIES", "main", "parity_table"]
 
@@ -114,12 +115,10 @@ def _measure(exports: dict[str, Path], n_resamples: int) -> tuple[pd.DataFrame, 
             effects[statistic] = (e.value, e.low, e.high)
     values["accuracy_pct"] = 100 * correct.mean()
     if {"bf16 seed1", "fp32 seed1"} <= set(exports):
-        # Paired by image: resample the per-image differences of correctness.
+        # Paired by image: the percentile interval of the per-image differences' mean.
         diff = 100 * (correct["bf16 seed1"] - correct["fp32 seed1"]).to_numpy()
-        rng = np.random.default_rng(0)
-        draws = diff[rng.integers(0, diff.size, (n_resamples, diff.size))].mean(axis=1)
-        low, high = np.quantile(draws, [0.025, 0.975])
-        effects["accuracy_pct"] = (float(diff.mean()), float(low), float(high))
+        low, high = bootstrap_ci((diff,), "mean", n_resamples=n_resamples, seed=0)
+        effects["accuracy_pct"] = (float(diff.mean()), low, high)
     return values, effects
 
 
