@@ -126,7 +126,7 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
     FileExistsError
         If ``out`` is a non-empty folder and ``overwrite`` is False.
     """
-    names = available(dataset)
+    names = available(dataset, other_runs=False)
     if not names:
         raise DemoError(
             f"no trained weights are shipped for {dataset} yet (looked in "
@@ -220,7 +220,7 @@ def notebook_exports(out_dir: str | Path, limit: int = 10,
         What the exports are, for the notebook's text.
     """
     out_dir = Path(out_dir)
-    shipped = [n for n in available(dataset) if n.split("/")[1].split("-")[0] in
+    shipped = [n for n in available(dataset, other_runs=False) if n.split("/")[1].split("-")[0] in
                ("mram", "dram", "ram")]
     if shipped:
         data_dir, source = image_source(dataset)

@@ -6,8 +6,10 @@
         [--dest zoo/weights] [--examples 100]
 
 For each run folder with a ``best.pt`` (all of them, or ``--names``): the weights of
-``best.pt`` (state_dict only, float32) go to ``DEST/<dataset>/<name>.pt`` and a model card to
-``<name>.json`` (:func:`zoo.pretrained.save_pretrained`): model and training configuration,
+``best.pt`` (state_dict only, float32) go to ``DEST/<dataset>/<run>.pt`` and a model card to
+``<run>.json``, under the run folder's name (``ram-7``, which ``create_model("ram", glimpses=7,
+pretrained=...)`` loads; ``ram-7-seed2``, ``ram-7-bf16``; files of another run are never
+replaced) (:func:`zoo.pretrained.save_pretrained`): model and training configuration,
 data set and normalisation, seed, epochs run, whether training finished (and how), best
 validation accuracy, test accuracy (measured here on the full test split with the policy
 mean), parameter count, training wall time, hardware and date. Runs still training are
@@ -117,7 +119,8 @@ def ship_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None,
     stored = state["config"].get("data_dir")
     test = evaluate(best, split="test", data_dir=data_dir or stored, device="cpu",
                     repeats=1, latency_images=1)
-    return save_pretrained(state["state_dict"], model_card(run_dir, state, test), dest)
+    return save_pretrained(state["state_dict"], model_card(run_dir, state, test), dest,
+                           name=Path(run_dir).name)
 
 
 def main(argv: list[str] | None = None) -> int:

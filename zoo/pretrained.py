@@ -6,8 +6,10 @@ Layout (under :func:`weights_dir`, by default the package folder ``zoo/weights``
     <dataset>/<name>.json   the model card (see :func:`save_pretrained`)
     examples/<dataset>/     a few test images in the dataset's own file format
 
-``<name>`` is :func:`weight_name`: the registry name and the number of glimpses, e.g.
-``mram-12``, ``dram_nocontext-7``, ``ram-12-2scales``, or ``cnn`` for the whole-image CNN.
+``<name>`` is :func:`weight_name` for the weights ``create_model(..., pretrained=...)`` loads:
+the registry name and the number of glimpses, e.g. ``mram-12``, ``dram_nocontext-7``,
+``ram-12-2scales``, or ``cnn`` for the whole-image CNN. Other runs of a model (another seed,
+bf16 training) are shipped under their run's name, e.g. ``ram-7-seed2``, and load by spec.
 
 >>> import zoo
 >>> model = zoo.create_model("mram", glimpses=12, pretrained="fashion-mnist")  # doctest: +SKIP
@@ -77,12 +79,28 @@ def weight_name(model: str, glimpses: int | None = None, scales: int = 1) -> str
     return name + (f"-{scales}scales" if scales > 1 else "")
 
 
-def available(dataset: str | None = None) -> list[str]:
-    """Shipped weights as sorted ``"<dataset>/<name>"`` strings (both .pt and .json present)."""
+def available(dataset: str | None = None, *, other_runs: bool = True) -> list[str]:
+    """Shipped weights as sorted ``"<dataset>/<name>"`` strings (both .pt and .json present).
+
+    ``other_runs=False`` keeps only the weights :func:`load_pretrained` loads, those named
+    :func:`weight_name` of their card (not ``ram-7-seed2`` or ``ram-7-bf16``).
+    """
     root = weights_dir()
     pattern = f"{dataset}/*.json" if dataset else "*/*.json"
-    return sorted(f"{card.parent.name}/{card.stem}" for card in root.glob(pattern)
-                  if card.with_suffix(".pt").is_file())
+    cards = [card for card in root.glob(pattern) if card.with_suffix(".pt").is_file()]
+    if not other_runs:
+        cards = [card for card in cards if card.stem == _card_weight_name(card)]
+    return sorted(f"{card.parent.name}/{card.stem}" for card in cards)
+
+
+def _card_weight_name(card_path: Path) -> str | None:
+    """:func:`weight_name` of the model a card describes; None for an unreadable card."""
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        kwargs = card["model_kwargs"]
+        return weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def describe(spec: str) -> str:
@@ -268,8 +286,20 @@ def _holds_card(card_path: Path, card: dict[str, Any]) -> bool:
             == {k: v for k, v in json.loads(json.dumps(card)).items() if k not in ignored})
 
 
+def _refuse_other_run(card_path: Path, run: str | None) -> None:
+    """Raise ValueError if ``card_path`` is the card of a run other than ``run``."""
+    try:
+        old = json.loads(card_path.read_text(encoding="utf-8")).get("source_run")
+    except (OSError, ValueError, AttributeError):  # none yet, or unreadable: nothing to keep
+        return
+    if old is not None and old != run:
+        raise ValueError(f"{card_path}: holds the weights of run {old!r}, not of {run!r}; "
+                         "ship that run under its own name, or remove these files first")
+
+
 def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
-                    dest: str | os.PathLike | None = None) -> tuple[Path, Path]:
+                    dest: str | os.PathLike | None = None, *,
+                    name: str | None = None) -> tuple[Path, Path]:
     """Write shipped weights ``<dest>/<dataset>/<name>.pt`` and their card ``.json``.
 
     Parameters
@@ -282,9 +312,13 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
         units of [0, 1]), ``image_size`` ([H, W] px) and ``num_classes``; by convention also
         ``seed``, ``training_config``, ``epochs_run``, ``max_epochs``, ``best_epoch``,
         ``finished``, ``status``, ``val_acc``, ``test_acc`` (fractions), ``hardware`` and
-        ``date``. ``name``, ``sha256``, ``dtype`` and ``card_version`` are filled in here.
+        ``date`` and ``source_run`` (the run's name). ``name``, ``sha256``, ``dtype`` and
+        ``card_version`` are filled in here.
     dest : path-like, optional
         Weights folder; default :func:`weights_dir`.
+    name : str, optional
+        File stem; default :func:`weight_name` of the card's model (what
+        :func:`load_pretrained` loads). Give the run's name for another run of that model.
 
     Returns
     -------
@@ -293,14 +327,25 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
         already holds these weights, or this card (its ``date`` aside), is left as it is, so
         shipping a run again changes only what changed (``torch.save`` files differ from save
         to save even for equal tensors).
+
+    Raises
+    ------
+    ValueError
+        If the card lacks a required entry, ``name`` is not a plain file stem, or the files
+        hold the weights of another run (the old card's ``source_run`` differs): weights are
+        never replaced by those of another run.
     """
     missing = [k for k in REQUIRED_CARD_KEYS if k != "sha256" and k not in card]
     if missing:
         raise ValueError(f"card: missing entry {missing[0]!r} (required: "
                          f"{', '.join(REQUIRED_CARD_KEYS[:-1])})")
     kwargs = card["model_kwargs"]
-    name = weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+    if name is None:
+        name = weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+    elif not name or Path(name).name != name or name.startswith("."):
+        raise ValueError(f"name: expected a plain file stem such as 'ram-7-seed2', got {name!r}")
     folder = Path(dest if dest is not None else weights_dir()) / card["dataset"]
+    _refuse_other_run(folder / f"{name}.json", card.get("source_run"))
     folder.mkdir(parents=True, exist_ok=True)
     weights = {k: (v.detach().to("cpu", torch.float32) if v.is_floating_point()
                    else v.detach().cpu()).contiguous().clone() for k, v in state_dict.items()}

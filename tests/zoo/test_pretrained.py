@@ -242,3 +242,32 @@ def test_cli_export_and_evaluate_accept_specs(shipped, tmp_path, capsys):
                      str(tmp_path / "x.parquet")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("zoo: error: no shipped weights synthetic/x-1; available:")
+
+
+def test_another_run_ships_under_its_own_name_and_never_replaces_a_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path))
+    torch.manual_seed(0)
+    seed1, seed2 = (zoo.create_model("ram", num_classes=4, **SMALL) for _ in range(2))
+    pt, card = save_pretrained(seed1.state_dict(), card_for(seed1, "ram", source_run="ram-3"))
+    assert pt.name == "ram-3.pt"
+    before = pt.read_bytes(), card.read_bytes()
+    # Another run of the same model, under the default (canonical) name: refused, nothing moves.
+    with pytest.raises(ValueError, match=r"ram-3.json: holds the weights of run 'ram-3', not "
+                                         r"of 'ram-3-seed2'"):
+        save_pretrained(seed2.state_dict(), card_for(seed2, "ram", source_run="ram-3-seed2"))
+    assert (pt.read_bytes(), card.read_bytes()) == before
+    # Under its run's name it sits beside the first; load_spec reads it, create_model the first.
+    other, _ = save_pretrained(seed2.state_dict(), card_for(seed2, "ram", source_run="ram-3-seed2"),
+                               name="ram-3-seed2")
+    assert other.name == "ram-3-seed2.pt" and available() == ["synthetic/ram-3",
+                                                                "synthetic/ram-3-seed2"]
+    assert available(other_runs=False) == ["synthetic/ram-3"]  # what the demo shows
+    loaded, state = load_spec("pretrained:synthetic/ram-3-seed2")
+    assert state["card"]["name"] == "ram-3-seed2"
+    for key, value in seed2.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    canonical = zoo.create_model("ram", num_classes=4, pretrained="synthetic", **SMALL)
+    for key, value in seed1.state_dict().items():
+        assert torch.equal(canonical.state_dict()[key], value)
+    with pytest.raises(ValueError, match="plain file stem"):
+        save_pretrained(seed2.state_dict(), card_for(seed2, "ram"), name="../x")
