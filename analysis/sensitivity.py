@@ -356,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                                     models=models, precision=args.precision,
                                     limit=args.limit, device=args.device,
                                     n_resamples=args.n_resamples)
+        table = tables["table"]
+        if "accuracy_pct" not in table or table["accuracy_pct"].isna().all():
+            print(f"[sensitivity] no run in {args.runs} has weights yet; nothing written")
+            return 0
         for path in write_results(tables, args.results, args.runs, args.precision):
             print(path)
     except (CheckpointError, DatasetError, OSError, ValueError) as exc:

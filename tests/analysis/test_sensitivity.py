@@ -243,3 +243,12 @@ def test_bf16_grid_end_to_end(grid, bf16_runs, capsys, monkeypatch):
     assert md.count(protocol) == 2
     # The title wraps the protocol (textwrap may break after a hyphen): compare without spaces.
     assert ["".join(t.split("\n", 1)[1].split()) for t in titles] == ["".join(protocol.split())]
+
+
+def test_a_grid_without_weights_prints_its_queue_and_writes_nothing(tmp_path, capsys):
+    results = tmp_path / "results"
+    assert sensitivity.main(["--runs", str(tmp_path / "runs"), "--results", str(results),
+                             "--models", "ram"]) == 0
+    out = capsys.readouterr().out
+    assert "ram-7-default:" in out and "has weights yet; nothing written" in out
+    assert not results.exists()
