@@ -15,10 +15,9 @@ their own runs folder, and every output says REDUCED PROTOCOL.
 
 Precision: ``fp32`` (default) trains every run of the grid in float32; ``bf16`` trains them
 with ``zoo train --precision bf16`` (bfloat16 autocast, float32 master weights, 1.3-1.95x
-faster on a CPU with AMX, ``benchmarks/README.md``). Use ``bf16`` only once
-``analysis/results/precision_parity.md`` says parity (issue 16: bf16 is allowed for this
-reduced grid after parity is shown; the full-protocol tables stay float32); nothing here reads
-that verdict. Either way the exports are evaluated in float32 (the policy mean), as in the
+faster on a CPU with AMX, ``benchmarks/README.md``). Issue 16 allows ``bf16`` for this
+reduced grid once ``analysis/results/precision_parity.md`` shows parity with float32, which it
+does for RAM-7 (the full-protocol tables stay float32); nothing here reads that verdict. Either way the exports are evaluated in float32 (the policy mean), as in the
 parity comparison. A grid is trained in one precision: a bf16 grid has its own run folders
 (suffix ``-bf16``; ``zoo train --resume`` refuses a precision change) and its own result
 files (stem suffix ``_bf16``), so it never resumes, reuses or overwrites the float32 grid's.
