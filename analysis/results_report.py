@@ -106,6 +106,28 @@ MD_COLUMNS = {
 }
 
 
+def _load_note(table: pd.DataFrame) -> str:
+    """The 1-minute load average during the evaluations, for the cores they had."""
+    load = table["eval_load_1min"].dropna()
+    if load.empty:
+        return ""
+    return (f" (1-minute load average {load.min():.1f}-{load.max():.1f} while measuring, "
+            "`eval_load_1min` in the CSV; above the machine's core count the latencies measure "
+            "the sharing, not the model: `benchmarks/README.md` has idle figures)")
+
+
+def _provisional(table: pd.DataFrame) -> list[str]:
+    """A warning naming the runs whose training has not ended, for the claims below it
+    (none if every run with results has finished)."""
+    open_runs = [f"{row.model} (weights of epoch {row.evaluated_epoch}; {row.state.split(';')[0]})"
+                 for row in table.itertuples()
+                 if row.state.startswith(("still training", "interrupted"))]
+    if not open_runs:
+        return []
+    return [f"**Provisional**: the claims that involve {', '.join(open_runs)} use the best "
+            "weights of a run that has not finished; they may change when it does.", ""]
+
+
 def _markdown(settings: Settings, table: pd.DataFrame) -> str:
     stem = settings.stem
     view = table[list(MD_COLUMNS)].rename(columns=MD_COLUMNS)
@@ -127,7 +149,7 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
         "- Ours: test accuracy of each run's `best.pt` (highest validation accuracy so far) "
         "with the policy mean; ms/image at batch 1 (mean ± sd over runs) on "
         + ("; ".join(hardware) if hardware else "(nothing evaluated yet)")
-        + ", measured while other jobs may share the machine (load average in the CSV).",
+        + ", measured while other jobs may share the machine" + _load_note(table) + ".",
         "- State: `finished` ran all epochs; `stopped early` met the 50-epoch patience; "
         "`still training` and `interrupted` runs are reported at their current best epoch, "
         "not at the end of the paper's protocol; `shipped weights zoo/weights/...`: the run's "
@@ -152,6 +174,7 @@ def _markdown(settings: Settings, table: pd.DataFrame) -> str:
             f"it (Gaussian, seed {SAMPLING_SEED}); the paper does not say which its figures "
             f"show. Per-model statistics: [`{stem}_gaze_summary.csv`]({stem}_gaze_summary.csv).",
             "",
+            *_provisional(table),
             *claims_markdown(df.drop(columns="test_images")),
             f"Glimpses (policy mean): ![glimpses]({stem}_{glimpse_name}.png)", "",
         ]

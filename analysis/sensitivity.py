@@ -17,8 +17,9 @@ Precision: ``fp32`` (default) trains every run of the grid in float32; ``bf16`` 
 with ``zoo train --precision bf16`` (bfloat16 autocast, float32 master weights, 1.3-1.95x
 faster on a CPU with AMX, ``benchmarks/README.md``). Issue 16 allows ``bf16`` for this
 reduced grid once ``analysis/results/precision_parity.md`` shows parity with float32, which it
-does for RAM-7 (the full-protocol tables stay float32); nothing here reads that verdict. Either way the exports are evaluated in float32 (the policy mean), as in the
-parity comparison. A grid is trained in one precision: a bf16 grid has its own run folders
+does for RAM-7 (the full-protocol tables stay float32); nothing here reads that verdict.
+Either way the exports are evaluated in float32 (the policy mean), as in the parity
+comparison. A grid is trained in one precision: a bf16 grid has its own run folders
 (suffix ``-bf16``; ``zoo train --resume`` refuses a precision change) and its own result
 files (stem suffix ``_bf16``), so it never resumes, reuses or overwrites the float32 grid's.
 

@@ -407,6 +407,10 @@ def test_figures_are_written(pipeline):
     epoch = torch.load(pipeline["runs"] / "ram-12" / "best.pt", weights_only=True)["epoch"]
     assert note == f"RAM-12 (epoch {epoch})"
     report = (results / "table2_fashion_mnist.md").read_text()
+    # The claims say so too: only RAM-12 is named as unfinished.
+    provisional = re.search(r"\*\*Provisional\*\*: the claims that involve (.*?) use", report)
+    assert re.fullmatch(rf"RAM-12 \(weights of epoch {epoch}; interrupted at epoch \d+ of \d+ "
+                        r"\(best \d+\)\)", provisional.group(1))
     assert "![densities mean](table2_fashion_mnist_fig3_densities.png)" in report
     assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report
     # The same figures at each glimpse count (here only T = 12 was trained), named by T.
