@@ -107,7 +107,7 @@ def describe(spec: str) -> str:
     """One line on shipped weights ``"<dataset>/<name>"``: test accuracy and training state.
 
     Read from the model card alone (the weights are not loaded); ``"(no card)"`` parts where
-    the card lacks them.
+    the card lacks them; the card's ``note`` (a known limitation of the weights), if any.
     """
     card_path = weights_dir() / f"{spec}.json"
     try:
@@ -116,7 +116,8 @@ def describe(spec: str) -> str:
         return f"{spec}  (unreadable model card)"
     acc = card.get("test_acc")
     accuracy = f"test {100 * acc:.2f} %" if isinstance(acc, (int, float)) else "test ?"
-    return f"{spec}  {accuracy}  {card.get('state', '(no training state)')}"
+    note = f"  NOTE: {card['note']}" if card.get("note") else ""
+    return f"{spec}  {accuracy}  {card.get('state', '(no training state)')}{note}"
 
 
 def _missing(dataset: str, name: str) -> PretrainedError:

@@ -271,3 +271,15 @@ def test_another_run_ships_under_its_own_name_and_never_replaces_a_run(tmp_path,
         assert torch.equal(canonical.state_dict()[key], value)
     with pytest.raises(ValueError, match="plain file stem"):
         save_pretrained(seed2.state_dict(), card_for(seed2, "ram"), name="../x")
+
+
+def test_a_cards_note_is_listed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path))
+    model = zoo.create_model("cnn", num_classes=4)
+    save_pretrained(model.state_dict(), card_for(model, "cnn", test_acc=0.5,
+                                                 note="context saturated"))
+    save_pretrained(model.state_dict(), card_for(model, "cnn", test_acc=0.5), name="cnn-b")
+    assert zoo_main(["list", "--pretrained"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "synthetic/cnn  test 50.00 %  (no training state)  NOTE: context saturated",
+        "synthetic/cnn-b  test 50.00 %  (no training state)"]
