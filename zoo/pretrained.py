@@ -93,12 +93,16 @@ def available(dataset: str | None = None, *, other_runs: bool = True) -> list[st
     return sorted(f"{card.parent.name}/{card.stem}" for card in cards)
 
 
+def _model_weight_name(card: dict[str, Any]) -> str:
+    """:func:`weight_name` of the model a card describes (what :func:`load_pretrained` loads)."""
+    kwargs = card["model_kwargs"]
+    return weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+
+
 def _card_weight_name(card_path: Path) -> str | None:
-    """:func:`weight_name` of the model a card describes; None for an unreadable card."""
+    """:func:`_model_weight_name` of a card file; None for an unreadable card."""
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        kwargs = card["model_kwargs"]
-        return weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+        return _model_weight_name(json.loads(card_path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -340,9 +344,8 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
     if missing:
         raise ValueError(f"card: missing entry {missing[0]!r} (required: "
                          f"{', '.join(REQUIRED_CARD_KEYS[:-1])})")
-    kwargs = card["model_kwargs"]
     if name is None:
-        name = weight_name(card["model"], kwargs.get("glimpses"), kwargs.get("scales", 1))
+        name = _model_weight_name(card)
     elif not name or Path(name).name != name or name.startswith("."):
         raise ValueError(f"name: expected a plain file stem such as 'ram-7-seed2', got {name!r}")
     folder = Path(dest if dest is not None else weights_dir()) / card["dataset"]
