@@ -41,7 +41,7 @@ from analysis.experiments import run_status
 from zoo import data as zdata
 from zoo.checkpoint import CheckpointError, load_checkpoint
 from zoo.evaluate import evaluate
-from zoo.pretrained import save_pretrained, weights_dir
+from zoo.pretrained import refuse_other_run, save_pretrained, weights_dir
 
 __all__ = ["main", "model_card", "ship_run", "write_examples", "write_idx"]
 
@@ -113,14 +113,20 @@ def model_card(run_dir: str | os.PathLike, state: dict, test: dict) -> dict:
 
 def ship_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None,
              data_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """Ship one run's ``best.pt``: evaluate it, write weights and card; return their paths."""
+    """Ship one run's ``best.pt``: evaluate it, write weights and card; return their paths.
+
+    Files that hold another run's weights are refused (``ValueError``) before the evaluation.
+    """
     best = Path(run_dir) / "best.pt"
     state = load_checkpoint(best)
+    name = Path(run_dir).name
+    folder = Path(dest if dest is not None else weights_dir()) / state["dataset"]
+    refuse_other_run(folder / f"{name}.json", name)
     stored = state["config"].get("data_dir")
     test = evaluate(best, split="test", data_dir=data_dir or stored, device="cpu",
                     repeats=1, latency_images=1)
     return save_pretrained(state["state_dict"], model_card(run_dir, state, test), dest,
-                           name=Path(run_dir).name)
+                           name=name)
 
 
 def main(argv: list[str] | None = None) -> int:

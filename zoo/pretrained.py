@@ -291,7 +291,7 @@ def _holds_card(card_path: Path, card: dict[str, Any]) -> bool:
             == {k: v for k, v in json.loads(json.dumps(card)).items() if k not in ignored})
 
 
-def _refuse_other_run(card_path: Path, run: str | None) -> None:
+def refuse_other_run(card_path: Path, run: str | None) -> None:
     """Raise ValueError if ``card_path`` is the card of a run other than ``run``."""
     try:
         old = json.loads(card_path.read_text(encoding="utf-8")).get("source_run")
@@ -349,7 +349,7 @@ def save_pretrained(state_dict: dict[str, torch.Tensor], card: dict[str, Any],
     elif not name or Path(name).name != name or name.startswith("."):
         raise ValueError(f"name: expected a plain file stem such as 'ram-7-seed2', got {name!r}")
     folder = Path(dest if dest is not None else weights_dir()) / card["dataset"]
-    _refuse_other_run(folder / f"{name}.json", card.get("source_run"))
+    refuse_other_run(folder / f"{name}.json", card.get("source_run"))
     folder.mkdir(parents=True, exist_ok=True)
     weights = {k: (v.detach().to("cpu", torch.float32) if v.is_floating_point()
                    else v.detach().cpu()).contiguous().clone() for k, v in state_dict.items()}

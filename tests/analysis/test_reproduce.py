@@ -544,6 +544,21 @@ def test_ship_weights_then_demo(pipeline, tmp_path, monkeypatch, capsys):
     assert len(list((out / "exports").glob("*.parquet"))) == 4
 
 
+def test_ship_run_refuses_another_runs_files_before_evaluating(pipeline, tmp_path, monkeypatch):
+    dest = tmp_path / "weights"
+    card = dest / "synthetic" / "mram-12.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"source_run": "mram-12-seed2"}))
+
+    def no_evaluation(*args, **kwargs):
+        raise AssertionError("evaluated before refusing")
+
+    monkeypatch.setattr(ship_weights, "evaluate", no_evaluation)
+    with pytest.raises(ValueError, match="holds the weights of run 'mram-12-seed2'"):
+        ship_weights.ship_run(pipeline["runs"] / "mram-12", dest)
+    assert sorted(p.name for p in card.parent.iterdir()) == ["mram-12.json"]
+
+
 def test_demo_without_weights_explains_what_to_do(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path / "none"))
     assert demo_models.main(["--out", str(tmp_path / "demo")]) == 2
