@@ -24,7 +24,6 @@ import json
 import os
 import re
 import socket
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import pandas as pd
 from zoo.evaluate import display_name
 from zoo.machine import cpu_name
 from zoo.pretrained import SPEC_PREFIX, weight_name
+from zoo.rundir import in_use
 
 __all__ = [
     "CLASS_NAMES",
@@ -102,10 +102,6 @@ CLASS_NAMES = {
 }
 
 FIGURE_ORDER = ("mram", "dram", "ram")  # Fig. 2's rows, top to bottom
-
-#: A run whose log changed within this many seconds (or 3 epochs) counts as still training.
-ACTIVE_WINDOW_S = 900.0
-
 
 def paper_table(table: int | None = None) -> pd.DataFrame:
     """The paper's Tables 1-3 (``analysis/paper_tables.csv``), or one of them.
@@ -374,17 +370,15 @@ def _hardware(final: dict | None, config: dict) -> str:
             f"{config.get('num_threads') or 'default'} torch thread(s)")
 
 
-def run_status(path: str | os.PathLike, now: float | None = None) -> RunStatus:
+def run_status(path: str | os.PathLike) -> RunStatus:
     """Read the progress of the run in folder ``path`` (see :class:`RunStatus`).
 
     Parameters
     ----------
     path : path-like
-        A :mod:`zoo.train` output folder; need not exist.
-    now : float, optional
-        Current time (seconds since the epoch, default ``time.time()``). A run without
-        ``final.json`` is ``"training"`` if ``metrics.jsonl`` or ``last.pt`` changed within
-        :data:`ACTIVE_WINDOW_S` or three of its last epochs, else ``"interrupted"``.
+        A :mod:`zoo.train` output folder; need not exist. A run without ``final.json`` is
+        ``"training"`` while a ``zoo train`` holds the folder's lock (:func:`zoo.rundir.in_use`;
+        also when paused), else ``"interrupted"``.
     """
     path = Path(path)
     config = _read_json(path / "config.json")
@@ -398,10 +392,7 @@ def run_status(path: str | os.PathLike, now: float | None = None) -> RunStatus:
     if final is not None:
         status = "stopped early" if final["stopped_early"] else "finished"
     else:
-        logs = [p for p in (path / "metrics.jsonl", path / "last.pt") if p.exists()]
-        age = (time.time() if now is None else now) - max(p.stat().st_mtime for p in logs)
-        window = max(ACTIVE_WINDOW_S, 3 * float(metrics["epoch_time_s"].iloc[-1]))
-        status = "training" if age < window else "interrupted"
+        status = "training" if in_use(path) else "interrupted"
     return RunStatus(
         run=path.name, path=path, status=status, epochs_run=int(metrics["epoch"].iloc[-1]),
         max_epochs=config["epochs"], best_epoch=int(metrics["epoch"].iloc[best]),

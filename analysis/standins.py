@@ -119,8 +119,7 @@ def standin(run_dir: str | os.PathLike, train_args: Sequence[str]) -> RunStatus 
         hardware=card["hardware"], shipped=pt)
 
 
-def run_progress(run_dir: str | os.PathLike, train_args: Sequence[str],
-                 now: float | None = None) -> RunStatus:
+def run_progress(run_dir: str | os.PathLike, train_args: Sequence[str]) -> RunStatus:
     """The progress of an experiment's run: its folder's if the run there finished, else the
     shipped weights' that stand in for it (:func:`standin`), else its folder's as it is.
 
@@ -130,11 +129,8 @@ def run_progress(run_dir: str | os.PathLike, train_args: Sequence[str],
         The run folder ``RUNS/<run>``; need not exist.
     train_args : sequence of str
         The experiment's ``zoo train`` arguments, without ``--out``.
-    now : float, optional
-        Current time in seconds since the epoch (see
-        :func:`analysis.experiments.run_status`).
     """
-    folder = run_status(run_dir, now)
+    folder = run_status(run_dir)
     if folder.finished:
         return folder
     return standin(run_dir, train_args) or folder

@@ -4,7 +4,8 @@
   it) for the whole session: a second ``zoo train`` on the same folder, e.g. a second
   ``--resume``, is refused in one line instead of appending duplicate epochs. Queues that hold
   their own lock elsewhere (``analysis/train_queue.sh``: ``RUNS_DIR/.NAME.lock``) are not
-  affected.
+  affected. :func:`in_use` reads the lock without waiting: a run is training (or paused) exactly
+  while its trainer holds it.
 - :func:`check_fresh` refuses to start a new run in a folder that holds one (or other files),
   unless it is resumed or ``overwrite`` is given; then :func:`clear` removes the old run's
   files. A folder that is missing, empty, or holds only what a run writes before its first
@@ -22,17 +23,22 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["RUN_FILES", "RunFolderError", "check_fresh", "clear", "hold"]
+__all__ = ["RUN_FILES", "RunFolderError", "check_fresh", "clear", "hold", "in_use"]
 
 #: Files and folders a run writes in its folder.
 RUN_FILES: tuple[str, ...] = ("last.pt", "best.pt", "final.json", "config.json",
                               "metrics.jsonl", "snapshots")
 #: What a run has written before its first checkpoint (nothing to resume, nothing lost).
 _STARTUP = {"config.json", "metrics.jsonl", os.path.join("snapshots", "epoch-000.pt")}
+
+
+#: Tries (50 ms apart) before :func:`hold` refuses a folder whose lock is taken.
+_LOCK_ATTEMPTS = 5
 
 
 class RunFolderError(ValueError):
@@ -55,11 +61,15 @@ def hold(folder: str | os.PathLike) -> Iterator[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunFolderError(f"{folder}: another zoo train is using this run folder; "
-                                 "wait for it to end (or stop it) first") from None
+        for attempt in range(_LOCK_ATTEMPTS):  # outlast an in_use() probe's momentary lock
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == _LOCK_ATTEMPTS - 1:
+                    raise RunFolderError(f"{folder}: another zoo train is using this run "
+                                         "folder; wait for it to end (or stop it) first") from None
+                time.sleep(0.05)
         try:
             yield folder
         finally:
@@ -70,6 +80,33 @@ def hold(folder: str | os.PathLike) -> Iterator[Path]:
                     break
     finally:
         os.close(fd)  # releases the lock
+
+
+def in_use(folder: str | os.PathLike) -> bool:
+    """Whether a process holds ``folder``'s lock (:func:`hold`): a ``zoo train`` runs on it.
+
+    A paused trainer (``SIGSTOP``) still holds it; a stopped or killed one does not. The probe
+    takes a shared lock for an instant, which :func:`hold` outlasts.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with hold(folder):
+    ...     in_use(folder)
+    True
+    >>> in_use(folder)
+    False
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _files(folder: Path) -> list[str]:

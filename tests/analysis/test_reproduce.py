@@ -36,6 +36,7 @@ from gazekit.segment import segment
 from zoo import data as zdata
 from zoo.checkpoint import load_checkpoint
 from zoo.plot import model_colors
+from zoo.rundir import hold
 from zoo.train import TrainConfig, train
 
 LIMIT = 20  # test images exported
@@ -57,13 +58,6 @@ def tiny_run(runs: Path, name: str, model: str, kwargs: dict, **overrides) -> Pa
     return runs / name
 
 
-def age(path: Path, seconds: float) -> None:
-    """Make every file in ``path`` look ``seconds`` old."""
-    stamp = time.time() - seconds
-    for f in path.iterdir():
-        os.utime(f, (stamp, stamp))
-
-
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """Four table-2 runs in four states, then the whole pipeline (--stage all)."""
@@ -75,7 +69,6 @@ def pipeline(tmp_path_factory):
              patience=1)
     tiny_run(runs, "ram-12", "ram", {"glimpses": 12}, epochs=2)               # interrupted
     (runs / "ram-12" / "final.json").unlink()
-    age(runs / "ram-12", 7200)
     results = root / "results"
     argv = ["--table", "2", "--runs", str(runs), "--results", str(results), "--limit",
             str(LIMIT), "--repeats", "2", "--latency-images", "3", "--threads", "1",
@@ -145,13 +138,13 @@ def test_run_status_reads_logs_of_running_jobs(tmp_path):
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines)
                                        + '{"epoch": 4, "val')
     assert len(read_metrics(run / "metrics.jsonl")) == 3
-    now = (run / "metrics.jsonl").stat().st_mtime
-    status = run_status(run, now=now + 60)
+    with hold(run):  # a trainer holds the folder, running or paused
+        status = run_status(run)
     assert (status.status, status.epochs_run, status.best_epoch) == ("training", 3, 2)
     assert status.best_val_acc == 0.7 and status.wall_time_s == 330.0
     assert status.state == "still training: epoch 3 of 300 (best 2)"
     assert "assumed this host" in status.hardware
-    assert run_status(run, now=now + 3600).state == \
+    assert run_status(run).state == \
         "interrupted at epoch 3 of 300 (best 2); resumable"
 
 
@@ -447,7 +440,8 @@ def test_train_stage_queues_unfinished_runs(pipeline, tmp_path):
     (busy / "metrics.jsonl").write_text(json.dumps({"epoch": 1, "val_acc": 0.1,
                                                     "epoch_time_s": 5.0}) + "\n")
     settings = reproduce.Settings(table=2, runs=runs, work=tmp_path / "work")
-    commands, skipped = reproduce.train_commands(settings)
+    with hold(busy):
+        commands, skipped = reproduce.train_commands(settings)
     assert len(skipped) == 1 and skipped[0].startswith("mram-7: still training: epoch 1 of")
     queued = [[spec.split(":")[0] for spec in argv[3:]] for argv in commands]
     assert queued == [["ram-12", "dram-7", "dram_nocontext-7"],

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from gazekit.io import read_scanpaths
 from gazekit.segment import segment
 from zoo import data as zdata
 from zoo.checkpoint import load_checkpoint
+from zoo.rundir import hold
 from zoo.train import TrainConfig, train
 
 LIMIT = 24  # test images exported
@@ -41,12 +40,6 @@ def tiny_run(runs: Path, name: str, model: str, kwargs: dict, seed: int, **overr
     return runs / name
 
 
-def age(path: Path, seconds: float) -> None:
-    stamp = time.time() - seconds
-    for f in path.iterdir():
-        os.utime(f, (stamp, stamp))
-
-
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory):
     """Seeds 1 and 2 of CNN, RAM-7, DRAM-7 and MRAM-7 (seed 3 missing); MRAM-7 seed 2 is
@@ -59,7 +52,6 @@ def experiment(tmp_path_factory):
             tiny_run(runs, f"{base}-seed2", model, kwargs, seed=2)
     tiny_run(runs, "mram-7-seed2", "mram", MODELS["mram-7"][1], seed=2, epochs=2)
     (runs / "mram-7-seed2" / "final.json").unlink()
-    age(runs / "mram-7-seed2", 7200)
     results = root / "results"
     argv = ["--runs", str(runs), "--results", str(results), "--limit", str(LIMIT),
             "--n-resamples", str(RESAMPLES), "--agreement-images", "10"]
@@ -95,14 +87,15 @@ def test_queue_commands_leave_out_finished_and_busy_runs(experiment, tmp_path):
     runs.mkdir()
     for name in ("ram-7", "mram-7-seed2"):
         (runs / name).symlink_to(experiment["folder"] / name)
-    busy = runs / "dram-7"  # a job is writing it right now
+    busy = runs / "dram-7"  # a job is training it right now (it holds the folder)
     busy.mkdir()
     (busy / "config.json").write_text(json.dumps({"epochs": 300, "patience": 50}))
     (busy / "metrics.jsonl").write_text(json.dumps({"epoch": 3, "val_acc": 0.1,
                                                     "epoch_time_s": 5.0}) + "\n")
     todo = [GazeRun(n, n, ("--model", "x")) for n in
             ("ram-7", "dram-7", "mram-7-seed2", "cnn-seed3", "ram-7-seed3")]
-    commands, skipped = queue_commands(runs, todo, queues=2)
+    with hold(busy):
+        commands, skipped = queue_commands(runs, todo, queues=2)
     assert skipped == ["dram-7: still training: epoch 3 of 300 (best 3); a job is writing it"]
     assert [c[3:] for c in commands] == [["mram-7-seed2:--model x", "ram-7-seed3:--model x"],
                                          ["cnn-seed3:--model x"]]

@@ -5,6 +5,7 @@ zoo/weights against today's Table 2 experiments."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -25,6 +26,7 @@ from analysis.settings import Settings
 from analysis.standins import refusal, run_progress, standin, up_to_date
 from zoo import data as zdata
 from zoo.pretrained import save_pretrained, weights_dir
+from zoo.rundir import hold
 
 NORM = {"mean": 0.5, "std": 0.25}
 ARGS = ("--model", "ram", "--dataset", "synthetic", "--glimpses", "3", "--hidden", "32")
@@ -150,12 +152,13 @@ def test_finished_folder_wins_over_a_card(ship, tmp_path):
     assert "shipped" not in status.state
 
 
-@pytest.mark.parametrize("age_s", [7200.0, 0.0])  # interrupted; being written right now
-def test_partial_folder_loses_to_a_card(ship, tmp_path, age_s):
+@pytest.mark.parametrize("training", [False, True])
+def test_partial_folder_loses_to_a_card(ship, tmp_path, training):
     pt = ship()
-    folder = fake_run(tmp_path / "runs" / "ram-3", finished=False, age_s=age_s)
-    assert run_status(folder).status == ("interrupted" if age_s else "training")
-    status = run_progress(folder, ARGS)
+    folder = fake_run(tmp_path / "runs" / "ram-3", finished=False)
+    with hold(folder) if training else contextlib.nullcontext():
+        assert run_status(folder).status == ("training" if training else "interrupted")
+        status = run_progress(folder, ARGS)
     assert status.shipped == pt and status.epochs_run == 215 and status.finished
     assert status.state == f"{STATE}; shipped weights {pt}"
 
@@ -163,7 +166,7 @@ def test_partial_folder_loses_to_a_card(ship, tmp_path, age_s):
 def test_queue_leaves_out_a_stood_in_run(ship, tmp_path):
     ship()
     runs = tmp_path / "runs"
-    fake_run(runs / "ram-3", finished=False, age_s=7200.0)  # a partial retrain
+    fake_run(runs / "ram-3", finished=False)  # a partial retrain, interrupted
     commands, skipped = queue_commands(runs, [("ram-3", ARGS)], queues=1)
     assert (commands, skipped) == ([], [])
     # Another trajectory under the same name is queued: the card is not that run.
@@ -194,7 +197,7 @@ def test_up_to_date_needs_the_weights_an_output_was_made_from(ship, tmp_path):
 
 def test_export_run_exports_the_shipped_weights(ship, tmp_path, model):
     ship()
-    fake_run(tmp_path / "runs" / "ram-3", finished=False, age_s=7200.0)  # best.pt unreadable
+    fake_run(tmp_path / "runs" / "ram-3", finished=False)  # best.pt unreadable
     out = export_run(tmp_path / "runs", tmp_path / "work", "ram-3", args=ARGS, limit=6,
                      device="cpu")
     meta = json.loads(pq.read_schema(out).metadata[b"zoo"])

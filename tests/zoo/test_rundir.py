@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,6 +36,7 @@ def test_a_second_trainer_on_the_same_folder_is_refused(tmp_path, capsys):
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
+        assert rundir.in_use(out)
         one_line_error(capsys, main(["--out", str(out), "--resume", "--epochs", "2"]),
                        "another zoo train is using this run folder")
         one_line_error(capsys, main([*RUN, "--out", str(out), "--overwrite"]),
@@ -40,8 +44,23 @@ def test_a_second_trainer_on_the_same_folder_is_refused(tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
+    assert not rundir.in_use(out)  # a killed trainer holds nothing
     assert (out / "metrics.jsonl").read_text() == before  # no duplicated epochs
     assert main(["--out", str(out), "--resume", "--epochs", "2"]) == 0  # free again
+
+
+def test_hold_outlasts_a_momentary_probe_but_not_a_holder(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    probe = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(probe, fcntl.LOCK_SH)  # what in_use() takes for an instant
+    threading.Timer(0.08, os.close, (probe,)).start()
+    with rundir.hold(folder):
+        assert rundir.in_use(folder)
+    assert not rundir.in_use(folder) and not rundir.in_use(tmp_path / "missing")
+    with (rundir.hold(folder), pytest.raises(rundir.RunFolderError, match="another zoo train"),
+          rundir.hold(folder)):
+        pass
 
 
 def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path, capsys):
