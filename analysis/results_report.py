@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.claims import THRESHOLD_PX, claims_markdown
+from analysis.claims import MCNEMAR_NOTE, THRESHOLD_PX, claims_markdown
 from analysis.experiments import paper_table, read_metrics
 from analysis.settings import (
     DATASET_NOTES,
@@ -246,10 +246,13 @@ def _accuracy_markdown(settings: Settings) -> list[str]:
             f"{m} / {r}" for m, r in zip(df["mram_only"], df["rival_only"], strict=True)],
         "McNemar p": [f"{p:.2g}" for p in df["p_value"]],
         "verdict": df["verdict"]})
+    seeds = [f"[`{p.name}`]({p.name})" for p in sorted(settings.results.glob("seeds_*.md"))]
+    spread = (f" Accuracy over training seeds (mean ± sd): {', '.join(seeds)}." if seeds else
+              " The seed experiment (`python analysis/seeds.py`) gives that spread.")
     return ["The paper's accuracy claim, MRAM outperforms CNN, RAM and DRAM, on our paired "
             f"test-set predictions ({df['images'].iloc[0]:,} images, policy mean; exact "
             "two-sided McNemar test; 'reproduced' needs p < 0.05):", "",
-            markdown_table(view), ""]
+            markdown_table(view), "", f"*{MCNEMAR_NOTE}*{spread}", ""]
 
 
 def _sensitivity_markdown(settings: Settings) -> list[str]:

@@ -289,6 +289,7 @@ def test_accuracy_claims_of_the_pipeline(pipeline):
         100 * mram.groupby("image_id")["correct"].first().mean())
     report = (results / "table2_fashion_mnist.md").read_text()
     assert "exact two-sided McNemar test" in report and "| MRAM-12 vs RAM-12 |" in report
+    assert claims_module.MCNEMAR_NOTE in report  # test-set noise, not the seed spread
 
 
 def test_human_likeness_of_the_pipeline(pipeline):
