@@ -17,11 +17,11 @@ import pandas as pd
 
 from analysis.experiments import Experiment, RunStatus, experiments, is_synthetic_fer
 from analysis.standins import run_progress
-from gazekit.atomic import atomic_file
+from gazekit.atomic import atomic_file, remove_debris
 from gazekit.geometry import STUDYFORREST, TOBII_TX300
 
 __all__ = ["POLICIES", "RESULTS_DIR", "STAGES", "SWEEP_THRESHOLDS_PX", "Settings", "log",
-           "write_csv", "write_text_atomic"]
+           "write_csv", "write_csv_or_remove", "write_text_atomic"]
 
 STAGES = ("train", "evaluate", "export", "analyze")
 REPO = Path(__file__).resolve().parents[1]
@@ -121,6 +121,24 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     with atomic_file(path) as tmp:
         table.to_csv(tmp, index=False)
     return path
+
+
+def write_csv_or_remove(table: pd.DataFrame, path: Path) -> Path | None:
+    """Write ``table`` to ``path`` (:func:`write_csv`) and return it; an empty ``table``
+    removes an older ``path`` instead (and the debris of killed writers), so a rerun never
+    leaves a file that contradicts its new report; returns None then.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = write_csv_or_remove(pd.DataFrame({"a": [1]}), folder / "t.csv")
+    >>> write_csv_or_remove(pd.DataFrame(), folder / "t.csv"), list(folder.iterdir())
+    (None, [])
+    """
+    if len(table):
+        return write_csv(table, path)
+    remove_debris(path)
+    path.unlink(missing_ok=True)  # one unlink: the name is gone at once, nothing half-removed
+    return None
 
 
 def log(message: str) -> None:
