@@ -27,7 +27,12 @@ when ``best.pt`` changes; finished or not) and writes to ``RESULTS`` (default
     seeds, with :data:`analysis.claims.MCNEMAR_NOTE` and the seed spread of both accuracies.
 ``<stem>_agreement.csv``
     Scanpath similarity across seeds of one model against between models
-    (:func:`analysis.agreement.scanpath_agreement`).
+    (:func:`analysis.agreement.summarize_agreement`), with the pairs each row dropped
+    (MultiMatch needs 3 fixations per scanpath).
+``<stem>_agreement_contrast.csv``
+    Per model and rival, across-seed minus between-model agreement image by image, with a
+    cluster-bootstrap interval over the common images and a verdict
+    (:func:`analysis.agreement.agreement_contrast`).
 ``<stem>.md``
     All of it in words and tables.
 
@@ -54,8 +59,16 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import pandas as pd
 
-from analysis.agreement import AGREEMENT_IMAGES, HEADLINE_MEASURES, scanpath_agreement
+from analysis.agreement import (
+    AGREEMENT_IMAGES,
+    CONTRAST_CRITERION,
+    HEADLINE_MEASURES,
+    agreement_contrast,
+    agreement_pairs,
+    summarize_agreement,
+)
 from analysis.claims import (
+    CLAIMS,
     CRITERIA,
     MCNEMAR_NOTE,
     N_RESAMPLES,
@@ -76,7 +89,7 @@ from analysis.gaze_runs import (
     run_state,
     segment_runs,
 )
-from analysis.settings import RESULTS_DIR, write_csv
+from analysis.settings import RESULTS_DIR, write_csv_or_remove
 from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
 from gazekit.report import markdown_table
@@ -95,7 +108,6 @@ SEED_RULE = ("Overall verdict over seeds: the seeds' verdict when every seed giv
              "(a claim is reproduced only if it is reproduced for every seed), else mixed "
              "across seeds (analysis.claims.seed_verdict); seeds whose runs are missing are "
              "left out and counted.")
-ROLES = ("ram", "dram", "mram")
 
 
 def _experiments(models: tuple[str, ...] = SEED_MODELS) -> list[Experiment]:
@@ -141,8 +153,8 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
                 ) -> dict[str, pd.DataFrame]:
     """Export the runs that have weights and build every table of the module docstring.
 
-    Returns ``{"runs", "seeds", "claims", "accuracy_claims", "agreement"}`` (empty tables
-    where no run has weights yet).
+    Returns ``{"runs", "seeds", "claims", "accuracy_claims", "agreement",
+    "agreement_contrast"}`` (empty tables where no run has weights yet).
     """
     todo = seed_runs(models)
     exports = {}
@@ -167,8 +179,8 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
             per_run = per_run.merge(gaze_statistics(seg, gaze, n_resamples=n_resamples),
                                     on="group", how="left")
             tables["claims"] = _claims(seg, meta, gaze, status, n_resamples)
-            tables["agreement"] = _agreement(scanpaths, meta, gaze, agreement_images,
-                                             n_resamples)
+            tables["agreement"], tables["agreement_contrast"] = _agreement(
+                scanpaths, meta, gaze, agreement_images, n_resamples)
         tables["accuracy_claims"] = _accuracy_claims(exports, meta, per_run)
     tables["runs"] = per_run
     tables["seeds"] = _seed_table(per_run)
@@ -199,6 +211,33 @@ def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def claim_roles() -> tuple[str, ...]:
+    """Every role some claim of :data:`analysis.claims.CLAIMS` needs, in first-use order."""
+    return tuple(dict.fromkeys(role for claim in CLAIMS for role in claim.roles))
+
+
+def seed_partial(groups: dict[str, str], status: dict) -> bool:
+    """Whether one seed's claims are partial: a role that a claim needs has no run with
+    weights (:func:`claim_roles`), or a role's run has not finished training.
+
+    Parameters
+    ----------
+    groups : dict
+        Role (``"ram"``, ...) -> group label of that seed's run with weights.
+    status : dict
+        Group label -> :class:`analysis.experiments.RunStatus` of its run.
+
+    >>> from types import SimpleNamespace as S
+    >>> done = S(finished=True)
+    >>> seed_partial({r: r for r in claim_roles()}, dict.fromkeys(claim_roles(), done))
+    False
+    >>> seed_partial({"ram": "ram"}, {"ram": done})  # DRAM and MRAM missing
+    True
+    """
+    missing = any(role not in groups for role in claim_roles())
+    return missing or not all(status[group].finished for group in groups.values())
+
+
 def _claims(seg, meta: dict, gaze: dict, status: dict, n_resamples: int) -> pd.DataFrame:
     """Each claim per T and seed, then per T over seeds (``seed`` = ``all``)."""
     parts = []
@@ -208,7 +247,7 @@ def _claims(seg, meta: dict, gaze: dict, status: dict, n_resamples: int) -> pd.D
                       if s == seed and group in gaze and label.endswith(f"-{t}")}
             if not groups:
                 continue
-            partial = not all(status[g].finished for g in groups.values())
+            partial = seed_partial(groups, status)
             claims = measure_claims(seg.fixations, seg.saccades, groups,
                                     n_resamples=n_resamples)
             parts.append(claims.assign(glimpses=t, seed=str(seed), partial=partial,
@@ -264,23 +303,43 @@ def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame) -> pd.Dat
 
 
 def _agreement(scanpaths: pd.DataFrame, meta: dict, gaze: dict, images: int | None,
-               n_resamples: int) -> pd.DataFrame:
-    parts = []
+               n_resamples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per T, the scanpath agreement summary and its across-seed vs between-model contrast
+    (:mod:`analysis.agreement`); empty tables where no T has two runs."""
+    summaries, contrasts = [], []
     for t in SEED_GLIMPSES:
         models = {g: meta[g][1] for g in gaze if meta[g][1].endswith(f"-{t}")}
         if len(models) >= 2:
-            parts.append(scanpath_agreement(scanpaths, models, images=images,
-                                            n_resamples=n_resamples).assign(glimpses=t))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            pairs = agreement_pairs(scanpaths, models, images=images)
+            summaries.append(summarize_agreement(pairs, n_resamples=n_resamples)
+                             .assign(glimpses=t))
+            contrasts.append(agreement_contrast(pairs, n_resamples=n_resamples)
+                             .assign(glimpses=t))
+    return tuple(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+                 for parts in (summaries, contrasts))
 
 
-def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
+def _provenance(models: tuple[str, ...], command: str | None) -> list[str]:
+    """Markdown lines naming the models analysed (and those left out) and the command."""
+    left_out = [m.upper() for m in SEED_MODELS if m not in models]
+    lines = [f"Models analysed: {', '.join(m.upper() for m in models)}."
+             + (f" Not analysed (left out by `--models`): {', '.join(left_out)}; a claim that "
+                "needs them says 'cannot assess: no scanpaths of ...' whether or not their "
+                "runs exist." if left_out else "")]
+    if command:
+        lines += ["", f"Regenerate with `{command}`."]
+    return [*lines, ""]
+
+
+def _markdown(tables: dict[str, pd.DataFrame], runs: Path,
+              models: tuple[str, ...] = SEED_MODELS, command: str | None = None) -> str:
     seeds = tables["seeds"]
     lines = ["# Seeds: is the paper's gaze claim robust?", "",
              f"Runs in `{runs}` (seed 1 = the Table 2 run, seeds 2 and 3 = `-seed2`, "
              "`-seed3`); test split of Fashion-MNIST, policy mean. Statistics: fixational "
              "share of glimpse-to-glimpse transitions, mean fixation in glimpse steps, mean "
-             "saccade in px (consecutive rule, 6 px). Mean ± sample sd over seeds.", ""]
+             "saccade in px (consecutive rule, 6 px). Mean ± sample sd over seeds.", "",
+             *_provenance(models, command)]
     if seeds["partial"].any():
         lines += ["**PARTIAL**: rows marked partial lack a seed or include a run that has not "
                   "finished (its best weights so far); see `runs`.", ""]
@@ -309,35 +368,70 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path) -> str:
                   markdown_table(acc[acc["seed"] != "all"][
                       ["glimpses", "seed", "mram", "rival", "mram_acc_pct", "rival_acc_pct",
                        "p_value", "verdict"]]), "", f"*{MCNEMAR_NOTE}*", ""]
-    agreement = tables.get("agreement", pd.DataFrame())
-    if len(agreement):
-        head = agreement[agreement["measure"].isin(HEADLINE_MEASURES)]
-        lines += ["## Scanpath agreement across seeds (part C)", "",
-                  "Similarity of the scanpaths of two runs on the same test image "
-                  "(gazekit.similarity; glimpses merged into fixations at 6 px), pooled by the "
-                  "models of the two runs: `across seeds` pairs two seeds of one model, "
-                  "`between models` two models. Mean over pairs with a 95 % cluster-bootstrap "
-                  "interval over test images. DTW in px (lower = more alike); MultiMatch and "
-                  "edit similarities in [0, 1] (higher = more alike).", "",
-                  markdown_table(head.assign(
-                      interval=head["ci_low"].round(3).astype(str) + " .. "
-                      + head["ci_high"].round(3).astype(str))[
-                      ["glimpses", "measure", "comparison", "model_a", "model_b", "n_pairs",
-                       "n_stimuli", "mean", "interval"]]), ""]
+    lines += _agreement_markdown(tables.get("agreement", pd.DataFrame()),
+                                 tables.get("agreement_contrast", pd.DataFrame()))
     return "\n".join(lines)
 
 
+def _interval(table: pd.DataFrame, digits: int = 3) -> pd.Series:
+    return (table["ci_low"].round(digits).astype(str) + " .. "
+            + table["ci_high"].round(digits).astype(str))
+
+
+def _dropped(head: pd.DataFrame) -> list[str]:
+    """One line per agreement row that dropped pairs, with the count and the reason."""
+    rows = head[head["pairs_dropped"] > 0]
+    if rows.empty:
+        return ["No row dropped a pair.", ""]
+    return ["Pairs dropped (MultiMatch is undefined when either scanpath has fewer than 3 "
+            "fixations, so its rows cover only the pairs of longer scanpaths, a subset that "
+            "depends on the models; DTW and edit similarity keep every pair):", "",
+            *[f"- T = {r.glimpses}, {r.measure}, {r.model_a} | {r.model_b}: "
+              f"{r.pairs_dropped:,} of {r.pairs_total:,} pairs dropped"
+              for r in rows.itertuples()], ""]
+
+
+def _agreement_markdown(agreement: pd.DataFrame, contrast: pd.DataFrame) -> list[str]:
+    """Part C in words: the agreement table, its dropped pairs and the contrast."""
+    if agreement.empty:
+        return []
+    head = agreement[agreement["measure"].isin(HEADLINE_MEASURES)]
+    lines = ["## Scanpath agreement across seeds (part C)", "",
+             "Similarity of the scanpaths of two runs on the same test image "
+             "(gazekit.similarity; glimpses merged into fixations at 6 px), pooled by the "
+             "models of the two runs: `across seeds` pairs two seeds of one model, "
+             "`between models` two models. Mean over pairs with a 95 % cluster-bootstrap "
+             "interval over test images. DTW in px (lower = more alike); MultiMatch and "
+             "edit similarities in [0, 1] (higher = more alike).", "",
+             markdown_table(head.assign(interval=_interval(head))[
+                 ["glimpses", "measure", "comparison", "model_a", "model_b", "n_pairs",
+                  "pairs_total", "n_stimuli", "mean", "interval"]]), "", *_dropped(head)]
+    if contrast.empty:
+        return [*lines, "No model has two seeds and a rival yet: no across-seed vs "
+                "between-model contrast.", ""]
+    return [*lines, "**Across seeds vs between models.** Criterion: " + CONTRAST_CRITERION, "",
+            markdown_table(contrast.assign(interval=_interval(contrast))[
+                ["glimpses", "model", "other", "measure", "across_seeds", "between_models",
+                 "difference", "interval", "n_images", "verdict"]]), ""]
+
+
 def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
-                  stem: str = "seeds_fashion_mnist") -> list[Path]:
-    """Write the tables (CSV) and the Markdown report; return the files written."""
+                  stem: str = "seeds_fashion_mnist", *, models: tuple[str, ...] = SEED_MODELS,
+                  command: str | None = None) -> list[Path]:
+    """Write the tables (CSV) and the Markdown report, which names ``models`` (those analysed)
+    and ``command`` (the command line that regenerates it); return the files written. A table
+    that is empty or absent removes the older CSV of its name."""
     results.mkdir(parents=True, exist_ok=True)
     names = {"seeds": "", "runs": "_runs", "claims": "_claims",
-             "accuracy_claims": "_accuracy_claims", "agreement": "_agreement"}
-    written = [write_csv(tables[key], results / f"{stem}{suffix}.csv")
-               for key, suffix in names.items() if key in tables and len(tables[key])]
+             "accuracy_claims": "_accuracy_claims", "agreement": "_agreement",
+             "agreement_contrast": "_agreement_contrast"}
+    # A table that is empty now removes its older file (it would contradict the new report).
+    written = [path for key, suffix in names.items()
+               if (path := write_csv_or_remove(tables.get(key, pd.DataFrame()),
+                                               results / f"{stem}{suffix}.csv")) is not None]
     md = results / f"{stem}.md"
     with atomic_file(md) as tmp:
-        tmp.write_text(_markdown(tables, runs) + "\n", encoding="utf-8")
+        tmp.write_text(_markdown(tables, runs, models, command) + "\n", encoding="utf-8")
     return [*written, md]
 
 
@@ -359,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"bootstrap resamples (default {N_RESAMPLES})")
     p.add_argument("--agreement-images", type=int, default=AGREEMENT_IMAGES,
                    help=f"test images of the scanpath agreement (default {AGREEMENT_IMAGES})")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
     models = tuple(args.models)
     try:
@@ -370,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
                              limit=args.limit, device=args.device,
                              n_resamples=args.n_resamples,
                              agreement_images=args.agreement_images)
-        for path in write_results(tables, args.results, args.runs):
+        for path in write_results(tables, args.results, args.runs, models=models,
+                                  command=shlex.join(["python", "analysis/seeds.py", *argv])):
             print(path)
     except (CheckpointError, DatasetError, OSError, ValueError) as exc:
         print(f"seeds: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ import torch
 
 import zoo
 from analysis import seeds
+from analysis.agreement import CONTRAST_CRITERION, agreement_contrast
 from analysis.claims import MCNEMAR_NOTE, measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
 from analysis.gaze_runs import GazeRun, mean_sd, queue_commands
@@ -60,8 +63,9 @@ def experiment(tmp_path_factory):
                               dtype={"seed": str})
             for name, suffix in (("seeds", ""), ("per_run", "_runs"), ("claims", "_claims"),
                                  ("accuracy", "_accuracy_claims"),
-                                 ("agreement", "_agreement"))}
-    return {"folder": runs, "results": results, **read}
+                                 ("agreement", "_agreement"),
+                                 ("contrast", "_agreement_contrast"))}
+    return {"folder": runs, "results": results, "argv": argv, **read}
 
 
 def test_seed_runs_queue_order_and_arguments():
@@ -271,3 +275,126 @@ def test_scanpath_agreement_across_seeds_and_between_models(experiment):
     row = dtw.loc[("RAM-7", "RAM-7")]
     assert row["mean"] == pytest.approx(np.mean(values), rel=1e-9)
     assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+def test_seed_partial_when_a_role_is_missing_or_unfinished():
+    done, open_ = SimpleNamespace(finished=True), SimpleNamespace(finished=False)
+    roles = seeds.claim_roles()
+    assert set(roles) == {"ram", "dram", "mram"}
+    every = {r: r for r in roles}
+    assert not seeds.seed_partial(every, dict.fromkeys(roles, done))
+    assert seeds.seed_partial(every, {**dict.fromkeys(roles, done), "mram": open_})
+    # DRAM has no run: partial although every run that exists has finished.
+    assert seeds.seed_partial({"ram": "ram", "mram": "mram"}, dict.fromkeys(roles, done))
+
+
+def test_per_seed_rows_are_partial_when_a_role_is_not_analysed(experiment, tmp_path):
+    assert seeds.main(["--runs", str(experiment["folder"]), "--results", str(tmp_path),
+                       "--limit", str(LIMIT), "--n-resamples", "50", "--agreement-images",
+                       "4", "--models", "ram", "mram"]) == 0
+    claims = pd.read_csv(tmp_path / "seeds_fashion_mnist_claims.csv", dtype={"seed": str})
+    seed1 = claims[(claims["seed"] == "1") & (claims["glimpses"] == 7)]
+    assert set(seed1["partial"]) == {True}  # every run of seed 1 finished, DRAM-7 left out
+    # With every role present, a seed whose runs all finished is not partial.
+    full = experiment["claims"]
+    assert set(full.loc[(full["seed"] == "1") & (full["glimpses"] == 7), "partial"]) == {False}
+    md = (tmp_path / "seeds_fashion_mnist.md").read_text()
+    assert "Models analysed: RAM, MRAM. Not analysed (left out by `--models`): CNN, DRAM" in md
+
+
+def test_markdown_names_the_models_and_the_command(experiment):
+    md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
+    assert "Models analysed: CNN, RAM, DRAM, MRAM." in md and "Not analysed" not in md
+    assert f"Regenerate with `{shlex.join(['python', 'analysis/seeds.py', *experiment['argv']])}`" \
+        in md
+
+
+def test_a_table_that_becomes_empty_removes_its_older_file(experiment, tmp_path):
+    argv = ["--runs", str(experiment["folder"]), "--results", str(tmp_path), "--limit",
+            str(LIMIT), "--n-resamples", "50", "--agreement-images", "4"]
+    assert seeds.main([*argv, "--models", "ram", "mram"]) == 0
+    stem = "seeds_fashion_mnist"
+    gaze_files = {f"{stem}_claims.csv", f"{stem}_agreement.csv",
+                  f"{stem}_agreement_contrast.csv"}
+    assert gaze_files <= {p.name for p in tmp_path.iterdir()}
+    assert seeds.main([*argv, "--models", "cnn"]) == 0  # no gaze model: those tables are empty
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {f"{stem}.csv", f"{stem}_runs.csv", f"{stem}.md"}  # no debris either
+    md = (tmp_path / f"{stem}.md").read_text()
+    assert "Scanpath agreement" not in md
+
+
+def test_dropped_pairs_are_the_pairs_of_short_scanpaths(experiment):
+    agreement = experiment["agreement"].set_index(["measure", "model_a", "model_b"])
+    folder = experiment["folder"] / "_seeds" / "exports"
+    one = read_scanpaths(folder / f"ram-7-limit{LIMIT}.parquet")
+    two = read_scanpaths(folder / f"ram-7-seed2-limit{LIMIT}.parquet")
+    short = sum(min(len(naive_fixations(one[one["image_id"] == i])),
+                    len(naive_fixations(two[two["image_id"] == i]))) < 3 for i in range(10))
+    for measure in ("mm_position", "mm_vector"):
+        row = agreement.loc[(measure, "RAM-7", "RAM-7")]
+        assert row["pairs_total"] == 10 and row["pairs_dropped"] == short
+        assert row["n_pairs"] == 10 - short
+    assert agreement.loc[("dtw_px", "RAM-7", "RAM-7"), "pairs_dropped"] == 0
+    md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
+    if short:
+        assert f"mm_position, RAM-7 | RAM-7: {short:,} of 10 pairs dropped" in md
+    assert "fewer than 3 fixations" in md
+
+
+def test_contrast_of_the_runs_against_dtw_by_hand(experiment):
+    folder = experiment["folder"] / "_seeds" / "exports"
+    paths = {(m, s): read_scanpaths(folder / f"{m}-7{'' if s == 1 else f'-seed{s}'}"
+                                             f"-limit{LIMIT}.parquet")
+             for m in ("ram", "mram") for s in (1, 2)}
+
+    def fixations(model, seed, image):
+        path = paths[(model, seed)]
+        return naive_fixations(path[path["image_id"] == image])
+
+    diffs = []
+    for i in range(10):
+        across = naive_dtw(fixations("ram", 1, i), fixations("ram", 2, i))
+        between = np.mean([naive_dtw(fixations("ram", a, i), fixations("mram", b, i))
+                           for a in (1, 2) for b in (1, 2)])
+        diffs.append(across - between)
+    contrast = experiment["contrast"].set_index(["model", "other", "measure"])
+    row = contrast.loc[("RAM-7", "MRAM-7", "dtw_px")]
+    assert row["difference"] == pytest.approx(np.mean(diffs), rel=1e-9)
+    assert row["n_images"] == 10
+    assert row["ci_low"] <= row["difference"] <= row["ci_high"]
+    md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
+    assert CONTRAST_CRITERION in md
+
+
+def test_contrast_on_a_hand_worked_case():
+    # Model A (two seeds) against B on three images; DTW lower = more alike.
+    pairs = pd.DataFrame({
+        "stimulus": ["0", "0", "0", "1", "1", "2", "2", "2"],
+        "model_a": ["A", "A", "A", "A", "A", "A", "A", "A"],
+        "model_b": ["A", "B", "B", "A", "B", "A", "B", "B"],
+        "dtw_px": [1.0, 5.0, 7.0, 2.0, 4.0, 3.0, 9.0, 13.0],
+        "mm_vector": [0.9, 0.5, np.nan, np.nan, 0.4, 0.8, 0.6, 0.6]})
+    out = agreement_contrast(pairs, ("dtw_px", "mm_vector"), n_resamples=4000)
+    dtw = out[out["measure"] == "dtw_px"].iloc[0]
+    # Per image: 1 - 6 = -5, 2 - 4 = -2, 3 - 11 = -8; mean -5.
+    assert (dtw["model"], dtw["other"], dtw["n_images"]) == ("A", "B", 3)
+    assert dtw["difference"] == pytest.approx(-5.0)
+    assert (dtw["across_seeds"], dtw["between_models"]) == pytest.approx((2.0, 7.0))
+    # Every resample of 3 images has a mean in [-8, -2], all below 0.
+    assert -8 <= dtw["ci_low"] < dtw["ci_high"] <= -2
+    assert dtw["verdict"] == "across seeds more alike"
+    # MultiMatch: image 1 has no across-seed value (NaN) and leaves; 0.9 - 0.5, 0.8 - 0.6.
+    mm = out[out["measure"] == "mm_vector"].iloc[0]
+    assert mm["n_images"] == 2 and mm["difference"] == pytest.approx(0.3)
+    # Two images: the resampled means are 0.4, 0.3 or 0.2 (1/4, 1/2, 1/4): the 95 %
+    # percentile interval is [0.2, 0.4].
+    assert (mm["ci_low"], mm["ci_high"]) == pytest.approx((0.2, 0.4))
+    assert mm["verdict"] == "across seeds more alike"
+    # Reversed and straddling cases.
+    flipped = pairs.assign(dtw_px=[9.0, 1.0, 1.0, 8.0, 2.0, 7.0, 3.0, 3.0])
+    assert agreement_contrast(flipped, ("dtw_px",), n_resamples=500)["verdict"].iloc[0] \
+        == "between models more alike"
+    mixed = pairs.assign(dtw_px=[1.0, 5.0, 5.0, 6.0, 2.0, 3.0, 3.0, 3.0])  # -4, +4, 0
+    assert agreement_contrast(mixed, ("dtw_px",), n_resamples=500)["verdict"].iloc[0] \
+        == "inconclusive"
