@@ -8,14 +8,10 @@ paper's rule (a fixation continues while consecutive glimpses stay within
 
 Statistics and uncertainty
 --------------------------
-Every statistic is a ratio of sums over scanpaths (:func:`scanpath_sums`): the fixational
-share ``1 - saccades / transitions``, the mean fixation ``steps / fixations``, the mean saccade
-``pixels / saccades``. Glimpses of one scanpath are dependent, so intervals resample **test
-images** (clusters), never glimpses or saccades: a cluster bootstrap
-(:func:`gazekit.stats.cluster_weights`). All models saw the same images, so one set of
-resampling weights serves every model (:class:`PairedBootstrap`): a difference between two
-models is paired by image, as the models are. Intervals are percentile intervals at
-:data:`CONFIDENCE` from :data:`N_RESAMPLES` resamples, seeded.
+Every statistic is a ratio of sums over scanpaths, with a percentile interval of a paired
+cluster bootstrap over test images (:mod:`analysis.paired_bootstrap`, whose names this module
+re-exports for its callers): glimpses of one scanpath are never resampled apart, and one set
+of resampling weights serves every model, so differences are paired by image.
 
 Verdict rules (printed with every verdict, :data:`CRITERIA`)
 ------------------------------------------------------------
@@ -25,6 +21,11 @@ Verdict rules (printed with every verdict, :data:`CRITERIA`)
 - An ordering claim ("MRAM between RAM and DRAM") is judged on the intervals of the paired
   differences: ``reproduced`` when every difference excludes 0 in the claimed direction,
   ``not reproduced`` when any excludes 0 in the other direction, ``inconclusive`` otherwise.
+- A resample in which a statistic is undefined (e.g. no saccade among the drawn images) is left
+  out of the interval and counted; above :data:`MAX_UNDEFINED_SHARE` of the resamples there is
+  no interval and the verdict is ``cannot assess``.
+- The accuracy claim (:func:`accuracy_claims`) is judged per glimpse count by McNemar's exact
+  test (:func:`mcnemar_verdict`), beside a paired bootstrap interval of the accuracy difference.
 
 >>> import pandas as pd
 >>> sums = pd.DataFrame({"group": ["A"] * 3, "image_id": [0, 1, 2], "fixations": [2, 3, 1],
@@ -45,26 +46,47 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from analysis.experiments import figure_roles
+from analysis.experiments import roles_by_glimpses
+from analysis.paired_bootstrap import (
+    CONFIDENCE,
+    MAX_UNDEFINED_SHARE,
+    N_RESAMPLES,
+    SEED,
+    STATISTICS,
+    Estimate,
+    PairedBootstrap,
+    image_weights,
+    percentile_interval,
+    scanpath_sums,
+)
 from gazekit.report import markdown_table
 from gazekit.segment import Segmentation
-from gazekit.stats import bootstrap_ci, cluster_weights, weighted_statistic
+from gazekit.stats import bootstrap_ci, weighted_statistic
 
-__all__ = [
+__all__ = [  # with the bootstrap names of analysis.paired_bootstrap, for the callers
+    "CLAIMS",
     "CONFIDENCE",
     "CRITERIA",
+    "MAX_UNDEFINED_SHARE",
+    "MCNEMAR_NOTE",
+    "MIN_SHAPE_SCANPATHS",
     "N_RESAMPLES",
-    "criteria",
+    "SEED",
     "STATISTICS",
     "THRESHOLD_PX",
-    "MCNEMAR_NOTE",
     "Estimate",
     "PairedBootstrap",
     "accuracy_claims",
+    "accuracy_criterion",
     "claims_by_glimpses",
     "claims_markdown",
+    "criteria",
     "human_shape_claim",
+    "image_weights",
+    "mcnemar_verdict",
     "measure_claims",
+    "percentile_interval",
+    "saccadic_share_bound",
     "scanpath_sums",
     "seed_verdict",
 ]
@@ -72,9 +94,11 @@ __all__ = [
 THRESHOLD_PX = 6.0  # the paper's fixation threshold between consecutive glimpses
 SACCADIC_MAX_FIXATION_STEPS = 1.5  # "mostly saccadic": mean fixation lasts < 1.5 glimpses
 FIXATIONAL_MIN_SHARE = 0.5  # "mostly fixational": most glimpse-to-glimpse steps stay < 6 px
-CONFIDENCE = 0.95
-N_RESAMPLES = 2000
-SEED = 0
+#: Fewer scanpaths (recordings) than this give no shape interval: a cluster bootstrap over
+#: K clusters has only C(2K - 1, K) distinct resamples (3 for K = 2).
+MIN_SHAPE_SCANPATHS = 10
+ALPHA = 0.05  # McNemar's significance level for the accuracy claim
+
 
 def criteria(n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> str:
     """How every verdict is reached, in words (printed beside the verdicts)."""
@@ -85,7 +109,9 @@ def criteria(n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> 
         "bound, not reproduced when wholly on the other side, inconclusive when it contains the "
         "bound. An ordering claim is reproduced when every paired difference's interval "
         "excludes 0 in the claimed direction, not reproduced when one excludes 0 the other way, "
-        "else inconclusive.")
+        "else inconclusive. Resamples in which a statistic is undefined (e.g. no saccade among "
+        "the drawn images) are left out and counted; above "
+        f"{MAX_UNDEFINED_SHARE:.0%} of them there is no interval (cannot assess).")
 
 
 #: :func:`criteria` at the default settings.
@@ -96,121 +122,13 @@ MCNEMAR_NOTE = (
     "says whether these two networks differ on these test images, not whether the "
     "architectures do; the spread over training seeds is the uncertainty that answers that.")
 
-#: Ratio statistics of :func:`scanpath_sums`: name -> (numerator, denominator, complement).
-STATISTICS = {
-    "fixational_share": ("saccades", "transitions", True),
-    "fixation_steps_mean": ("fixation_steps", "fixations", False),
-    "saccade_px_mean": ("saccade_px", "saccades", False),
-}
-UNITS = {"fixational_share": "", "fixation_steps_mean": " glimpses", "saccade_px_mean": " px"}
-
-
-def scanpath_sums(fixations: pd.DataFrame, saccades: pd.DataFrame, group_by: str = "model",
-                  cluster: str = "image_id") -> pd.DataFrame:
-    """Per group and test image, the sums that every claim statistic is a ratio of.
-
-    Parameters
-    ----------
-    fixations, saccades : pandas.DataFrame
-        :func:`gazekit.segment.segment` tables with ``group_by`` and ``cluster`` columns;
-        ``n_glimpses`` (steps) in ``fixations``, ``distance_px`` (px) in ``saccades``.
-    group_by, cluster : str
-        Group (model) and cluster (test image) columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (``group``, ``cluster``): ``fixations``, ``fixation_steps`` (glimpses),
-        ``saccades``, ``saccade_px`` (px) and ``transitions`` (glimpses - 1 per scanpath).
-    """
-    keys = [fixations[group_by].astype(str).rename("group"), fixations[cluster]]
-    fix = fixations.groupby(keys, observed=True, sort=True).agg(
-        fixations=("n_glimpses", "size"), fixation_steps=("n_glimpses", "sum"),
-        scanpaths=("_scanpath", "nunique"))
-    sac = saccades.groupby([saccades[group_by].astype(str).rename("group"), saccades[cluster]],
-                           observed=True, sort=True).agg(
-        saccades=("distance_px", "size"), saccade_px=("distance_px", "sum"))
-    out = fix.join(sac, how="left").fillna({"saccades": 0, "saccade_px": 0.0})
-    out["transitions"] = out["fixation_steps"] - out.pop("scanpaths")
-    return out.reset_index().rename(columns={cluster: "image_id"})
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate and its interval, in the statistic's unit."""
-
-    value: float
-    low: float
-    high: float
-
-    def text(self, digits: int = 3, unit: str = "", signed: bool = False) -> str:
-        sign = "+" if signed else ""
-        return (f"{self.value:{sign}.{digits}f}{unit} [{self.low:{sign}.{digits}f}, "
-                f"{self.high:{sign}.{digits}f}]")
-
-
-class PairedBootstrap:
-    """Ratio statistics of several groups on shared clusters, resampled with one set of
-    cluster-bootstrap weights, so that differences between groups are paired by cluster.
-
-    Parameters
-    ----------
-    sums : pandas.DataFrame
-        :func:`scanpath_sums` output (``group``, ``image_id`` and the sums).
-    n_resamples, confidence, seed
-        Bootstrap settings (defaults :data:`N_RESAMPLES`, :data:`CONFIDENCE`, :data:`SEED`).
-    """
-
-    def __init__(self, sums: pd.DataFrame, *, n_resamples: int = N_RESAMPLES,
-                 confidence: float = CONFIDENCE, seed: int = SEED):
-        self.images = np.unique(sums["image_id"].to_numpy())
-        self.confidence = confidence
-        weights = cluster_weights(self.images.size, n_resamples, np.random.default_rng(seed))
-        self._weights = weights.astype(np.float64)
-        self._sums: dict[str, pd.DataFrame] = {}
-        for group, rows in sums.groupby("group", sort=False):  # a few models
-            position = np.searchsorted(self.images, rows["image_id"].to_numpy())
-            aligned = np.zeros((self.images.size, 5))
-            aligned[position] = rows[["fixations", "fixation_steps", "saccades", "saccade_px",
-                                      "transitions"]].to_numpy(np.float64)
-            self._sums[str(group)] = pd.DataFrame(
-                aligned, columns=["fixations", "fixation_steps", "saccades", "saccade_px",
-                                  "transitions"])
-
-    @property
-    def groups(self) -> list[str]:
-        return list(self._sums)
-
-    def _draws(self, group: str, statistic: str) -> tuple[float, np.ndarray]:
-        numerator, denominator, complement = STATISTICS[statistic]
-        sums = self._sums[group]
-        num, den = sums[numerator].to_numpy(), sums[denominator].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = num.sum() / den.sum()
-            resampled = (self._weights @ num) / (self._weights @ den)
-        if complement:
-            value, resampled = 1 - value, 1 - resampled
-        return float(value), resampled
-
-    def _interval(self, value: float, resampled: np.ndarray) -> Estimate:
-        tail = (1 - self.confidence) / 2
-        if not np.isfinite(value) or np.isnan(resampled).all():
-            return Estimate(value, np.nan, np.nan)
-        low, high = np.nanquantile(resampled, [tail, 1 - tail])
-        return Estimate(value, float(low), float(high))
-
-    def estimate(self, group: str, statistic: str) -> Estimate:
-        """``statistic`` (a :data:`STATISTICS` name) of ``group`` with its interval."""
-        return self._interval(*self._draws(group, statistic))
-
-    def difference(self, group: str, other: str, statistic: str) -> Estimate:
-        """``statistic(group) - statistic(other)``, paired by image, with its interval."""
-        (a, draws_a), (b, draws_b) = self._draws(group, statistic), self._draws(other, statistic)
-        return self._interval(a - b, draws_a - draws_b)
-
-
 def bound_verdict(estimate: Estimate, bound: float, above: bool) -> str:
     """Verdict on "``estimate`` > ``bound``" (``above``) or "< ``bound``" (see the module)."""
+    if not np.isfinite(estimate.value):
+        return f"cannot assess: {estimate.reason}"
+    if estimate.undefined_share > MAX_UNDEFINED_SHARE:
+        return (f"cannot assess: {estimate.undefined_share:.1%} of resamples with "
+                f"{estimate.reason} (more than {MAX_UNDEFINED_SHARE:.0%})")
     if not np.isfinite([estimate.low, estimate.high]).all():
         return "cannot assess: no interval"
     if estimate.low > bound if above else estimate.high < bound:
@@ -232,13 +150,40 @@ def all_verdict(verdicts: Sequence[str]) -> str:
 @dataclass(frozen=True)
 class Claim:
     """One of the paper's gaze claims: its wording, our criterion, the roles it needs and the
-    function that measures it (``measure(boot, labels) -> (measured text, verdict)``)."""
+    function that measures it (``measure(boot, labels) -> (measured text, verdict)``);
+    ``at_glimpses(T)``, if given, adds what the criterion means at ``T`` glimpses per scanpath
+    of its first role."""
 
     key: str
     claim: str
     criterion: str
     roles: tuple[str, ...]
     measure: Callable[[PairedBootstrap, dict[str, str]], tuple[str, str]]
+    at_glimpses: Callable[[int], str] | None = None
+
+
+def saccadic_share_bound(glimpses: int) -> float:
+    """The fixational share below which the mean fixation is < :data:`SACCADIC_MAX_FIXATION_STEPS`
+    glimpses, at ``glimpses`` (T) per scanpath.
+
+    With T glimpses per scanpath, ``T - 1`` transitions of which a share ``s`` stay within the
+    threshold, a scanpath has ``1 + (1 - s)(T - 1)`` fixations over T steps, so the mean
+    fixation is exactly ``T / (1 + (1 - s)(T - 1))`` (pooled over scanpaths, and in every
+    resample, as long as all have T glimpses); it is < m iff ``s < 1 - (T / m - 1) / (T - 1)``.
+
+    >>> round(saccadic_share_bound(7), 3), round(saccadic_share_bound(12), 3)
+    (0.389, 0.364)
+    """
+    return 1 - (glimpses / SACCADIC_MAX_FIXATION_STEPS - 1) / (glimpses - 1)
+
+
+def _saccadic_at(glimpses: int) -> str:
+    bound = saccadic_share_bound(glimpses)
+    decides = (f"; the share bound < {FIXATIONAL_MIN_SHARE} never decides"
+               if bound <= FIXATIONAL_MIN_SHARE else "")
+    return (f"(at T = {glimpses} glimpses per scanpath the mean fixation is exactly "
+            f"T / (1 + (1 - share)(T - 1)), so the fixation bound is equivalent to fixational "
+            f"share < {bound:.3f}{decides})")
 
 
 def _ram_saccadic(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
@@ -268,6 +213,14 @@ def _mram_between(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, s
             f"DRAM - MRAM {below_dram.text(signed=True)}", verdict)
 
 
+def _mram_above_ram(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
+    shares = "; ".join(f"{labels[r]} {boot.estimate(labels[r], 'fixational_share').text()}"
+                       for r in ("ram", "mram"))
+    difference = boot.difference(labels["mram"], labels["ram"], "fixational_share")
+    return (f"fixational share {shares}; MRAM - RAM {difference.text(signed=True)}",
+            bound_verdict(difference, 0.0, above=True))
+
+
 def _mram_longer_saccades(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
     means = "; ".join(f"{labels[r]} {boot.estimate(labels[r], 'saccade_px_mean').text(2, ' px')}"
                       for r in ("mram", "dram"))
@@ -279,9 +232,13 @@ def _mram_longer_saccades(boot: PairedBootstrap, labels: dict[str, str]) -> tupl
 CLAIMS: tuple[Claim, ...] = (
     Claim("ram_saccadic", "RAM is mostly saccadic (fixations last about one glimpse)",
           f"RAM mean fixation < {SACCADIC_MAX_FIXATION_STEPS} glimpses and fixational share "
-          f"< {FIXATIONAL_MIN_SHARE}", ("ram",), _ram_saccadic),
+          f"< {FIXATIONAL_MIN_SHARE}", ("ram",), _ram_saccadic, _saccadic_at),
     Claim("dram_fixational", "DRAM is mostly fixational",
           f"DRAM fixational share > {FIXATIONAL_MIN_SHARE}", ("dram",), _dram_fixational),
+    # The half of "MRAM mixes" that needs no DRAM (e.g. the RAM-7 + MRAM-7 knob grid).
+    Claim("mram_above_ram", "MRAM is more fixational than RAM",
+          "fixational share MRAM - RAM > 0 (paired difference)", ("ram", "mram"),
+          _mram_above_ram),
     Claim("mram_between", "MRAM mixes fixations and saccades",
           "fixational share RAM < MRAM < DRAM (paired differences MRAM - RAM > 0 and "
           "DRAM - MRAM > 0)", ("ram", "mram", "dram"), _mram_between),
@@ -324,10 +281,23 @@ def measure_claims(fixations: pd.DataFrame, saccades: pd.DataFrame, labels: dict
                   if labels.get(r) not in boot.groups]
         measured, verdict = ("", f"cannot assess: no scanpaths of {', '.join(absent)}") \
             if absent else claim.measure(boot, labels)
-        rows.append({"key": claim.key, "claim": claim.claim, "criterion": claim.criterion,
+        rows.append({"key": claim.key, "claim": claim.claim,
+                     "criterion": _criterion(claim, boot, labels, absent),
                      "measured": measured, "verdict": verdict, "images": boot.images.size,
                      "method": criteria(n_resamples, confidence)})
     return pd.DataFrame(rows)
+
+
+def _criterion(claim: Claim, boot: PairedBootstrap, labels: dict[str, str],
+               absent: list[str]) -> str:
+    """The claim's criterion, with what it means at the glimpses per scanpath of its first
+    role's group (where the claim has such a note and all scanpaths have equal length)."""
+    if claim.at_glimpses is None or absent:
+        return claim.criterion
+    glimpses = boot.glimpses(labels[claim.roles[0]])
+    if not (glimpses > 1 and float(glimpses).is_integer()):
+        return claim.criterion
+    return f"{claim.criterion} {claim.at_glimpses(int(glimpses))}"
 
 
 def claims_by_glimpses(seg: Segmentation, labels_by_glimpses: dict[int, dict[str, str]],
@@ -343,25 +313,65 @@ def claims_by_glimpses(seg: Segmentation, labels_by_glimpses: dict[int, dict[str
         glimpses=t) for t, labels in sorted(labels_by_glimpses.items())], ignore_index=True)
 
 
-def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
-    """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions.
+def accuracy_criterion(n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> str:
+    """How the accuracy claim's verdict is reached, in words (the ``criterion`` column)."""
+    return (f"exact two-sided McNemar test on paired test-set predictions at one glimpse count: "
+            f"reproduced when MRAM is more accurate with p < {ALPHA:g}, not reproduced when the "
+            f"rival is more accurate with p < {ALPHA:g}, else inconclusive; interval: "
+            f"{confidence:.0%} percentile interval of the accuracy difference MRAM - rival "
+            f"(percentage points) from a bootstrap over test images ({n_resamples} resamples)")
+
+
+def mcnemar_verdict(mram_only: int, rival_only: int, alpha: float = ALPHA
+                    ) -> tuple[float, str]:
+    """McNemar's exact two-sided p and the accuracy claim's verdict (:func:`accuracy_criterion`).
+
+    Parameters
+    ----------
+    mram_only, rival_only : int
+        Test images that only MRAM, or only its rival, classifies correctly.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    (float, str)
+        The binomial test of ``mram_only`` out of the discordant images at 1/2 (1 without
+        any), and ``reproduced``, ``not reproduced`` or ``inconclusive``.
+
+    >>> mcnemar_verdict(30, 5)[1], mcnemar_verdict(6, 4)[1], mcnemar_verdict(5, 30)[1]
+    ('reproduced', 'inconclusive', 'not reproduced')
+    """
+    discordant = mram_only + rival_only
+    p = float(binomtest(mram_only, discordant, 0.5).pvalue) if discordant else 1.0
+    if p < alpha:
+        return p, "reproduced" if mram_only > rival_only else "not reproduced"
+    return p, "inconclusive"
+
+
+def accuracy_claims(exports: dict[str, Path], *, n_resamples: int = N_RESAMPLES,
+                    confidence: float = CONFIDENCE, seed: int = SEED) -> pd.DataFrame:
+    """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions,
+    at each glimpse count ``T`` (never comparing models of different ``T``).
 
     Parameters
     ----------
     exports : dict
         Model label -> policy-mean export (:func:`zoo.export.export_scanpaths`, with
-        ``image_id`` and ``correct``) of the same test images. The MRAM, DRAM and RAM of
-        Fig. 2-3 (:func:`analysis.experiments.figure_roles`) and ``"CNN"`` are used.
+        ``image_id`` and ``correct``) of the same test images. The MRAM, DRAM and RAM of each
+        ``T`` (:func:`analysis.experiments.roles_by_glimpses`) and ``"CNN"`` are used.
+    n_resamples, confidence, seed
+        Bootstrap settings; the resampling weights are those of :class:`PairedBootstrap`
+        (:func:`image_weights`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per rival of MRAM: ``mram``, ``rival`` (labels), ``images``,
-        ``mram_acc_pct``, ``rival_acc_pct``, ``mram_only`` and ``rival_only`` (images only
-        that model classifies correctly), ``p_value`` (exact two-sided McNemar test: binomial
-        test of ``mram_only`` out of the discordant images at 1/2) and ``verdict``:
-        ``reproduced`` (MRAM more accurate, p < 0.05), ``direction only (p >= 0.05)`` or
-        ``not reproduced``. Empty without an MRAM export.
+        One row per ``T`` with an MRAM and rival of MRAM: ``glimpses``, ``mram``, ``rival``
+        (labels), ``images``, ``mram_acc_pct``, ``rival_acc_pct``, ``mram_only`` and
+        ``rival_only`` (images only that model classifies correctly), ``p_value`` (exact
+        two-sided McNemar test), ``difference_pct`` (accuracy MRAM - rival, percentage points)
+        with ``difference_ci_low``/``_high``, ``criterion`` (:func:`accuracy_criterion`) and
+        ``verdict`` (:func:`mcnemar_verdict`). Empty without an MRAM export.
 
     Notes
     -----
@@ -369,32 +379,36 @@ def accuracy_claims(exports: dict[str, Path]) -> pd.DataFrame:
     whether *these two networks* differ on this test set, not whether the architectures do
     (another seed gives other networks; see the seed experiment, :data:`MCNEMAR_NOTE`).
     """
-    roles = figure_roles(exports)
-    if "mram" not in roles:
-        return pd.DataFrame()
-
     def correct(label: str) -> pd.Series:
         df = pd.read_parquet(exports[label], columns=["image_id", "correct"])
         return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
 
-    mram = correct(roles["mram"])
+    criterion = accuracy_criterion(n_resamples, confidence)
     rows = []
-    for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
-        if rival is None:
+    for t, roles in roles_by_glimpses(exports).items():
+        if "mram" not in roles:
             continue
-        other = correct(rival)
-        if not mram.index.equals(other.index):
-            raise ValueError(f"{exports[rival]}: not the test images of {exports[roles['mram']]}")
-        only_mram, only_rival = int((mram & ~other).sum()), int((other & ~mram).sum())
-        discordant = only_mram + only_rival
-        p = binomtest(only_mram, discordant, 0.5).pvalue if discordant else 1.0
-        better = only_mram > only_rival
-        rows.append({
-            "mram": roles["mram"], "rival": rival, "images": len(mram),
-            "mram_acc_pct": 100 * mram.mean(), "rival_acc_pct": 100 * other.mean(),
-            "mram_only": only_mram, "rival_only": only_rival, "p_value": p,
-            "verdict": ("reproduced" if better and p < 0.05 else
-                        "direction only (p >= 0.05)" if better else "not reproduced")})
+        mram = correct(roles["mram"])
+        weights = image_weights(len(mram), n_resamples, seed)
+        for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
+            if rival is None:
+                continue
+            other = correct(rival)
+            if not mram.index.equals(other.index):
+                raise ValueError(f"{exports[rival]}: not the test images of "
+                                 f"{exports[roles['mram']]}")
+            only_mram, only_rival = int((mram & ~other).sum()), int((other & ~mram).sum())
+            p, verdict = mcnemar_verdict(only_mram, only_rival)
+            gain = mram.to_numpy(np.int64) - other.to_numpy(np.int64)  # per image: -1, 0, 1
+            difference = percentile_interval(100 * gain.mean(),
+                                             100 * (weights @ gain) / gain.size, confidence)
+            rows.append({
+                "glimpses": t, "mram": roles["mram"], "rival": rival, "images": len(mram),
+                "mram_acc_pct": 100 * mram.mean(), "rival_acc_pct": 100 * other.mean(),
+                "mram_only": only_mram, "rival_only": only_rival, "p_value": p,
+                "difference_pct": difference.value, "difference_ci_low": difference.low,
+                "difference_ci_high": difference.high, "criterion": criterion,
+                "verdict": verdict})
     return pd.DataFrame(rows)
 
 
@@ -416,7 +430,9 @@ def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, di
     Model fixations last whole glimpse steps and human ones milliseconds, and no mapping
     between the two is given by the paper; the coefficient of variation and the skewness do
     not depend on that mapping (nor on pixels vs degrees), and change whenever the shape of a
-    distribution does. Intervals resample scanpaths (:func:`gazekit.stats.bootstrap_ci`).
+    distribution does. Intervals resample scanpaths (:func:`gazekit.stats.bootstrap_ci`),
+    and only where there are at least :data:`MIN_SHAPE_SCANPATHS` of them (the human excerpt
+    has 2 recordings: a bootstrap over 2 clusters has 3 distinct resamples).
 
     Parameters
     ----------
@@ -430,8 +446,10 @@ def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, di
     -------
     shape : pandas.DataFrame
         One row per group and quantity (``fixation_duration`` in steps or ms,
-        ``saccade_distance`` in px): ``group``, ``quantity``, ``n``, ``cv`` and ``skewness``,
-        each with ``_ci_low``/``_ci_high``, and ``cv_gap``/``skewness_gap``, the absolute
+        ``saccade_distance`` in px): ``group``, ``quantity``, ``n`` (values),
+        ``n_scanpaths`` (clusters), ``note`` (why there is no interval, else empty), ``cv``
+        and ``skewness``, each with ``_ci_low``/``_ci_high`` (NaN below
+        :data:`MIN_SHAPE_SCANPATHS` scanpaths), and ``cv_gap``/``skewness_gap``, the absolute
         difference from the human value.
     claims : pandas.DataFrame
         One row per ``T`` for :data:`HUMAN_CLAIM`: the gaps of MRAM, DRAM and RAM in
@@ -452,11 +470,13 @@ def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, di
                 ("fixation_duration", durations, duration_scanpaths),
                 ("saccade_distance", sac["distance_px"].to_numpy(np.float64),
                  sac["_scanpath"].to_numpy())):
-            row = {"group": group, "quantity": quantity, "n": values.size}
+            scanpaths = np.unique(clusters).size
+            row = {"group": group, "quantity": quantity, "n": values.size,
+                   "n_scanpaths": scanpaths, "note": _shape_note(scanpaths)}
             for statistic in ("cv", "skewness"):
                 interval = bootstrap_ci((values,), statistic, clusters=(clusters,),
-                                        n_resamples=n_resamples, seed=seed) if values.size > 2 \
-                    else (np.nan, np.nan)
+                                        n_resamples=n_resamples, seed=seed) \
+                    if values.size > 2 and not row["note"] else (np.nan, np.nan)
                 row[statistic] = _shape(values, statistic)
                 row[f"{statistic}_ci_low"], row[f"{statistic}_ci_high"] = interval
             rows.append(row)
@@ -482,6 +502,15 @@ def human_shape_claim(analysis_dir: str | Path, labels_by_glimpses: dict[int, di
                        "measured": "; ".join(measured), "verdict": HUMAN_WITHDRAWN,
                        "glimpses": t})
     return shape, pd.DataFrame(claims)
+
+
+def _shape_note(scanpaths: int) -> str:
+    """Why a shape statistic has no interval ("" when it has one): fewer scanpaths than
+    :data:`MIN_SHAPE_SCANPATHS`."""
+    if scanpaths >= MIN_SHAPE_SCANPATHS:
+        return ""
+    return (f"no interval: {scanpaths} scanpath(s), fewer than {MIN_SHAPE_SCANPATHS} (a "
+            "bootstrap over so few clusters has too few distinct resamples)")
 
 
 def _shape(values: np.ndarray, statistic: str) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from analysis import claims
 from analysis.claims import (
@@ -122,6 +123,7 @@ def test_claims_on_labelled_synthetic_gaze():
     assert out.loc["ram_saccadic", "verdict"] == "reproduced"
     assert out.loc["dram_fixational", "verdict"] == "reproduced"
     assert out.loc["mram_between", "verdict"] == "reproduced"
+    assert out.loc["mram_above_ram", "verdict"] == "reproduced"
     # The mixed and fixational walks take saccades of the same size: no direction.
     assert out.loc["mram_longer_saccades", "verdict"] == "inconclusive"
     assert (out["method"] == claims.criteria(300)).all() and (out["images"] > 0).all()
@@ -131,9 +133,18 @@ def test_claims_on_labelled_synthetic_gaze():
                              n_resamples=300).set_index("key")
     assert swapped.loc["mram_between", "verdict"] == "not reproduced"
     assert swapped.loc["dram_fixational", "verdict"] == "not reproduced"
+    # The fixational walk as RAM: MRAM is less fixational than it, intervals apart.
+    assert swapped.loc["mram_above_ram", "verdict"] == "not reproduced"
     missing = measure_claims(seg.fixations, seg.saccades, {"ram": labels["ram"]},
                              n_resamples=50).set_index("key")
     assert missing.loc["mram_between", "verdict"].startswith("cannot assess: no scanpaths of")
+    # Without a DRAM (the RAM-7 + MRAM-7 knob grid) MRAM vs RAM is still judged.
+    pair = measure_claims(seg.fixations, seg.saccades, {r: labels[r] for r in ("ram", "mram")},
+                          n_resamples=300).set_index("key")
+    assert pair.loc["mram_above_ram", "verdict"] == "reproduced"
+    assert pair.loc["mram_above_ram", "measured"] == out.loc["mram_above_ram", "measured"]
+    assert pair.loc["mram_between", "verdict"] == "cannot assess: no scanpaths of DRAM"
+    assert list(out.index) == [c.key for c in claims.CLAIMS]
 
 
 def test_the_printed_criterion_states_the_settings_used():
@@ -142,3 +153,65 @@ def test_the_printed_criterion_states_the_settings_used():
                          n_resamples=120, confidence=0.9)
     assert (out["method"] == claims.criteria(120, 0.9)).all()
     assert "120 resamples" in out["method"].iloc[0] and "90%" in out["method"].iloc[0]
+
+
+# --- the accuracy claim ----------------------------------------------------------------------
+
+def correct_export(path, image_ids: np.ndarray, correct: np.ndarray):
+    """A two-glimpse export whose image ``image_ids[i]`` is classified correctly iff
+    ``correct[i]``."""
+    pd.DataFrame({"image_id": np.repeat(image_ids, 2), "step": np.tile([0, 1], len(correct)),
+                  "correct": np.repeat(correct, 2)}).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(("mram_only", "rival_only", "verdict"), [
+    (30, 5, "reproduced"), (5, 30, "not reproduced"), (6, 4, "inconclusive"),
+    (4, 6, "inconclusive"), (0, 0, "inconclusive")])
+def test_mcnemar_verdict_rule(mram_only, rival_only, verdict):
+    p, got = claims.mcnemar_verdict(mram_only, rival_only)
+    n = mram_only + rival_only
+    # Exact two-sided McNemar p: twice the smaller binomial tail at 1/2 (1 without discord).
+    expected = min(1.0, 2 * scipy.stats.binom.cdf(min(mram_only, rival_only), n, 0.5))
+    assert p == pytest.approx(expected) and got == verdict
+
+
+def test_accuracy_claims_per_glimpse_count_with_a_paired_interval(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 40
+    ids = rng.permutation(np.arange(500, 500 + n))  # not in sorted order in the files
+    right = {label: rng.random(n) < p for label, p in
+             (("MRAM-7", 0.8), ("RAM-7", 0.6), ("MRAM-12", 0.7), ("DRAM-12", 0.7),
+              ("RAM-12", 0.9), ("CNN", 0.75))}
+    exports = {label: correct_export(tmp_path / f"{i}.parquet", ids, c)
+               for i, (label, c) in enumerate(right.items())}
+    out = claims.accuracy_claims(exports, n_resamples=400, confidence=0.9, seed=5)
+    # Each T on its own: its MRAM against its DRAM and RAM, and the CNN; never across T.
+    assert list(zip(out["glimpses"], out["mram"], out["rival"], strict=True)) == [
+        (7, "MRAM-7", "RAM-7"), (7, "MRAM-7", "CNN"),
+        (12, "MRAM-12", "DRAM-12"), (12, "MRAM-12", "RAM-12"), (12, "MRAM-12", "CNN")]
+    assert (out["criterion"] == claims.accuracy_criterion(400, 0.9)).all()
+    assert "90% percentile interval" in out["criterion"].iloc[0]
+    # The interval by a float64 loop over the same resamples of sorted image ids.
+    order = np.argsort(ids)
+    weights = cluster_weights(n, 400, np.random.default_rng(5))
+    for row in out.itertuples():
+        m, r = right[row.mram][order], right[row.rival][order]
+        draws = [100 * (m[np.repeat(np.arange(n), w)].mean()
+                        - r[np.repeat(np.arange(n), w)].mean()) for w in weights]
+        assert (row.difference_ci_low, row.difference_ci_high) == pytest.approx(
+            tuple(np.quantile(draws, [0.05, 0.95])), abs=1e-9)
+        assert row.difference_pct == pytest.approx(row.mram_acc_pct - row.rival_acc_pct)
+        assert row.verdict == claims.mcnemar_verdict(row.mram_only, row.rival_only)[1]
+
+
+def test_accuracy_interval_by_hand(tmp_path):
+    ids = np.arange(6)
+    # MRAM right and the rival wrong on every image: each image differs by +1, so every
+    # resample's difference is exactly +100 points; McNemar p = 2 * 0.5 ** 6.
+    exports = {"MRAM-7": correct_export(tmp_path / "m.parquet", ids, np.ones(6, bool)),
+               "RAM-7": correct_export(tmp_path / "r.parquet", ids, np.zeros(6, bool))}
+    row = claims.accuracy_claims(exports, n_resamples=50).iloc[0]
+    assert (row.difference_pct, row.difference_ci_low, row.difference_ci_high) == (
+        100.0, 100.0, 100.0)
+    assert row.verdict == "reproduced" and row.p_value == pytest.approx(2 * 0.5 ** 6)

@@ -245,7 +245,8 @@ def _correct_export(path: Path, correct: np.ndarray) -> Path:
 
 
 @pytest.mark.parametrize(("mram_only", "rival_only", "verdict"), [
-    (30, 5, "reproduced"), (6, 4, "direction only (p >= 0.05)"), (3, 5, "not reproduced")])
+    (30, 5, "reproduced"), (6, 4, "inconclusive"), (3, 5, "inconclusive"),
+    (5, 30, "not reproduced")])
 def test_accuracy_claims_use_an_exact_mcnemar_test(tmp_path, mram_only, rival_only, verdict):
     both, neither = 50, 7
     mram = np.r_[np.ones(both + mram_only), np.zeros(rival_only + neither)].astype(bool)
@@ -266,9 +267,10 @@ def test_accuracy_claims_use_an_exact_mcnemar_test(tmp_path, mram_only, rival_on
     expected = min(1.0, 2 * scipy.stats.binom.cdf(min(mram_only, rival_only), n, 0.5))
     assert row["p_value"] == pytest.approx(expected)
     assert row["verdict"] == verdict
-    # Identical predictions: no discordant image, p = 1, not better.
+    # Identical predictions: no discordant image, p = 1, no difference.
     assert claims.loc["CNN", "p_value"] == 1.0
-    assert claims.loc["CNN", "verdict"] == "not reproduced"
+    assert claims.loc["CNN", "verdict"] == "inconclusive"
+    assert set(claims["glimpses"]) == {12}
     assert claims_module.accuracy_claims({"RAM-12": exports["RAM-12"]}).empty
 
 
