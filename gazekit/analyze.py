@@ -23,7 +23,8 @@ Outputs (in ``out_dir``, written atomically: the directory appears only when all
     (:func:`gazekit.plot.plot_densities`).
 ``human_comparison.csv``
     Only with human recordings: each model group against the human group by KS,
-    Wasserstein-1 and Jensen-Shannon, with bootstrap intervals (:func:`human_comparison`).
+    Wasserstein-1 and Jensen-Shannon, with cluster-bootstrap intervals over scanpaths
+    (:func:`human_comparison`).
 ``report.md``
     Inputs, parameters, the tables and links to the figures.
 
@@ -69,6 +70,7 @@ from gazekit.compare import (
     distance_bootstrap,
     group_durations,  # same conversion as the comparison
     normalize,
+    timed_durations,
 )
 from gazekit.density import (
     Density,
@@ -239,6 +241,23 @@ def _group_samples(fixations: pd.DataFrame, saccades: pd.DataFrame, group_col: s
     return out
 
 
+def _group_scanpaths(fixations: pd.DataFrame, saccades: pd.DataFrame, group_col: str,
+                     units: str) -> dict[str, dict[str, np.ndarray]]:
+    """The ``_scanpath`` of each value of :func:`_group_samples`, in the same structure (the
+    clusters of :func:`human_comparison`'s bootstrap)."""
+    ms = fixations["duration_ms"].to_numpy(np.float64)
+    fix_sp, sac_sp = (t["_scanpath"].to_numpy() for t in (fixations, saccades))
+    fix_group = fixations[group_col].cat.codes.to_numpy()
+    sac_group = saccades[group_col].cat.codes.to_numpy()
+    out: dict[str, dict[str, np.ndarray]] = {"fixation_duration": {}, "saccade_distance": {}}
+    for code, label in enumerate(fixations[group_col].cat.categories):  # a loop over groups
+        in_group = fix_group == code
+        out["fixation_duration"][str(label)] = fix_sp[in_group][
+            timed_durations(ms[in_group], units)]
+        out["saccade_distance"][str(label)] = sac_sp[sac_group == code]
+    return out
+
+
 def _supports(fixations: pd.DataFrame, group_col: str, units: str, mode: str,
               threshold: float, human_label: str | None) -> dict[str, tuple[int | None, float]]:
     """Per model group, the known support of its densities in native units: the most glimpses
@@ -273,10 +292,12 @@ def _densities(samples: dict[str, dict[str, np.ndarray]], units: str,
 
 
 def human_comparison(samples: dict[str, dict[str, np.ndarray]], comparison: pd.DataFrame,
-                     human_label: str, units: str, *, bw_method: str | float = "scott",
+                     human_label: str, units: str, *, scanpaths: dict[str, dict[str, np.ndarray]],
+                     bw_method: str | float = "scott",
                      n_resamples: int = 1000, confidence: float = 0.95,
                      max_bootstrap: int = 50_000, seed: int = 0) -> pd.DataFrame:
-    """Each model group against the human group, with bootstrap intervals and the closest group.
+    """Each model group against the human group, with cluster-bootstrap intervals (resampling
+    scanpaths) and the closest group.
 
     Parameters
     ----------
@@ -289,8 +310,11 @@ def human_comparison(samples: dict[str, dict[str, np.ndarray]], comparison: pd.D
     human_label : str
         The human group.
     units : {"physical", "relative"}
+    scanpaths : dict
+        The scanpath (``_scanpath``; a trial of the human recordings) of each value of
+        ``samples``, in the same structure: the clusters that the intervals resample.
     bw_method, n_resamples, confidence, max_bootstrap, seed
-        As in :func:`distance_bootstrap`.
+        As in :func:`distance_bootstrap` (``max_bootstrap``: scanpaths per group).
 
     Returns
     -------
@@ -316,6 +340,8 @@ def human_comparison(samples: dict[str, dict[str, np.ndarray]], comparison: pd.D
             row = {"quantity": quantity, "group": group, "human": human_label,
                    "unit": units_of[quantity], "n_group": values.size, "n_human": human.size}
             cis = (distance_bootstrap(values, human, unit=units_of[quantity], bw_method=bw_method,
+                                      clusters=(scanpaths[quantity][group],
+                                                scanpaths[quantity][human_label]),
                                       n_resamples=n_resamples, confidence=confidence,
                                       max_bootstrap=max_bootstrap, seed=seed)
                    if values.size and human.size else dict.fromkeys(HUMAN_METRICS, (np.nan,) * 2))
@@ -527,6 +553,8 @@ def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
         reference = compare_with_reference(summary, ms_per_step=ms_per_step,
                                            px_per_degree=px_per_degree)
         samples = _group_samples(fixations, saccades, group_col, units, ms_per_step, distances)
+        scanpath_ids = (_group_scanpaths(fixations, saccades, group_col, units)
+                        if recordings is not None and files else None)  # bootstrap clusters
         supports = _supports(fixations, group_col, units, mode, threshold,
                              None if recordings is None else recordings.label)
         del fixations, saccades, distances
@@ -536,7 +564,7 @@ def analyze(paths: Paths | None, out_dir: str | Path, *, threshold: float = 6.0,
             summary, reference = _human_summary(summary, reference, recordings)
         if recordings is not None and files:
             versus_human = human_comparison(samples, comparison, recordings.label, units,
-                                            bw_method=bw_method, **boot)
+                                            scanpaths=scanpath_ids, bw_method=bw_method, **boot)
             versus_human.to_csv(tmp / "human_comparison.csv", index=False)
         summary.to_csv(tmp / "summary.csv", index=False)
         comparison.to_csv(tmp / "comparison.csv", index=False)

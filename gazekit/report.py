@@ -184,9 +184,10 @@ def analysis_report(*, files: Sequence[Path], rows: int, scanpaths: int, group_b
             markdown_table(_human_view(versus_human)), "",
             "Smaller is closer for every metric. KS: two-sample Kolmogorov-Smirnov statistic; "
             "W1: Wasserstein-1 distance (in the unit shown); JSD: Jensen-Shannon divergence of "
-            f"the reflected KDEs in bits. {confidence:.0%} percentile bootstrap intervals, "
-            f"{n_resamples} resamples of each sample (KDE bandwidths fixed at the full "
-            "samples').", ""]
+            f"the reflected KDEs in bits. {confidence:.0%} percentile intervals of a cluster "
+            f"bootstrap: {n_resamples} resamples of each group's scanpaths (the human group's "
+            "trials), each drawn scanpath with all its fixations or saccades (KDE bandwidths "
+            "fixed at the full samples').", ""]
     lines = [
         "# gazekit analysis", "",
         f"gazekit {__version__}.", "",
@@ -208,9 +209,11 @@ def analysis_report(*, files: Sequence[Path], rows: int, scanpaths: int, group_b
         *human_parameters,
         f"- Densities: Gaussian KDE reflected at the lower bound of the support, bandwidth "
         f"rule `{bw_method}` ({bandwidths}).",
-        f"- Confidence intervals: {confidence:.0%} percentile bootstrap, {n_resamples} "
-        f"resamples, at most {bootstrap['max_bootstrap']:,} values (a seeded random subsample "
-        f"above that, which makes the interval conservative), seed {bootstrap['seed']}.",
+        f"- Confidence intervals: {confidence:.0%} percentile cluster bootstrap over scanpaths "
+        f"(a scanpath's fixations and saccades are dependent, so each resample draws whole "
+        f"scanpaths), {n_resamples} resamples, at most {bootstrap['max_bootstrap']:,} "
+        "scanpaths per group (a seeded random subsample of scanpaths above that, which makes "
+        f"the interval conservative), seed {bootstrap['seed']}.",
         "",
         "## Summary (`summary.csv`)", "",
         markdown_table(_summary_view(summary)), "",

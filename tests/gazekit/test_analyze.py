@@ -364,6 +364,12 @@ def test_human_group_in_every_table(hand_file, tmp_path):
     row = table.iloc[0]
     want = stats.ks_2samp(a_steps / np.median(a_steps), human_ms / np.median(human_ms))
     assert row["ks"] == pytest.approx(want.statistic)
+    # Its intervals resample scanpaths: a's three (fixations 2, 2 | 1, 2 | 1) and the human's.
+    want = distance_bootstrap(a_steps / np.median(a_steps), human_ms / np.median(human_ms),
+                              clusters=([0, 0, 1, 1, 2], rec.segmentation.fixations["_scanpath"]),
+                              unit="relative")
+    for metric, ci in want.items():
+        assert (row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]) == pytest.approx(ci)
     row = table.iloc[2]
     assert row["wasserstein"] == pytest.approx(stats.wasserstein_distance(
         np.array([9.0, 15.0]) / 28, human_dist))
@@ -380,6 +386,8 @@ def test_human_group_in_every_table(hand_file, tmp_path):
     assert "1280 px, the width of the recorded screen" in report
     assert "closest to `human` by KS" in report
     assert "## Model vs human (`human_comparison.csv`)" in report
+    assert "cluster bootstrap: 1000 resamples of each group's scanpaths" in report
+    assert "percentile cluster bootstrap over scanpaths" in report
 
 
 def test_human_in_physical_units(hand_file, tmp_path):
@@ -441,7 +449,8 @@ def test_human_needs_bridged_units(hand_file, tmp_path):
 def test_distance_bootstrap_matches_scipy_bootstrap():
     rng = np.random.default_rng(5)
     a, b = rng.gamma(2.0, 1.0, 40), rng.gamma(3.0, 1.0, 30)
-    ours = distance_bootstrap(a, b, unit="relative", n_resamples=4000, seed=1)
+    ours = distance_bootstrap(a, b, clusters=(np.arange(40), np.arange(30)), unit="relative",
+                              n_resamples=4000, seed=1)
     for metric, statistic, tol in (
             ("ks", lambda x, y: stats.ks_2samp(x, y).statistic, 0.04),
             ("wasserstein", stats.wasserstein_distance, 0.1)):
