@@ -215,3 +215,138 @@ def test_accuracy_interval_by_hand(tmp_path):
     assert (row.difference_pct, row.difference_ci_low, row.difference_ci_high) == (
         100.0, 100.0, 100.0)
     assert row.verdict == "reproduced" and row.p_value == pytest.approx(2 * 0.5 ** 6)
+
+
+# --- human shape ----------------------------------------------------------------------------
+
+def shape_folder(folder, durations: dict[str, list[list[float]]]):
+    """An analysis folder whose group's fixations last the given glimpse counts (human: ms),
+    one inner list per scanpath, and each scanpath with saccades of 6 + its index px."""
+    fixations, saccades, scanpath = [], [], 0
+    for group, paths in durations.items():
+        for path in paths:
+            for d in path:
+                human = group == "human"
+                fixations.append({"model": group, "_scanpath": scanpath,
+                                  "n_glimpses": 1 if human else d,
+                                  "duration_ms": d if human else np.nan})
+            saccades += [{"model": group, "_scanpath": scanpath,
+                          "distance_px": 6.0 + scanpath % 7 + k} for k in range(3)]
+            scanpath += 1
+    pd.DataFrame(fixations).to_parquet(folder / "fixations.parquet")
+    pd.DataFrame(saccades).to_parquet(folder / "saccades.parquet")
+    return folder
+
+
+def test_shape_statistics_tell_apart_distributions_of_the_same_median(tmp_path):
+    # Both models' fixations last 1 glimpse at the median; one has a short, the other a long
+    # tail. Forty scanpaths each, so both get intervals; the human group has 2 recordings.
+    short = [[1, 1, 1, 2]] * 40
+    long = [[1, 1, 1, 1, 1, 1, 1, 9]] * 40
+    human = [[150.0, 220.0, 180.0, 400.0, 260.0], [90.0, 310.0, 205.0]]
+    folder = shape_folder(tmp_path, {"A-7": short, "B-7": long, "human": human})
+    shape, rows = claims.human_shape_claim(folder, {7: {"ram": "A-7", "mram": "B-7"}}, "human",
+                                           n_resamples=200)
+    shape = shape.set_index(["group", "quantity"])
+    a, b = shape.loc[("A-7", "fixation_duration")], shape.loc[("B-7", "fixation_duration")]
+    for row, values in ((a, np.ravel(short)), (b, np.ravel(long))):
+        assert np.median(values) == 1
+        assert row["cv"] == pytest.approx(scipy.stats.variation(values))
+        assert row["skewness"] == pytest.approx(scipy.stats.skew(values))
+        assert row["n_scanpaths"] == 40 and row["note"] == ""
+        assert row["cv_ci_low"] <= row["cv"] <= row["cv_ci_high"]
+    assert abs(a["cv"] - b["cv"]) > 0.1 and abs(a["skewness"] - b["skewness"]) > 0.5
+    # By hand: [1, 1, 1, 2] has mean 1.25, population sd 0.433, CV 0.3464, skewness 1.1547.
+    assert (a["cv"], a["skewness"]) == pytest.approx((np.sqrt(3) / 5, 2 / np.sqrt(3)))
+    # Two recordings: no interval, and the note says why.
+    person = shape.loc[("human", "fixation_duration")]
+    bounds = ["cv_ci_low", "cv_ci_high", "skewness_ci_low", "skewness_ci_high"]
+    assert person["n_scanpaths"] == 2 and np.isnan(person[bounds].astype(float)).all()
+    assert person["note"] == claims._shape_note(2)
+    assert f"fewer than {claims.MIN_SHAPE_SCANPATHS}" in person["note"]
+    assert person["cv"] == pytest.approx(scipy.stats.variation(np.ravel(sum(human, []))))
+    assert rows["glimpses"].tolist() == [7]
+
+
+def test_shape_interval_needs_the_minimum_of_scanpaths(tmp_path):
+    paths = [[1, 2, 3], [1, 1, 4], [2, 5, 1]]
+    k = claims.MIN_SHAPE_SCANPATHS
+    folder = shape_folder(tmp_path, {"A-7": (paths * k)[:k - 1], "B-7": (paths * k)[:k],
+                                     "human": [[100.0, 200.0, 300.0]] * k})
+    shape = claims.human_shape_claim(folder, {7: {"ram": "A-7"}}, "human",
+                                     n_resamples=100)[0].set_index(["group", "quantity"])
+    below, at = shape.loc[("A-7", "fixation_duration")], shape.loc[("B-7", "fixation_duration")]
+    assert below["n_scanpaths"] == k - 1 and np.isnan(below["skewness_ci_low"])
+    assert at["n_scanpaths"] == k and np.isfinite(at["skewness_ci_low"]) and at["note"] == ""
+
+
+# --- undefined resamples --------------------------------------------------------------------
+
+def test_undefined_resamples_are_counted_and_above_the_limit_give_no_interval():
+    draws = np.r_[np.arange(97.0), [np.nan] * 3]
+    kept = claims.percentile_interval(1.0, draws, 0.9, "no saccades of A")
+    assert kept.undefined_share == 0.03
+    assert (kept.low, kept.high) == pytest.approx(tuple(np.quantile(np.arange(97.0),
+                                                                    [0.05, 0.95])))
+    assert kept.text(1) == (f"1.0 [{kept.low:.1f}, {kept.high:.1f}] (3.0% of resamples with "
+                            "no saccades of A, left out)")
+    dropped = claims.percentile_interval(1.0, np.r_[np.arange(90.0), [np.nan] * 10], 0.9,
+                                         "no saccades of A")
+    assert np.isnan([dropped.low, dropped.high]).all() and dropped.undefined_share == 0.1
+    assert dropped.text(1) == "1.0 [no interval: 10.0% of resamples with no saccades of A]"
+    assert bound_verdict(dropped, 0.0, above=True) == (
+        "cannot assess: 10.0% of resamples with no saccades of A (more than 5%)")
+    assert bound_verdict(kept, 0.0, above=True) == "reproduced"
+
+
+def test_a_group_without_saccades_prints_no_nan():
+    # B never saccades; C saccades in 1 of 20 images, so about (19/20)^20 = 36% of resamples
+    # draw none of its saccades.
+    still = {i: [0, 1, 2, 3] for i in range(20)}
+    moving = {i: [0, 10, 20, 30] for i in range(20)}
+    table = pd.concat([scanpaths("A", moving), scanpaths("B", still),
+                       scanpaths("C", {**still, 0: [0, 10, 11, 12]})], ignore_index=True)
+    table["_scanpath"] = table.groupby(["model", "image_id"]).ngroup()
+    seg = segment(table, 6.0, "consecutive")
+    boot = PairedBootstrap(scanpath_sums(seg.fixations, seg.saccades), n_resamples=500)
+    none = boot.estimate("B", "saccade_px_mean")
+    assert none.text(2, " px") == "undefined (no saccades of B)"
+    assert bound_verdict(none, 0.0, above=True) == "cannot assess: no saccades of B"
+    assert boot.difference("A", "B", "saccade_px_mean").text() == "undefined (no saccades of B)"
+    rare = boot.difference("A", "C", "saccade_px_mean")
+    assert rare.value == pytest.approx(10 - 10) and 0.25 < rare.undefined_share < 0.5
+    assert bound_verdict(rare, 0.0, above=True).startswith("cannot assess: ")
+    out = measure_claims(seg.fixations, seg.saccades, {"mram": "A", "dram": "B"},
+                         n_resamples=200).set_index("key")
+    assert out.loc["mram_longer_saccades", "verdict"] == "cannot assess: no saccades of B"
+    assert "nan" not in " ".join(out["measured"])
+
+
+# --- RAM "mostly saccadic" at fixed T -------------------------------------------------------
+
+@pytest.mark.parametrize("glimpses, bound", [(7, 0.389), (12, 0.364)])
+def test_mean_fixation_is_a_function_of_the_share_at_fixed_glimpses(glimpses, bound):
+    rng = np.random.default_rng(glimpses)
+    # Random walks: each step stays (< 6 px) or jumps, with a per-image chance.
+    paths = {i: np.cumsum(np.where(rng.random(glimpses) < rng.random(), 2.0, 15.0)).tolist()
+             for i in range(30)}
+    table = scanpaths("RAM-x", paths).assign(model=f"RAM-{glimpses}")
+    table["_scanpath"] = table.groupby(["model", "image_id"]).ngroup()
+    seg = segment(table, 6.0, "consecutive")
+    boot = PairedBootstrap(scanpath_sums(seg.fixations, seg.saccades), n_resamples=200)
+    label = f"RAM-{glimpses}"
+    assert boot.glimpses(label) == glimpses
+    (share, shares), (fixation, fixations) = (boot._draws(label, s) for s in
+                                              ("fixational_share", "fixation_steps_mean"))
+    identity = glimpses / (1 + (1 - np.r_[share, shares]) * (glimpses - 1))
+    assert np.r_[fixation, fixations] == pytest.approx(identity, rel=1e-12)
+    assert claims.saccadic_share_bound(glimpses) == pytest.approx(bound, abs=5e-4)
+    # At the share bound the mean fixation is exactly the fixation bound.
+    s = claims.saccadic_share_bound(glimpses)
+    assert glimpses / (1 + (1 - s) * (glimpses - 1)) == pytest.approx(
+        claims.SACCADIC_MAX_FIXATION_STEPS)
+    out = measure_claims(seg.fixations, seg.saccades, {"ram": label},
+                         n_resamples=50).set_index("key")
+    criterion = out.loc["ram_saccadic", "criterion"]
+    assert f"fixational share < {bound:.3f}" in criterion and f"T = {glimpses}" in criterion
+    assert "never decides" in criterion
