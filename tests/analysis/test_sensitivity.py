@@ -100,6 +100,12 @@ def test_queue_and_protocol_are_printed(grid, capsys, tmp_path):
            "--std 0.2'" in queued
     assert "mram-7-detach:" in queued  # interrupted: queued to resume
     assert "ram-7-default:" not in queued and "dram-7" not in queued
+    # The RAM-7 + MRAM-7 grid, without any DRAM-7: "MRAM more fixational than RAM" is judged.
+    claims = pd.read_csv(tmp_path / "sensitivity_fashion_mnist_claims.csv",
+                         keep_default_na=False).set_index(["setting", "key"])
+    assert not claims.loc[("default", "mram_above_ram"), "verdict"].startswith("cannot")
+    assert claims.loc[("default", "mram_between"), "verdict"] == \
+        "cannot assess: no scanpaths of DRAM-7 default"
 
 
 def test_table_against_independent_computations(grid, naive_gaze):
