@@ -27,13 +27,9 @@ Verdict rules (printed with every verdict, :data:`CRITERIA`)
 - The accuracy claim (:func:`accuracy_claims`) is judged per glimpse count by McNemar's exact
   test (:func:`mcnemar_verdict`), beside a paired bootstrap interval of the accuracy difference.
 
->>> import pandas as pd
->>> sums = pd.DataFrame({"group": ["A"] * 3, "image_id": [0, 1, 2], "fixations": [2, 3, 1],
-...                      "fixation_steps": [6, 6, 6], "saccades": [1, 2, 0],
-...                      "saccade_px": [7.0, 20.0, 0.0], "transitions": [5, 5, 5]})
->>> boot = PairedBootstrap(sums, n_resamples=200)
->>> round(boot.estimate("A", "fixational_share").value, 3)
-0.8
+>>> [claim.key for claim in CLAIMS]  # doctest: +NORMALIZE_WHITESPACE
+['ram_saccadic', 'dram_fixational', 'mram_above_ram', 'mram_between',
+ 'mram_longer_saccades']
 """
 
 from __future__ import annotations
