@@ -1,11 +1,13 @@
 """analysis/glimpse_budget.py on two tiny runs trained with T = 3: accuracy at the trained T
-against zoo.evaluate, at other T against a fresh model built with that T (and a per-image
-loop), the model's step count restored, Wilson intervals against the formula, the figure, and
-one-line errors."""
+against zoo.evaluate, at other T (and the logits of every step) against a fresh model built
+with that T (and a per-image loop), the model's step count restored, Wilson intervals against
+the formula, the run state and provisional marks, the default run list, the outputs, the
+figure, and one-line errors that write nothing."""
 
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -37,20 +39,31 @@ def runs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def table(runs):
-    checkpoints = {"MRAM-3": runs / "mram-3" / "best.pt", "RAM-3": runs / "ram-3" / "best.pt"}
-    return gb.glimpse_budget(checkpoints, [5, 1, TRAINED, 1], device="cpu", batch_size=64,
-                             progress=False)
+def sweep(runs):
+    return gb.glimpse_budget([gb.budget_run(runs, "mram-3"), gb.budget_run(runs, "ram-3")],
+                             [5, 1, TRAINED, 1], device="cpu", batch_size=64, progress=False)
 
 
-def _hand_correct(path, glimpses: int, limit: int | None = None) -> int:
-    """Correct test predictions of a model built afresh with ``glimpses`` steps, in one batch."""
+@pytest.fixture(scope="module")
+def table(sweep):
+    return gb.curve_table(sweep)
+
+
+def _fresh_logits(path, glimpses: int, limit: int | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Test logits of a model built afresh with ``glimpses`` steps (one batch), and labels."""
     _, state = load_model(path)  # a checkpoint file or shipped weights
     model = create_model(state["model"], **{**state["model_kwargs"], "glimpses": glimpses})
     model.load_state_dict(state["state_dict"])
     images, labels = load_split(state, "test", limit=limit)
     with torch.inference_mode():
         logits = model.eval()(prepare(images, state, torch.device("cpu")), sample=False).logits
+    return logits, labels
+
+
+def _hand_correct(path, glimpses: int, limit: int | None = None) -> int:
+    """Correct test predictions of a model built afresh with ``glimpses`` steps, in one batch."""
+    logits, labels = _fresh_logits(path, glimpses, limit)
     return int((logits.argmax(1) == labels).sum())
 
 
@@ -65,14 +78,30 @@ def test_trained_glimpses_match_evaluate(runs, table):
         assert row["accuracy_pct"] == pytest.approx(result["accuracy_pct"])
 
 
-def test_other_glimpses_match_a_fresh_model(runs, table):
+def test_other_glimpses_match_a_fresh_model(runs, sweep, table):
     for label, run in (("MRAM-3", "mram-3"), ("RAM-3", "ram-3")):
         rows = table[table["model"] == label].set_index("glimpses")
-        for glimpses in BUDGETS:
-            assert rows.loc[glimpses, "correct"] == _hand_correct(runs / run / "best.pt",
-                                                                  glimpses)
+        for i, glimpses in enumerate(BUDGETS):
+            logits, labels = _fresh_logits(runs / run / "best.pt", glimpses)
+            per_image = (logits.argmax(1) == labels).numpy()
+            assert (sweep.curve(label).correct[i] == per_image).all()  # image by image
+            assert rows.loc[glimpses, "correct"] == per_image.sum()
     # The steps matter: the synthetic task is not solved equally well with 1 and 5 glimpses.
     assert table.groupby("model")["correct"].nunique().gt(1).any()
+
+
+def test_logits_of_each_step_are_those_of_a_model_with_that_many_glimpses(runs):
+    for run in ("mram-3", "ram-3"):
+        model, state = load_model(runs / run / "best.pt")
+        images, _ = load_split(state, "test", limit=50)
+        with gb.glimpses_set(model, 5), torch.inference_mode(), \
+                gb.logits_each_step(model) as record:
+            last = model(prepare(images, state, torch.device("cpu")), sample=False).logits
+        assert len(record) == 5 and "update" not in vars(model)  # the method is back
+        torch.testing.assert_close(record[-1], last, rtol=0, atol=0)
+        for glimpses in range(1, 6):
+            fresh, _ = _fresh_logits(runs / run / "best.pt", glimpses, limit=50)
+            torch.testing.assert_close(record[glimpses - 1], fresh, rtol=1e-6, atol=1e-6)
 
 
 def test_model_keeps_its_glimpses(runs):
@@ -101,15 +130,32 @@ def test_wilson_interval(table):
     assert (table["accuracy_pct"] <= table["ci_high_pct"]).all()
 
 
-def test_cli_writes_table_and_figure(runs, tmp_path, capsys):
+def test_cli_writes_table_claims_and_figure(runs, tmp_path, capsys):
     out = tmp_path / "res" / "glimpse_budget_synthetic"
-    assert gb.main(["--runs", str(runs), "--run", "ram-3", "mram-3", "--budgets", "2", "3",
-                    "--limit", "40", "--out", str(out), "--device", "cpu"]) == 0
+    argv = ["--runs", str(runs), "--run", "ram-3", "mram-3", "--budgets", "2", "3", "6",
+            "--limit", "40", "--out", str(out), "--device", "cpu"]
+    assert gb.main(argv) == 0
     assert capsys.readouterr().out.endswith(f"{out}.svg\n")
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        f"{out.name}{end}" for end in (".csv", ".md", ".png", ".svg", "_changes.csv",
+                                       "_claims.csv")]
     written = pd.read_csv(out.with_suffix(".csv"))
     assert written[["model", "glimpses"]].values.tolist() == [
-        ["RAM-3", 2], ["RAM-3", 3], ["MRAM-3", 2], ["MRAM-3", 3]]
+        [m, t] for m in ("RAM-3", "MRAM-3") for t in (2, 3, 6)]
     assert (written["images"] == 40).all()
+    assert written["state"].str.startswith("finished after 3 epochs").all()
+    assert not written["provisional"].any()
+    claims = pd.read_csv(out.with_name(f"{out.name}_claims.csv"), keep_default_na=False)
+    assert claims[["trained_glimpses", "compared_glimpses"]].drop_duplicates().values.tolist() \
+        == [[3, 6]]
+    assert claims["criterion"].str.len().gt(50).all()
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive"}
+    changes = pd.read_csv(out.with_name(f"{out.name}_changes.csv"))
+    assert changes["model"].tolist() == ["RAM-3", "MRAM-3"]
+    md = out.with_suffix(".md").read_text()
+    assert "python analysis/glimpse_budget.py --runs" in md and "--limit 40" in md
+    for row in claims.itertuples():
+        assert f"| {row.criterion} | {row.measured} | {row.verdict} |" in md
     # A per-image loop over the first 40 images, at the trained T.
     model, state = load_model(runs / "ram-3" / "best.pt")
     images, labels = load_split(state, "test", limit=40)
@@ -121,7 +167,47 @@ def test_cli_writes_table_and_figure(runs, tmp_path, capsys):
     assert written.loc[0, "correct"] == _hand_correct(runs / "ram-3" / "best.pt", 2, limit=40)
     with Image.open(out.with_suffix(".png")) as png:
         assert png.size == (960, 630)  # 6.4 x 4.2 in at 150 dpi
-    assert "trained with T = 3 glimpses" in out.with_suffix(".svg").read_text()
+    svg = out.with_suffix(".svg").read_text()
+    for text in ("trained with T = 3 glimpses", "glimpses taken at test time (steps)",
+                 "test accuracy (%)", "compared T = 6"):
+        assert text in svg
+
+
+def test_unfinished_runs_are_provisional(runs, tmp_path):
+    """A run folder without ``final.json`` (and no trainer holding it) is interrupted: its
+    state says so and every row, change and claim that uses it is provisional."""
+    folder = tmp_path / "runs"
+    shutil.copytree(runs / "ram-3", folder / "ram-3")
+    shutil.copytree(runs / "mram-3", folder / "mram-3")
+    (folder / "ram-3" / "final.json").unlink()
+    sweep = gb.glimpse_budget([gb.budget_run(folder, "mram-3"), gb.budget_run(folder, "ram-3")],
+                              [TRAINED, 6], limit=30, device="cpu", progress=False)
+    table = gb.curve_table(sweep)
+    ram = table[table["model"] == "RAM-3"]
+    assert ram["state"].str.startswith("interrupted at epoch 3 of 3").all()
+    assert ram["provisional"].all() and not table[table["model"] == "MRAM-3"]["provisional"].any()
+    claims = gb.budget_claims(sweep).set_index("key")
+    assert claims.loc["mram_sustains", "provisional"] == ""
+    for key in ("ram_peaks", "mram_more_robust"):
+        assert claims.loc[key, "provisional"].startswith("RAM-3 (interrupted at epoch 3")
+    assert "weights of epoch" in claims.loc["ram_peaks", "provisional"]
+
+
+def test_default_runs_are_the_fig2_3_models_at_7_and_12(tmp_path, monkeypatch, capsys):
+    assert gb.default_runs() == ["mram-7", "dram-7", "ram-7", "mram-12", "dram-12", "ram-12"]
+    seen = []
+
+    def stop(runs, *args, **kwargs):  # record the runs, then stop as a bad input would
+        seen.extend(runs)
+        raise ValueError("stop")
+
+    monkeypatch.setattr(gb, "glimpse_budget", stop)
+    assert gb.main(["--runs", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert [r.run for r in seen] == gb.default_runs()
+    assert [Path(r.checkpoint) for r in seen] == [tmp_path / r / "best.pt"
+                                                  for r in gb.default_runs()]
+    assert {r.state for r in seen} == {"not started"} and not any(r.finished for r in seen)
+    assert capsys.readouterr().err == "glimpse_budget: error: stop\n"
 
 
 def test_models_trained_with_different_t_get_panels_of_their_own(tmp_path):
@@ -142,6 +228,7 @@ def test_errors_are_one_line(runs, tmp_path, capsys):
             (["--run", "ram-3", "--budgets", "3", "0"], "budgets"),
             (["--run", "ram-3", "--limit", "0"], "--limit"),
             (["--run", "ram-3", "ram-3"], "same model"),
+            ([], "mram-7/best.pt"),  # the default runs, none of which is in this folder
     ):
         assert gb.main(["--runs", str(runs), *argv, "--out", str(tmp_path / "o")]) == 2
         err = capsys.readouterr().err
@@ -163,3 +250,5 @@ def test_cli_takes_shipped_weights(monkeypatch, tmp_path, capsys):
     assert written[["model", "glimpses", "images"]].values.tolist() == [["RAM-7", 7, 20]]
     assert written.loc[0, "correct"] == _hand_correct("pretrained:fashion-mnist/ram-7", 7,
                                                       limit=20)
+    assert written.loc[0, "state"].endswith("shipped weights pretrained:fashion-mnist/ram-7")
+    assert not written.loc[0, "provisional"]
