@@ -29,16 +29,25 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
 (``sensitivity_fashion_mnist_bf16`` for a bf16 grid):
 
 ``<stem>.csv``
-    One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``), test
-    accuracy (%, Wilson 95 % interval), fixational share, mean fixation (glimpse steps) and
-    mean saccade (px) with cluster-bootstrap intervals over test images, and the verdict of
-    each of the paper's gaze claims (:mod:`analysis.claims`) at that setting.
+    One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``) and
+    the epoch of the weights exported (``weights_epoch``), test accuracy (%, Wilson 95 %
+    interval), fixational share, mean fixation (glimpse steps) and mean saccade (px) with
+    cluster-bootstrap intervals over test images, the verdict of each of the paper's gaze
+    claims (:mod:`analysis.claims`) at that setting, and the knob's effect: the paired
+    difference from the default setting of the same model (``d_accuracy_pp``,
+    ``d_fixational_share``, ``d_fixation_steps``, ``d_saccade_px``, each with
+    ``_ci_low``/``_ci_high``), beside the full-protocol seed sd of that statistic
+    (``<effect>_seed_sd``, from the seed table of :mod:`analysis.seeds`; ``seed_sd_source``
+    says how many seeds) and ``<effect>_within_seed_sd`` (|effect| <= seed sd).
 ``<stem>_claims.csv``
     The claims per setting with criterion and measurement. A setting's claims use that
     setting's RAM-7, MRAM-7 and DRAM-7; where the grid has no DRAM-7 run of the setting, the
     default-setting DRAM-7 of the grid (reduced protocol too), as ``dram_run`` says.
+    ``provisional`` names the claim's runs that have not finished and the epoch of their
+    weights ("" when every one has finished).
 ``<stem>.png`` / ``.svg``
-    Knob setting against accuracy and the three gaze statistics, one series per model.
+    Knob setting against accuracy and the three gaze statistics, one series per model; below,
+    each knob's effect with its interval over a band of ± the full-protocol seed sd.
 ``<stem>.md``
     The table in words.
 
@@ -78,7 +87,15 @@ from analysis.gaze_runs import (
     run_state,
     segment_runs,
 )
-from analysis.settings import RESULTS_DIR, write_csv
+from analysis.knob_effects import (
+    EFFECTS,
+    SEED_TABLE,
+    beside_seed_sd,
+    export_epoch,
+    knob_effects,
+    seed_spread,
+)
+from analysis.settings import RESULTS_DIR, write_csv, write_csv_or_remove
 from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
 from gazekit.plot import save_figure
@@ -175,9 +192,18 @@ def _split(group: str) -> tuple[str, str]:
 
 def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID_MODELS,
                        precision: str = "fp32", limit: int | None = None, device: str = "cpu",
-                       n_resamples: int = N_RESAMPLES) -> dict[str, pd.DataFrame]:
+                       n_resamples: int = N_RESAMPLES,
+                       seed_table: Path | None = None) -> dict[str, pd.DataFrame]:
     """Export the grid's runs (at ``precision``) that have weights; return ``{"table",
-    "claims"}``, each with the ``protocol`` column :func:`reduced_protocol`."""
+    "claims"}``, each with the ``protocol`` column :func:`reduced_protocol`.
+
+    The table has, per run, the epoch of the weights exported (``weights_epoch``), the knob
+    effects (:func:`analysis.knob_effects.knob_effects`) and beside them the full-protocol
+    seed sd of the seed table ``seed_table`` (:func:`analysis.knob_effects.seed_spread`; none
+    if None or missing) with the flag ``<effect>_within_seed_sd``. The claims have
+    ``provisional``: the runs they use that have not finished, with their state and the epoch
+    of their weights ("" when all finished).
+    """
     todo = sensitivity_runs(models, precision)
     protocol = reduced_protocol(precision)
     exports = {}
@@ -191,8 +217,9 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         rows.append({"model": label, "setting": setting,
                      "knob": _KNOBS[setting].description, "run": run.run,
                      "state": run_state(run_progress(runs / run.run, run.args)),
-                     "group": run.group})
-    table = pd.DataFrame(rows)
+                     "weights_epoch": export_epoch(exports[run.group])
+                     if run.group in exports else None, "group": run.group})
+    table = pd.DataFrame(rows).astype({"weights_epoch": "Int64"})
     claims = pd.DataFrame()
     if exports:
         acc = accuracy(exports)
@@ -203,16 +230,32 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         seg = segment_runs(read_runs(exports))
         table = table.merge(gaze_statistics(seg, exports, n_resamples=n_resamples), on="group",
                             how="left")
-        claims = _claims(seg, exports, n_resamples, protocol)
+        defaults = {g: f"{_split(g)[0]} default" for g in exports
+                    if _split(g)[1] != "default"}
+        effects = knob_effects(seg, exports, defaults, n_resamples=n_resamples)
+        if len(effects):
+            table = table.merge(effects, on="group", how="left")
+        claims = _claims(seg, exports, n_resamples, protocol, _open_runs(table))
         if len(claims):  # none where only DRAM-7 runs have weights
             verdicts = claims.pivot(index="setting", columns="key", values="verdict")
             table = table.merge(verdicts.add_prefix("verdict_"), left_on="setting",
                                 right_index=True, how="left")
+    spread = seed_spread(seed_table) if seed_table is not None else pd.DataFrame()
+    table = beside_seed_sd(table, spread)
     return {"table": table.drop(columns="group").assign(protocol=protocol), "claims": claims}
 
 
-def _claims(seg, exports: dict, n_resamples: int, protocol: str) -> pd.DataFrame:
-    """The claims at each setting with a RAM-7 or MRAM-7 run (DRAM-7: see the docstring)."""
+def _open_runs(table: pd.DataFrame) -> dict[str, str]:
+    """Group -> "<group> (<run>): <state>, weights of epoch N" for each unfinished run."""
+    rows = table[~table["state"].str.startswith("finished")]
+    return {r.group: f"{r.group} ({r.run}): {r.state}, weights of epoch {r.weights_epoch}"
+            for r in rows.itertuples()}
+
+
+def _claims(seg, exports: dict, n_resamples: int, protocol: str,
+            open_runs: dict[str, str]) -> pd.DataFrame:
+    """The claims at each setting with a RAM-7 or MRAM-7 run (DRAM-7: see the docstring);
+    ``provisional`` names the runs of a claim's roles that are in ``open_runs`` (unfinished)."""
     parts = []
     for knob in SETTINGS:
         labels = {e: f"{e.upper()}-{GLIMPSES} {knob.name}" for e in ("ram", "mram", "dram")}
@@ -221,10 +264,14 @@ def _claims(seg, exports: dict, n_resamples: int, protocol: str) -> pd.DataFrame
         if labels["dram"] not in exports:
             labels["dram"] = f"DRAM-{GLIMPSES} default"
         claims = measure_claims(seg.fixations, seg.saccades, labels, n_resamples=n_resamples)
+        roles = {claim.key: claim.roles for claim in CLAIMS}
+        provisional = ["; ".join(open_runs[labels[r]] for r in roles[key]
+                                 if labels[r] in exports and labels[r] in open_runs)
+                       for key in claims["key"]]
         parts.append(claims.assign(
             setting=knob.name, knob=knob.description,
             dram_run=labels["dram"] if labels["dram"] in exports else "none",
-            protocol=protocol))
+            provisional=provisional, protocol=protocol))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -234,39 +281,70 @@ PANELS = (("accuracy_pct", "(a) test accuracy", "accuracy (%)", "accuracy_ci"),
           ("saccade_px_mean", "(d) saccade distance", "mean saccade (px)", None))
 
 
+def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
+            colors: dict) -> None:
+    """One series per model of ``column`` against the settings ``names``, with the interval
+    ``<prefix>_low``/``_high`` (filled marker: finished run, hollow: partial)."""
+    models = list(dict.fromkeys(table["model"]))
+    width = 0.6 / max(len(models), 1)
+    for i, model in enumerate(models):
+        rows = table[(table["model"] == model) & table[column].notna()
+                     & table["setting"].isin(names)] if column in table else table.iloc[:0]
+        if rows.empty:
+            continue
+        x = np.array([names.index(v) for v in rows["setting"]], dtype=float) \
+            + (i - (len(models) - 1) / 2) * width
+        y = rows[column].to_numpy(float)
+        err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
+        done = rows["state"].str.startswith("finished").to_numpy()
+        color = colors.get(model)
+        ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
+        ax.plot(x[done], y[done], "o", color=color)
+        ax.plot(x[~done], y[~done], "o", color=color, mfc="white")
+    ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+
+
+def _seed_bands(ax, table: pd.DataFrame, column: str, colors: dict) -> None:
+    """A band of ± the full-protocol seed sd around 0 per model (where the seed table has it)."""
+    ax.axhline(0.0, color="0.5", linewidth=0.8)
+    sd = f"{column}_seed_sd"
+    for model, rows in table.groupby("model", sort=False):
+        value = rows[sd].dropna() if sd in rows else rows.iloc[:0]
+        if len(value):
+            ax.axhspan(-value.iloc[0], value.iloc[0], color=colors.get(model), alpha=0.12,
+                       linewidth=0)
+
+
 def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp32"
                      ) -> list[Path]:
-    """Setting against accuracy and the three gaze statistics, one series per model, with
-    the intervals of the table (filled: finished run, hollow: partial); titled with
+    """Top row: setting against accuracy and the three gaze statistics, one series per model,
+    with the intervals of the table (filled: finished run, hollow: partial). Bottom row: each
+    setting's paired difference from the default (:mod:`analysis.knob_effects`) with its
+    interval, over a band of ± the model's full-protocol seed sd. Titled with
     :func:`reduced_protocol` at ``precision``."""
-    fig = Figure(figsize=(13, 4.2), layout="constrained")
-    axes = fig.subplots(1, 4)
+    fig = Figure(figsize=(13, 8), layout="constrained")
+    axes = fig.subplots(2, 4)
     names = [k.name for k in SETTINGS]
-    models = list(dict.fromkeys(table["model"]))
-    colors = model_colors(models)
-    width = 0.6 / max(len(models), 1)
-    for ax, (column, title, ylabel, interval) in zip(axes, PANELS, strict=True):
-        prefix = interval or f"{column}_ci"
-        for i, model in enumerate(models):
-            rows = table[(table["model"] == model) & table[column].notna()] \
-                if column in table else table.iloc[:0]
-            if rows.empty:
-                continue
-            x = np.array([names.index(v) for v in rows["setting"]], dtype=float) \
-                + (i - (len(models) - 1) / 2) * width
-            y = rows[column].to_numpy(float)
-            err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
-            done = rows["state"].str.startswith("finished").to_numpy()
-            color = colors.get(model)
-            ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
-            ax.plot(x[done], y[done], "o", color=color)
-            ax.plot(x[~done], y[~done], "o", color=color, mfc="white")
-        ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-    if models:
-        axes[0].legend(title="filled: finished\nhollow: partial", fontsize="small")
-    fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models).\n"
+    colors = model_colors(list(dict.fromkeys(table["model"])))
+    for top, bottom, (column, title, ylabel, interval) in zip(*axes, PANELS, strict=True):
+        _series(top, table, column, interval or f"{column}_ci", names, colors)
+        top.set_title(title)
+        top.set_ylabel(ylabel)
+        effect, unit = EFFECTS[column]
+        _seed_bands(bottom, table, effect, colors)
+        _series(bottom, table, effect, f"{effect}_ci", names[1:], colors)
+        bottom.set_title(f"{title[:4]}effect vs default")
+        bottom.set_ylabel(f"setting - default{f' ({unit})' if unit else ''}")
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(title="filled: finished\nhollow: partial", fontsize="small")
+    if axes[1, 0].get_legend_handles_labels()[0]:
+        sources = table.drop_duplicates("model")
+        axes[1, 0].legend(title="band: ± seed sd\n" + "\n".join(
+            f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()),
+            fontsize="small", title_fontsize="small")
+    fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models). Bottom: paired "
+                 "difference from the default setting (95 % interval over test images: "
+                 "test-set noise only) against the full-protocol seed spread.\n"
                  + textwrap.fill(reduced_protocol(precision), 140), fontsize="small")
     return save_figure(fig, path_stem)
 
@@ -295,26 +373,62 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> st
                *[c for c in ("accuracy_pct", "fixational_share", "fixation_steps_mean",
                              "saccade_px_mean") if c in view],
                *[f"verdict_{c.key}" for c in CLAIMS if f"verdict_{c.key}" in view]]
-    lines += [markdown_table(view[columns]), ""]
+    lines += [markdown_table(view[columns]), "", *_effects_markdown(table)]
     claims = tables["claims"]
     if len(claims):
         lines += ["Claims per setting (DRAM-7 of the setting where the grid has it, else the "
-                  "grid's default DRAM-7; `dram_run` none: no DRAM-7 in the grid yet):", "",
+                  "grid's default DRAM-7; `dram_run` none: no DRAM-7 in the grid yet; "
+                  "`provisional`: the claim's runs that have not finished, with the epoch of "
+                  "the weights used):", "",
                   markdown_table(claims[["setting", "claim", "measured", "verdict",
-                                         "dram_run"]]), ""]
+                                         "dram_run", "provisional"]]), ""]
     lines += [f"*{protocol}.*"]
     return "\n".join(lines)
+
+
+def _effect_text(value: float, low: float, high: float, sd: float, within, digits: int) -> str:
+    """``+d [low, high]; seed sd s (within|beyond)`` of one effect, ``-`` without one."""
+    if not np.isfinite(value):
+        return "-"
+    text = f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+    if not np.isfinite(sd):
+        return text + "; no seed sd"
+    return text + f"; seed sd {sd:.{digits}f} ({'within' if within else 'beyond'})"
+
+
+def _effects_markdown(table: pd.DataFrame) -> list[str]:
+    """The knob effects beside the full-protocol seed sd, in words and a table."""
+    if EFFECTS["accuracy_pct"][0] not in table:
+        return []
+    rows = table[table["setting"] != "default"].dropna(subset=[EFFECTS["accuracy_pct"][0]])
+    view = rows[["model", "setting", "state", "seed_sd_source"]].copy()
+    for (column, unit), digits in zip(EFFECTS.values(), (2, 3, 2, 2), strict=True):
+        view[f"{column} ({unit or 'share'})"] = [
+            _effect_text(r[column], r[f"{column}_ci_low"], r[f"{column}_ci_high"],
+                         r[f"{column}_seed_sd"], r[f"{column}_within_seed_sd"], digits)
+            for _, r in rows.iterrows()]
+    return ["**Knob effects against seed-to-seed variation.** Each setting minus the default "
+            "setting of the same model on the same test images (reduced protocol, seed 1), "
+            "with a 95 % paired bootstrap interval over test images: that interval is "
+            "test-set noise only. Beside it, the sd of the statistic over training seeds of "
+            "the full protocol (`seed_sd_source`: the seed table of analysis/seeds.py, "
+            "full protocol, not the reduced one): 'within' when |effect| <= seed sd, i.e. the "
+            "knob's effect is no larger than the spread between seeds. The flag is lenient: "
+            "two runs of different seeds differ by sqrt(2) x seed sd on average.", "",
+            markdown_table(view), ""]
 
 
 def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
                   precision: str = "fp32") -> list[Path]:
     """Write the table, the claims, the figure and the Markdown of the grid at ``precision``
-    (stem :func:`results_stem`); return the files."""
+    (stem :func:`results_stem`); return the files. Without claims, an older claims file is
+    removed."""
     stem = results_stem(precision)
     results.mkdir(parents=True, exist_ok=True)
     written = [write_csv(tables["table"], results / f"{stem}.csv")]
-    if len(tables["claims"]):
-        written.append(write_csv(tables["claims"], results / f"{stem}_claims.csv"))
+    # No claims now (only DRAM-7 has weights): remove an older claims file, not keep it.
+    claims = write_csv_or_remove(tables["claims"], results / f"{stem}_claims.csv")
+    written += [claims] if claims else []
     written += plot_sensitivity(tables["table"], results / stem, precision)
     md = results / f"{stem}.md"
     with atomic_file(md) as tmp:
@@ -343,6 +457,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="device of the exports (default cpu)")
     p.add_argument("--n-resamples", type=int, default=N_RESAMPLES,
                    help=f"bootstrap resamples (default {N_RESAMPLES})")
+    p.add_argument("--seed-table", type=Path,
+                   help=f"seed table of analysis/seeds.py whose full-protocol seed sd goes "
+                        f"beside the knob effects (default RESULTS/{SEED_TABLE}; none if "
+                        "missing)")
     args = p.parse_args(argv)
     models = tuple(args.models)
     try:
@@ -355,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         tables = sensitivity_tables(args.runs, args.work or args.runs / "_sensitivity",
                                     models=models, precision=args.precision,
                                     limit=args.limit, device=args.device,
-                                    n_resamples=args.n_resamples)
+                                    n_resamples=args.n_resamples,
+                                    seed_table=args.seed_table or args.results / SEED_TABLE)
         table = tables["table"]
         if "accuracy_pct" not in table or table["accuracy_pct"].isna().all():
             print(f"[sensitivity] no run in {args.runs} has weights yet; nothing written")

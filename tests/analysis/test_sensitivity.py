@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from scipy.stats import binomtest
+from scipy.stats import binomtest, bootstrap
 
 from analysis import sensitivity
 from analysis.claims import measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
+from analysis.knob_effects import EFFECTS
 from gazekit.schema import validate
 from gazekit.segment import segment
+from zoo.checkpoint import load_checkpoint
 from zoo.train import main as train_main
 
 LIMIT = 24
@@ -258,3 +260,136 @@ def test_a_grid_without_weights_prints_its_queue_and_writes_nothing(tmp_path, ca
     out = capsys.readouterr().out
     assert "ram-7-default:" in out and "has weights yet; nothing written" in out
     assert not results.exists()
+
+
+def per_image_correct(export: Path) -> pd.Series:
+    return pd.read_parquet(export).groupby("image_id")["correct"].first().astype(int)
+
+
+def test_knob_effects_against_independent_computations(grid, naive_gaze):
+    table = grid["table"].set_index("run")
+    exports = grid["runs"] / "_sensitivity" / "exports"
+    for run, default in (("ram-7-std0.05", "ram-7-default"), ("ram-7-first-random",
+                                                               "ram-7-default"),
+                         ("mram-7-detach", "mram-7-default")):
+        row = table.loc[run]
+        mine, base = (exports / f"{r}-limit{LIMIT}.parquet" for r in (run, default))
+        gain = 100.0 * (per_image_correct(mine) - per_image_correct(base)).to_numpy(float)
+        assert row["d_accuracy_pp"] == pytest.approx(gain.mean(), abs=1e-9)
+        if gain.std() > 0:  # the paired bootstrap of the per-image difference, by scipy
+            ref = bootstrap((gain,), np.mean, method="percentile", n_resamples=20_000,
+                            random_state=1).confidence_interval
+            step = 100.0 / LIMIT  # one image more or less in a resample
+            assert row["d_accuracy_pp_ci_low"] == pytest.approx(ref.low, abs=step)
+            assert row["d_accuracy_pp_ci_high"] == pytest.approx(ref.high, abs=step)
+        naive, naive_base = naive_gaze(mine), naive_gaze(base)
+        for statistic, (column, _) in EFFECTS.items():
+            if statistic == "accuracy_pct":
+                continue
+            expected = naive[statistic] - naive_base[statistic]
+            assert row[column] == pytest.approx(expected, rel=1e-9, abs=1e-12, nan_ok=True)
+            if np.isfinite(expected):
+                assert row[f"{column}_ci_low"] - 1e-12 <= expected \
+                    <= row[f"{column}_ci_high"] + 1e-12
+    # The default is the reference: no effect of its own; a setting without a run has none.
+    for run in ("ram-7-default", "mram-7-default", "ram-7-std0.2"):
+        assert np.isnan(table.loc[run, "d_accuracy_pp"])
+    # Without a seed table (none in this results folder), no seed sd and no flag.
+    assert set(grid["table"]["seed_sd_source"]) == {"no seed table"}
+    assert grid["table"]["d_fixational_share_within_seed_sd"].isna().all()
+
+
+def seed_table(path: Path, sd_share: float) -> Path:
+    """A seed table of analysis/seeds.py with RAM-7 only (3 seeds)."""
+    pd.DataFrame([{"model": "RAM-7", "seeds_with_results": 3, "partial": False,
+                   "accuracy_pct_sd": 0.26, "fixational_share_sd": sd_share,
+                   "fixation_steps_mean_sd": 0.135, "saccade_px_mean_sd": 1.57}]).to_csv(
+        path, index=False)
+    return path
+
+
+def test_effects_beside_the_full_protocol_seed_sd(grid, tmp_path, monkeypatch):
+    effects = grid["table"].set_index("run")
+    share = abs(effects.loc["ram-7-first-random", "d_fixational_share"])
+    assert share > 1e-3  # a knob that moved the share
+    figures = []
+    save_figure = sensitivity.save_figure
+    monkeypatch.setattr(sensitivity, "save_figure", lambda fig, stem: (
+        figures.append(fig), save_figure(fig, stem))[1])
+    # The seed sd of the share just above this effect: "within"; accuracy sd 0.26 pp.
+    path = seed_table(tmp_path / "seeds.csv", sd_share=share + 1e-6)
+    assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(tmp_path / "out"),
+                             "--limit", str(LIMIT), "--n-resamples", str(RESAMPLES),
+                             "--seed-table", str(path)]) == 0
+    table = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index("run")
+    row = table.loc["ram-7-first-random"]
+    assert row["seed_sd_source"] == "full protocol, 3 seeds"
+    assert row["d_fixational_share_seed_sd"] == pytest.approx(share + 1e-6)
+    assert bool(row["d_fixational_share_within_seed_sd"])
+    assert bool(row["d_accuracy_pp_within_seed_sd"]) == (abs(row["d_accuracy_pp"]) <= 0.26)
+    assert row["d_saccade_px_seed_sd"] == 1.57
+    assert table.loc["ram-7-default", "d_fixation_steps_seed_sd"] == 0.135  # shown, no flag
+    assert np.isnan(table.loc["ram-7-default", "d_fixation_steps_within_seed_sd"])
+    mram = table.loc["mram-7-detach"]
+    assert mram["seed_sd_source"] == "model not in the seed table"
+    assert np.isnan(mram["d_fixational_share_seed_sd"])
+    # Just below the effect: "beyond".
+    path = seed_table(tmp_path / "seeds.csv", sd_share=share - 1e-6)
+    assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(tmp_path / "out"),
+                             "--limit", str(LIMIT), "--n-resamples", str(RESAMPLES),
+                             "--seed-table", str(path), "--models", "ram"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index("run")
+    assert not bool(table.loc["ram-7-first-random", "d_fixational_share_within_seed_sd"])
+    md = (tmp_path / "out" / "sensitivity_fashion_mnist.md").read_text()
+    assert "Knob effects against seed-to-seed variation" in md
+    assert f"seed sd {share - 1e-6:.3f} (beyond)" in md
+    # One figure: levels on top, effects below with a band of +- the seed sd (RAM-7 only).
+    fig = figures[-1]
+    assert len(fig.axes) == 8
+    band = fig.axes[5].patches  # (b) fixational share, effect row
+    assert len(band) == 1
+    assert band[0].get_extents().height > 0
+
+
+def test_a_bad_seed_table_is_refused_in_one_line(grid, tmp_path, capsys):
+    bad = tmp_path / "seeds.csv"
+    pd.DataFrame({"model": ["RAM-7"]}).to_csv(bad, index=False)
+    assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(tmp_path / "out"),
+                             "--limit", str(LIMIT), "--n-resamples", "50", "--models", "ram",
+                             "--seed-table", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"sensitivity: error: {bad}: no column 'seeds_with_results' (expected the "
+                   "seed table of analysis/seeds.py)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_claims_name_their_unfinished_runs_and_epochs(grid):
+    claims = grid["claims"].set_index(["setting", "key"])
+    epoch = load_checkpoint(grid["runs"] / "mram-7-detach" / "best.pt")["epoch"]
+    detach = ("MRAM-7 detach (mram-7-detach): epoch 2 (partial), weights of epoch "
+              f"{epoch}")
+    for key in ("mram_between", "mram_longer_saccades"):
+        assert claims.loc[("detach", key), "provisional"] == detach
+    assert claims.loc[("detach", "ram_saccadic"), "provisional"] == ""  # no RAM-7 detach run
+    assert set(claims.loc["default", "provisional"]) == {""}  # every run used has finished
+    table = grid["table"].set_index("run")
+    assert table.loc["mram-7-detach", "weights_epoch"] == epoch
+    md = (grid["results"] / "sensitivity_fashion_mnist.md").read_text()
+    assert detach in md
+
+
+def test_claims_file_removed_when_no_claim_can_be_measured(grid, tmp_path):
+    results = tmp_path / "results"
+    work = ["--work", str(grid["runs"] / "_sensitivity"), "--limit", str(LIMIT),
+            "--n-resamples", "50"]
+    assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(results),
+                             "--models", "ram", *work]) == 0
+    assert (results / "sensitivity_fashion_mnist_claims.csv").is_file()
+    only_dram = tmp_path / "runs"  # a grid whose only run with weights is DRAM-7's
+    only_dram.mkdir()
+    (only_dram / "dram-7-default").symlink_to(grid["runs"] / "dram-7-default")
+    assert sensitivity.main(["--runs", str(only_dram), "--results", str(results),
+                             "--models", "dram", *work]) == 0
+    stem = "sensitivity_fashion_mnist"
+    assert {p.name for p in results.iterdir()} == {f"{stem}{e}" for e in
+                                                  (".csv", ".md", ".png", ".svg")}

@@ -1,0 +1,168 @@
+"""Is a knob's effect larger than seed-to-seed variation? (issue 14, part B)
+
+A knob setting of the grid (:mod:`analysis.sensitivity`) is compared with the default setting
+of the same model on the same test images: the paired difference of test accuracy (percentage
+points), fixational share, mean fixation (glimpse steps) and mean saccade (px), each with a
+95 % interval that resamples test images (:func:`knob_effects`). That interval is test-set
+noise only: another training seed gives another network. So each effect is put beside the sd
+of the same statistic over training seeds, measured under the full protocol by the seed
+experiment (:mod:`analysis.seeds`; :func:`seed_spread`), and flagged when it lies within it
+(:func:`beside_seed_sd`).
+
+>>> import pandas as pd
+>>> table = pd.DataFrame({"model": ["RAM-7"], "d_fixational_share": [0.02]})
+>>> spread = pd.DataFrame({"d_fixational_share_seed_sd": [0.041],
+...                        "seed_sd_source": ["full protocol, 3 seeds"]}, index=["RAM-7"])
+>>> bool(beside_seed_sd(table, spread)["d_fixational_share_within_seed_sd"].iloc[0])
+True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from analysis.claims import N_RESAMPLES, STATISTICS, PairedBootstrap, scanpath_sums
+from gazekit.segment import Segmentation
+from gazekit.stats import bootstrap_ci
+
+__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "export_epoch", "knob_effects",
+           "seed_spread"]
+
+#: Each statistic of the grid's table -> the column of its paired difference from the
+#: default setting, and that difference's unit.
+EFFECTS = {"accuracy_pct": ("d_accuracy_pp", "pp"),
+           "fixational_share": ("d_fixational_share", ""),
+           "fixation_steps_mean": ("d_fixation_steps", "glimpse steps"),
+           "saccade_px_mean": ("d_saccade_px", "px")}
+#: The seed table of :mod:`analysis.seeds` (in the results folder).
+SEED_TABLE = "seeds_fashion_mnist.csv"
+
+
+def export_epoch(path: Path) -> int | None:
+    """The epoch of the weights a zoo export was made from (its ``zoo`` metadata), or None."""
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(b"zoo", b"{}")).get("epoch")
+
+
+def _correct(path: Path) -> pd.Series:
+    """Whether each test image (sorted ``image_id``) is classified correctly (0 or 1)."""
+    df = pd.read_parquet(path, columns=["image_id", "correct"])
+    return df.groupby("image_id", sort=True)["correct"].first().astype(np.int64)
+
+
+def knob_effects(seg: Segmentation, exports: dict[str, Path], defaults: dict[str, str], *,
+                 n_resamples: int = N_RESAMPLES, seed: int = 0) -> pd.DataFrame:
+    """Each group's paired difference from its default group, on the same test images.
+
+    Parameters
+    ----------
+    seg : gazekit.segment.Segmentation
+        Segmentation of the exports' scanpaths (group label in ``model``,
+        :func:`analysis.gaze_runs.segment_runs`).
+    exports : dict
+        Group label (``"RAM-7 std0.05"``) -> policy-mean export of the test images.
+    defaults : dict
+        Group -> the group it is compared with (``"RAM-7 default"``); groups without one, or
+        whose default has no export, are left out.
+    n_resamples, seed
+        Bootstrap resamples and seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per compared group: ``group`` and, per :data:`EFFECTS` column (group -
+        default: accuracy in percentage points, fixational share, mean fixation in glimpse
+        steps, mean saccade in px), the value and ``_ci_low``/``_ci_high``: 95 % percentile
+        intervals resampling test images, the gaze ones by the claims' paired cluster
+        bootstrap (:class:`analysis.claims.PairedBootstrap`), the accuracy one by
+        :func:`gazekit.stats.bootstrap_ci` of the per-image difference (-100, 0 or +100; one
+        value per image, so resampling values resamples images).
+
+    Raises
+    ------
+    ValueError
+        If a group's export holds other test images than its default's.
+    """
+    boot = PairedBootstrap(scanpath_sums(seg.fixations, seg.saccades), n_resamples=n_resamples,
+                           seed=seed)
+    rows = []
+    for group, default in defaults.items():
+        if group not in exports or default not in exports:
+            continue
+        mine, base = _correct(exports[group]), _correct(exports[default])
+        if not mine.index.equals(base.index):
+            raise ValueError(f"{exports[group]}: not the test images of {exports[default]}")
+        gain = 100.0 * (mine - base).to_numpy(np.float64)
+        row = {"group": group, "d_accuracy_pp": gain.mean()}
+        row["d_accuracy_pp_ci_low"], row["d_accuracy_pp_ci_high"] = bootstrap_ci(
+            (gain,), "mean", n_resamples=n_resamples, seed=seed)
+        for statistic in STATISTICS:
+            column = EFFECTS[statistic][0]
+            estimate = boot.difference(group, default, statistic)
+            row[column] = estimate.value
+            row[f"{column}_ci_low"], row[f"{column}_ci_high"] = estimate.low, estimate.high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def seed_spread(path: Path) -> pd.DataFrame:
+    """The full-protocol sd over training seeds of each statistic, per model, from the seed
+    table of :mod:`analysis.seeds` (``<statistic>_sd``: sample sd; accuracy in %, so pp).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model label: per :data:`EFFECTS` column ``<column>_seed_sd`` (NaN with
+        fewer than 2 seeds) and ``seed_sd_source`` (``"full protocol, N seeds"``, with
+        ``partial`` where a seed is missing or unfinished). Empty if ``path`` does not exist.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` lacks a column of the seed table (one line naming the file and column).
+    """
+    if not path.is_file():
+        return pd.DataFrame()
+    table = pd.read_csv(path)
+    needed = ["model", "seeds_with_results", "partial", *(f"{s}_sd" for s in EFFECTS)]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {missing[0]!r} (expected the seed table of "
+                         "analysis/seeds.py)")
+    out = pd.DataFrame({f"{column}_seed_sd": table[f"{statistic}_sd"].to_numpy(np.float64)
+                        for statistic, (column, _) in EFFECTS.items()},
+                       index=table["model"].astype(str))
+    n = table["seeds_with_results"].astype(int).tolist()
+    partial = table["partial"].astype(str).str.lower().eq("true").tolist()
+    out["seed_sd_source"] = [f"full protocol, {k} seed{'' if k == 1 else 's'}"
+                             + (", partial" if p else "")
+                             for k, p in zip(n, partial, strict=True)]
+    return out
+
+
+def beside_seed_sd(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (a ``model`` column and :data:`EFFECTS` columns) with each model's seed sd
+    beside each effect, ``<column>_seed_sd``, the flag ``<column>_within_seed_sd``
+    (|effect| <= seed sd; missing where either is) and ``seed_sd_source``.
+
+    ``spread`` is :func:`seed_spread`'s output (may be empty). ``table`` is changed in place
+    and returned.
+    """
+    absent = "model not in the seed table" if len(spread) else "no seed table"
+    columns = [f"{c}_seed_sd" for c, _ in EFFECTS.values()] + ["seed_sd_source"]
+    spread = spread.reindex(index=table["model"].astype(str), columns=columns)
+    for column, _ in EFFECTS.values():
+        sd = spread[f"{column}_seed_sd"].to_numpy(np.float64)
+        effect = table[column].to_numpy(np.float64) if column in table \
+            else np.full(len(sd), np.nan)
+        known = np.isfinite(sd) & np.isfinite(effect)
+        table[f"{column}_seed_sd"] = sd
+        table[f"{column}_within_seed_sd"] = pd.array(
+            np.where(known, np.abs(effect) <= sd, None), dtype="boolean")
+    table["seed_sd_source"] = spread["seed_sd_source"].astype(object).fillna(absent).to_numpy()
+    return table
