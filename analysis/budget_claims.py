@@ -343,7 +343,7 @@ def budget_markdown(sweep: Sweep, changes: pd.DataFrame, claims: pd.DataFrame,
     lines = [
         f"# Accuracy against the glimpses taken at test time ({sweep.curves[0].dataset})", "",
         f"Made by `{command}` on the first {images:,} test images (policy mean), glimpses "
-        f"{sweep.budgets[0]}-{sweep.budgets[-1]} at test time.", "",
+        f"{_listed(sweep.budgets)} at test time.", "",
         "The paper's claim (Sec. 4.3, our words): RAM reaches its best accuracy at some number "
         "of glimpses and gains nothing or loses accuracy beyond it, so it has to be stopped by "
         "hand; MRAM keeps or improves its accuracy as the glimpses increase. Each model is "
@@ -375,3 +375,11 @@ def budget_markdown(sweep: Sweep, changes: pd.DataFrame, claims: pd.DataFrame,
               "Glimpses T in steps; accuracy in %; changes in percentage points (pts). The "
               "curve of every model and T with Wilson intervals is in the CSV and figure.", ""]
     return "\n".join(lines)
+
+
+def _listed(budgets: Sequence[int]) -> str:
+    """``1-24`` for a run of consecutive glimpse counts, else ``3, 6 and 9``."""
+    if len(budgets) > 2 and list(budgets) == list(range(budgets[0], budgets[-1] + 1)):
+        return f"{budgets[0]}-{budgets[-1]}"
+    words = [str(t) for t in budgets]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
