@@ -84,8 +84,7 @@ from zoo.pretrained import SPEC_PREFIX, is_spec
 
 __all__ = ["BudgetRun", "budget_figure", "budget_run", "correct_by_glimpses", "curve_table",
            "default_runs", "glimpse_budget", "glimpses_set", "logits_each_step", "main",
-           "plot_glimpse_budget",
-           "wilson_ci", "write_outputs"]
+           "plot_glimpse_budget", "wilson_ci", "write_outputs"]
 
 DEFAULT_BUDGETS = tuple(range(1, 25))
 
