@@ -35,7 +35,9 @@ the full data (``n`` values, sample standard deviation ``sd`` with ``ddof=1``):
 
 The two rules are floored at :data:`MIN_BANDWIDTH` of the unit (0.5 for discrete data, half the
 spacing of whole numbers), so that data with (almost) no spread, such as a single repeated
-value, still give a narrow but valid density.
+value, still give a narrow but valid density. Each :class:`Density` records the floor that
+applied, and :func:`describe_densities` says in words where a set of densities is reflected
+and how it is floored (the caption of :func:`gazekit.plot.plot_densities`, ``report.md``).
 
 Large samples
 -------------
@@ -49,6 +51,7 @@ exact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +95,10 @@ class Density:
         ``unit``; sums to 1). None for continuous data.
     upper : float
         Upper bound of the support (second reflection point), in ``unit``; ``inf`` if none.
+    floor : float or None
+        Smallest bandwidth the rule could give (:data:`MIN_BANDWIDTH` of ``unit``, or
+        :data:`MIN_BANDWIDTH_DISCRETE`), in ``unit``; None when the bandwidth was given as a
+        number (not floored).
 
     Examples
     --------
@@ -113,6 +120,7 @@ class Density:
     unit: str
     pmf: pd.Series | None
     upper: float = np.inf
+    floor: float | None = None
 
 
 def check_values(values, *, name: str = "values", lower: float = -np.inf,
@@ -328,7 +336,7 @@ def fit_density(values, *, unit: str, lower: float = 0.0, upper: float = np.inf,
     if np.isfinite(upper):
         density[inside] += kernel(2 * upper - x[inside])
     return Density(grid=x, density=density, bandwidth=h, lower=lower, n=int(v.size), unit=unit,
-                   pmf=pmf, upper=upper)
+                   pmf=pmf, upper=upper, floor=floor if isinstance(bw_method, str) else None)
 
 
 def duration_density(durations, unit: str = "steps", *, max_steps: int | None = None,
@@ -379,3 +387,44 @@ def distance_density(distances, unit: str = "px", **kw) -> Density:
     """
     options = {"lower": 0.0, "name": "saccade distances", **kw}
     return fit_density(distances, unit=unit, **options)
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:g} (relative units)" if unit == "relative" else f"{value:g} {unit}"
+
+
+def describe_densities(densities: Mapping[str, Density]) -> str:
+    """Where a set of densities is reflected and how its bandwidths are floored, in words
+    (for figure captions and reports; read from the densities, so always what was done).
+
+    Groups that share bounds are listed together, in sorted order of their names; the
+    bandwidth floor is that of the rule (:data:`MIN_BANDWIDTH`), or "given" when the
+    bandwidths were numbers.
+
+    Examples
+    --------
+    >>> durations = {"RAM-7": duration_density([1, 2, 7], max_steps=7),
+    ...              "RAM-12": duration_density([1, 12], max_steps=12)}
+    >>> describe_densities(durations).split("; ")  # doctest: +NORMALIZE_WHITESPACE
+    ['reflected at 0.5 and 12.5 steps (RAM-12), at 0.5 and 7.5 steps (RAM-7)',
+     'bandwidth rule floored at 0.5 steps']
+    >>> describe_densities({"RAM-7": distance_density([6.5, 9.0], lower=6.0)})
+    'reflected at 6 px; bandwidth rule floored at 0.5 px'
+    """
+    if not densities:
+        return "none"
+    bounds: dict[tuple[float, float, str], list[str]] = {}
+    for name in sorted(densities, key=str):
+        d = densities[name]
+        bounds.setdefault((d.lower, d.upper, d.unit), []).append(str(name))
+    parts = [f"at {_amount(lower, unit)}" if not np.isfinite(upper) else
+             f"at {lower:g} and {_amount(upper, unit)}" for lower, upper, unit in bounds]
+    if len(parts) > 1:
+        parts = [f"{p} ({', '.join(names)})" for p, names in zip(parts, bounds.values(),
+                                                                 strict=True)]
+    floors = sorted({(d.floor, d.unit) for d in densities.values() if d.floor is not None})
+    given = any(d.floor is None for d in densities.values())
+    floor = (f"bandwidth rule floored at {', '.join(_amount(f, u) for f, u in floors)}"
+             + (" (none where the bandwidth was given)" if given else "") if floors
+             else "bandwidth given (no floor)")
+    return f"reflected {', '.join(parts)}; {floor}"

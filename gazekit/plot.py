@@ -8,6 +8,7 @@ and open figures alone. matplotlib itself is imported on the first figure, not w
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,14 +16,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gazekit.atomic import write_atomically
-from gazekit.density import Density
+from gazekit.density import Density, describe_densities
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["COLORBLIND", "colorblind_palette", "figure_files", "figure_paths", "group_colors",
-           "legend_name", "plot_densities", "plot_threshold_sweep", "save_figure",
-           "threshold_sweep_figure"]
+__all__ = ["COLORBLIND", "colorblind_palette", "density_caption", "density_figure",
+           "figure_files", "figure_paths", "group_colors", "legend_name", "plot_densities",
+           "plot_threshold_sweep", "save_figure", "threshold_sweep_figure"]
 
 #: seaborn's "colorblind" palette (Waskom 2021, seaborn/palettes.py, BSD-3-Clause), its ten
 #: colours as hex: the figures keep seaborn's colours without importing seaborn for them.
@@ -116,6 +117,88 @@ def _labels(kind: str, unit: str, table: Mapping[str, tuple[str, str | None]]) -
     return f"{kind} ({suffix})", "density" if per is None else f"density (1/{per})"
 
 
+def density_caption(duration_densities: Mapping[str, Density],
+                    distance_densities: Mapping[str, Density]) -> str:
+    """The density figure's caption: what its curves and dots are, read from the densities.
+
+    The curves are Gaussian KDEs reflected at the bounds of their support, with the rule's
+    bandwidth floor (:func:`gazekit.density.describe_densities`, per panel); the dots, drawn
+    for discrete durations, are the exact share of fixations of each whole number of glimpse
+    steps.
+
+    Examples
+    --------
+    >>> from gazekit.density import distance_density, duration_density
+    >>> print(density_caption({"RAM-7": duration_density([1, 1, 2, 7], max_steps=7)},
+    ...                       {"RAM-7": distance_density([6.5, 9.0, 14.0], lower=6.0)})
+    ... )  # doctest: +NORMALIZE_WHITESPACE
+    Curves: Gaussian KDEs bounded by reflection. (a) reflected at 0.5 and 7.5 steps; bandwidth
+    rule floored at 0.5 steps. (b) reflected at 6 px; bandwidth rule floored at 0.5 px. Dots:
+    exact share of fixations of each duration (whole glimpse steps).
+    """
+    panels = [f"{panel} {describe_densities({legend_name(g): d for g, d in densities.items()})}."
+              for panel, densities in (("(a)", duration_densities), ("(b)", distance_densities))
+              if densities]
+    text = "Curves: Gaussian KDEs bounded by reflection. " + " ".join(panels)
+    if any(d.pmf is not None for d in duration_densities.values()):
+        text += " Dots: exact share of fixations of each duration (whole glimpse steps)."
+    return textwrap.fill(text, 150)  # small characters per line of the 10 in wide figure
+
+
+def density_figure(duration_densities: Mapping[str, Density],
+                   distance_densities: Mapping[str, Density], title: str | None = None,
+                   reference: str | None = None,
+                   colors: Mapping[str, object] | None = None) -> Figure:
+    """The two-panel density figure (:func:`plot_densities`), not yet saved.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On an Agg canvas (no pyplot), with the caption (:func:`density_caption`) as its
+        bottom label; save it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> from gazekit.density import duration_density
+    >>> fig = density_figure({"model": duration_density([1, 2, 2], max_steps=3)}, {})
+    >>> "(a) reflected at 0.5 and 3.5 steps" in fig.get_supxlabel()
+    True
+    """
+    colors = group_colors([g for g in (*duration_densities, *distance_densities)
+                           if str(g) != reference], colors)
+    colors[str(reference)] = (0.0, 0.0, 0.0)
+    fig = _figure(10, 4.4)
+    axes = fig.subplots(1, 2)
+    panels = (
+        (axes[0], duration_densities, "(a) fixation duration", "fixation duration",
+         _DURATION_UNITS),
+        (axes[1], distance_densities, "(b) saccade distance", "saccade distance", _DISTANCE_UNITS),
+    )
+    for ax, densities, panel_title, kind, units in panels:
+        for name in sorted(densities, key=str):
+            d = densities[name]
+            color = colors[str(name)]
+            style = "--" if str(name) == reference else "-"
+            ax.plot(d.grid, d.density, style, color=color, label=f"{legend_name(name)} (n={d.n:,})",
+                    zorder=3 if style == "--" else 2)
+            if d.pmf is not None:
+                ax.plot(d.pmf.index.to_numpy(float), d.pmf.to_numpy(float), "o", ms=4,
+                        color=color)
+        unit = next(iter(densities.values())).unit if densities else ""
+        xlabel, ylabel = _labels(kind, unit, units)
+        ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
+        ax.set_xlim(left=min((d.lower for d in densities.values()), default=0.0))
+        ax.set_ylim(bottom=0.0)
+        if densities:
+            ax.legend(frameon=False, fontsize="small")
+    # The caption under the panels: constrained layout makes room for a figure's x label.
+    fig.supxlabel(density_caption(duration_densities, distance_densities), fontsize="small",
+                  ha="left", x=0.01, multialignment="left")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_densities(duration_densities: Mapping[str, Density],
                    distance_densities: Mapping[str, Density], path_stem: str | Path,
                    title: str | None = None, reference: str | None = None,
@@ -125,9 +208,11 @@ def plot_densities(duration_densities: Mapping[str, Density],
     Panel (a) shows the fixation-duration density and panel (b) the saccade-distance
     density, one curve per group, each group with the same colour in both panels (see
     :func:`group_colors`). For discrete durations (a :class:`~gazekit.density.Density` with a
-    ``pmf``) the exact relative frequency of each value is drawn as markers on top of the
+    ``pmf``) the exact relative frequency of each value is drawn as dots on top of the
     smoothed curve. Axis labels state the units taken from the densities (e.g. glimpse steps,
-    ms, px, degrees).
+    ms, px, degrees); a caption under the panels says what the curves and dots are, with
+    each panel's reflection bounds and bandwidth floor in those units
+    (:func:`density_caption`).
 
     Parameters
     ----------
@@ -164,36 +249,8 @@ def plot_densities(duration_densities: Mapping[str, Density],
     ...     print([path.name for path in written])
     ['densities.png', 'densities.svg']
     """
-    colors = group_colors([g for g in (*duration_densities, *distance_densities)
-                           if str(g) != reference], colors)
-    colors[str(reference)] = (0.0, 0.0, 0.0)
-    fig = _figure(10, 4)
-    axes = fig.subplots(1, 2)
-    panels = (
-        (axes[0], duration_densities, "(a) fixation duration", "fixation duration",
-         _DURATION_UNITS),
-        (axes[1], distance_densities, "(b) saccade distance", "saccade distance", _DISTANCE_UNITS),
-    )
-    for ax, densities, panel_title, kind, units in panels:
-        for name in sorted(densities, key=str):
-            d = densities[name]
-            color = colors[str(name)]
-            style = "--" if str(name) == reference else "-"
-            ax.plot(d.grid, d.density, style, color=color, label=f"{legend_name(name)} (n={d.n:,})",
-                    zorder=3 if style == "--" else 2)
-            if d.pmf is not None:
-                ax.plot(d.pmf.index.to_numpy(float), d.pmf.to_numpy(float), "o", ms=4,
-                        color=color)
-        unit = next(iter(densities.values())).unit if densities else ""
-        xlabel, ylabel = _labels(kind, unit, units)
-        ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
-        ax.set_xlim(left=min((d.lower for d in densities.values()), default=0.0))
-        ax.set_ylim(bottom=0.0)
-        if densities:
-            ax.legend(frameon=False, fontsize="small")
-    if title:
-        fig.suptitle(title)
-    return save_figure(fig, path_stem)
+    return save_figure(density_figure(duration_densities, distance_densities, title=title,
+                                      reference=reference, colors=colors), path_stem)
 
 
 def figure_paths(path_stem: str | Path) -> list[Path]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from gazekit import __version__
 from gazekit.compare import HUMAN_METRICS
-from gazekit.density import Density
+from gazekit.density import Density, describe_densities
 from gazekit.human import HumanRecordings
 from gazekit.reference import human_reference
 
@@ -133,6 +133,21 @@ def _human_view(table: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def _density_method(densities: dict[str, dict[str, Density]]) -> str:
+    """What the density curves and the figure's dots are, in words, from the densities."""
+    durations = densities["fixation_duration"].values()
+    text = ("Gaussian KDEs bounded by reflection at each group's support. Fixation durations: "
+            f"{describe_densities(densities['fixation_duration'])}. Saccade distances: "
+            f"{describe_densities(densities['saccade_distance'])}.")
+    if any(d.pmf is not None and np.isfinite(d.upper) for d in durations):
+        text += (" Durations in glimpse steps are whole numbers 1..T (T: the group's longest "
+                 "scanpath), reflected half a step outside, at 0.5 and T + 0.5 steps.")
+    if any(d.pmf is not None for d in durations):
+        text += (" The figure's dots are the exact share of fixations of each duration (whole "
+                 "glimpse steps).")
+    return text
+
+
 def analysis_report(*, files: Sequence[Path], rows: int, scanpaths: int, group_by: str | None,
                     group_col: str, threshold: float, mode: str, units: str,
                     ms_per_step: float | None, px_per_degree: float | None,
@@ -207,8 +222,8 @@ def analysis_report(*, files: Sequence[Path], rows: int, scanpaths: int, group_b
         f"ms per glimpse step: {ms_per_step if ms_per_step is not None else 'not given'}; "
         f"px per degree: {px_per_degree if px_per_degree is not None else 'not given'}.",
         *human_parameters,
-        f"- Densities: Gaussian KDE reflected at the lower bound of the support, bandwidth "
-        f"rule `{bw_method}` ({bandwidths}).",
+        f"- Densities: {_density_method(densities)} Bandwidth rule `{bw_method}` "
+        f"({bandwidths}).",
         f"- Confidence intervals: {confidence:.0%} percentile cluster bootstrap over scanpaths "
         f"(a scanpath's fixations and saccades are dependent, so each resample draws whole "
         f"scanpaths), {n_resamples} resamples, at most {bootstrap['max_bootstrap']:,} "

@@ -171,3 +171,21 @@ def test_saccade_density_starts_at_the_threshold():
     mass = np.trapezoid(distance_density([6.0, 6.5, 7.0, 9.0, 14.0], lower=6.0,
                                          grid=grid).density, grid)
     assert mass == pytest.approx(1.0, abs=1e-3)
+
+
+def test_floor_is_recorded_and_described():
+    """A density records the rule's floor (the bandwidth of values without spread), none for
+    a given bandwidth; describe_densities says so, with each distinct bound once."""
+    for unit, discrete in (("steps", True), ("ms", False), ("px", False), ("relative", False)):
+        d = fit_density([3.0, 3.0, 3.0], unit=unit, lower=0.5 if discrete else 0.0,
+                        discrete=discrete)
+        assert d.floor == d.bandwidth == (dm.MIN_BANDWIDTH_DISCRETE if discrete
+                                          else dm.MIN_BANDWIDTH[unit])
+    assert duration_density([1, 2, 3], bw_method=0.8).floor is None
+    text = dm.describe_densities({"b": distance_density([6.5, 8.0], lower=6.0),
+                                  "a": distance_density([7.0, 9.0], lower=6.0, bw_method=2.0)})
+    assert text == ("reflected at 6 px; bandwidth rule floored at 0.5 px (none where the "
+                    "bandwidth was given)")
+    text = dm.describe_densities({"x": distance_density([0.1, 0.3], unit="relative")})
+    assert text == ("reflected at 0 (relative units); bandwidth rule floored at 0.01 "
+                    "(relative units)")
