@@ -17,7 +17,7 @@ import torch
 
 import zoo
 from analysis import seeds
-from analysis.agreement import CONTRAST_CRITERION, agreement_contrast
+from analysis.agreement import CONTRAST_CRITERION, agreement_contrast, summarize_agreement
 from analysis.claims import MCNEMAR_NOTE, measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
 from analysis.gaze_runs import GazeRun, mean_sd, queue_commands
@@ -398,3 +398,19 @@ def test_contrast_on_a_hand_worked_case():
     mixed = pairs.assign(dtw_px=[1.0, 5.0, 5.0, 6.0, 2.0, 3.0, 3.0, 3.0])  # -4, +4, 0
     assert agreement_contrast(mixed, ("dtw_px",), n_resamples=500)["verdict"].iloc[0] \
         == "inconclusive"
+
+
+def test_summary_counts_the_pairs_each_measure_dropped():
+    pairs = pd.DataFrame({
+        "stimulus": ["0", "1", "2", "0", "1"], "group_a": ["r1", "r1", "r1", "r1", "r1"],
+        "group_b": ["r2", "r2", "r2", "m1", "m1"], "model_a": ["A", "A", "A", "A", "A"],
+        "model_b": ["A", "A", "A", "B", "B"], "dtw_px": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "mm_vector": [0.9, np.nan, 0.7, np.nan, np.nan]})
+    summary = summarize_agreement(pairs, n_resamples=50).set_index(["model_b", "measure"])
+    assert summary.loc[("A", "mm_vector"), ["n_pairs", "pairs_total", "pairs_dropped"]] \
+        .tolist() == [2, 3, 1]
+    assert summary.loc[("A", "mm_vector"), "mean"] == pytest.approx(0.8)
+    assert summary.loc[("B", "mm_vector"), ["n_pairs", "pairs_dropped"]].tolist() == [0, 2]
+    assert summary.loc[("A", "dtw_px"), "pairs_dropped"] == 0
+    assert summary.loc[("A", "dtw_px"), "comparison"] == "across seeds"
+    assert summary.loc[("B", "dtw_px"), "comparison"] == "between models"
