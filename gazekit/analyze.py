@@ -63,11 +63,9 @@ import pandas as pd
 from gazekit.atomic import atomic_output_dir, check_outputs, final_path
 from gazekit.checks import check_positive
 from gazekit.compare import (
-    HUMAN_METRICS,
     UNITS,
     compare_groups,
     compare_with_reference,
-    distance_bootstrap,
     group_durations,  # same conversion as the comparison
     normalize,
     timed_durations,
@@ -78,6 +76,7 @@ from gazekit.density import (
     duration_density,
 )
 from gazekit.detection import load_human
+from gazekit.distance_ci import HUMAN_METRICS, distance_bootstrap
 from gazekit.geometry import ScreenGeometry
 from gazekit.human import HumanRecordings
 from gazekit.io import Paths, find_inputs, path_list

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from gazekit import __version__
-from gazekit.compare import HUMAN_METRICS
 from gazekit.density import Density, describe_densities
+from gazekit.distance_ci import HUMAN_METRICS
 from gazekit.human import HumanRecordings
 from gazekit.reference import human_reference
 

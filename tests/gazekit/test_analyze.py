@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from scipy import sparse, stats
+from scipy import stats
 
 from gazekit.analyze import analyze
-from gazekit.compare import _binned_kde, distance_bootstrap
-from gazekit.density import distance_density, duration_density, fit_density, select_bandwidth
+from gazekit.density import distance_density, duration_density
+from gazekit.distance_ci import distance_bootstrap
 from gazekit.geometry import STUDYFORREST
 from gazekit.human import load_recordings
 from gazekit.io import read_scanpaths
@@ -444,40 +444,6 @@ def test_human_needs_bridged_units(hand_file, tmp_path):
             human=HUMAN / "studyforrest-fixvectors", human_format="fixations",
             geometry=STUDYFORREST)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
-
-
-def test_distance_bootstrap_matches_scipy_bootstrap():
-    rng = np.random.default_rng(5)
-    a, b = rng.gamma(2.0, 1.0, 40), rng.gamma(3.0, 1.0, 30)
-    ours = distance_bootstrap(a, b, clusters=(np.arange(40), np.arange(30)), unit="relative",
-                              n_resamples=4000, seed=1)
-    for metric, statistic, tol in (
-            ("ks", lambda x, y: stats.ks_2samp(x, y).statistic, 0.04),
-            ("wasserstein", stats.wasserstein_distance, 0.1)):
-        ref = stats.bootstrap((a, b), statistic, vectorized=False, n_resamples=4000,
-                              method="percentile", rng=np.random.default_rng(2))
-        want = (ref.confidence_interval.low, ref.confidence_interval.high)
-        np.testing.assert_allclose(ours[metric], want, atol=tol * max(abs(want[1]), 1e-9),
-                                   err_msg=metric)
-    assert ours["jsd"][0] < ours["jsd"][1]
-
-
-def test_binned_kde_matches_fit_density():
-    rng = np.random.default_rng(6)
-    values = rng.gamma(2.0, 1.0, 300)
-    h = select_bandwidth(values, "scott", unit="relative")
-    grid = np.linspace(0, values.max() + 3 * h, 2000)
-    support, counts = np.unique(values, return_counts=True)
-    spacing = grid[1] - grid[0]
-    left = np.minimum((support / spacing).astype(np.int64), len(grid) - 2)
-    share = support / spacing - left
-    binning = sparse.csr_matrix((np.r_[1 - share, share], (np.tile(np.arange(support.size), 2),
-                                                          np.r_[left, left + 1])),
-                                shape=(support.size, len(grid)))
-    got = _binned_kde(counts[None, :].astype(float), binning, h, spacing)[0]
-    want = fit_density(values, unit="relative", bw_method=h, grid=grid).density
-    got *= want.sum() / got.sum()
-    assert np.abs(got - want).max() < 2e-3 * want.max()
 
 
 def test_human_columns_must_fit_the_scanpaths(tmp_path):
