@@ -17,15 +17,17 @@ same relative extension for T = 7 and 12) on the same test images (:class:`Sweep
 - "MRAM keeps its accuracy better than RAM": MRAM's change from ``T`` to ``2T`` minus RAM's
   > 0 pts.
 
-The first two are judged by McNemar's exact two-sided test (a binomial test of the images
-gained out of the discordant ones, at 1/2; ``p <`` :data:`ALPHA`), the third by the
-:data:`analysis.claims.CONFIDENCE` percentile interval of a bootstrap over test images of the
-per-image difference of differences (:func:`gazekit.stats.bootstrap_ci`). As for every ordering
-claim (:mod:`analysis.claims`): ``reproduced`` when the test or interval goes the claimed way,
-``not reproduced`` when it goes the other way, else ``inconclusive``. "Sustains" alone (no
-significant change) stays inconclusive: a test of a difference cannot show equal accuracy and
-the paper gives no margin. Accuracies are in %, changes in percentage points (pts), glimpse
-counts in steps.
+The first two are judged by McNemar's exact two-sided test, as the accuracy claim is
+(:func:`analysis.claims.mcnemar_verdict`: a binomial test of the images gained out of the
+discordant ones, at 1/2; ``p <`` :data:`ALPHA`), the third by the
+:data:`analysis.claims.CONFIDENCE` percentile interval of the per-image difference of
+differences over a bootstrap of test images, on the image weights every interval of
+:mod:`analysis.paired_bootstrap` uses (:func:`analysis.claims.image_weights`). As for every
+ordering claim (:mod:`analysis.claims`): ``reproduced`` when the test or interval goes the
+claimed way, ``not reproduced`` when it goes the other way, else ``inconclusive``.
+"Sustains" alone (no significant change) stays inconclusive: a test of a difference cannot
+show equal accuracy and the paper gives no margin. Accuracies are in %, changes in percentage
+points (pts), glimpse counts in steps.
 
 >>> import numpy as np
 >>> before = np.r_[np.ones(60), np.zeros(40)].astype(bool)  # 60 % at T
@@ -44,18 +46,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from analysis.claims import CONFIDENCE, MCNEMAR_NOTE, N_RESAMPLES, SEED, Estimate, bound_verdict
+from analysis.claims import (
+    ALPHA,
+    CONFIDENCE,
+    MCNEMAR_NOTE,
+    N_RESAMPLES,
+    SEED,
+    Estimate,
+    bound_verdict,
+    image_weights,
+    mcnemar_verdict,
+    percentile_interval,
+)
 from analysis.experiments import roles_by_glimpses
 from gazekit.report import markdown_table
-from gazekit.stats import bootstrap_ci
 
 __all__ = ["ALPHA", "CLAIMS", "COMPARE_FACTOR", "Curve", "PairedChange", "Sweep",
            "budget_claims", "budget_markdown", "change_verdict", "changes_table",
            "compared_glimpses", "paired_change"]
 
-ALPHA = 0.05  # McNemar's significance level, as for the accuracy claim
 COMPARE_FACTOR = 2  # compare the trained T with 2T
 
 @dataclass(frozen=True)
@@ -149,23 +159,28 @@ class PairedChange:
     p_value: float
 
 
-def paired_change(before: np.ndarray, after: np.ndarray, *, n_resamples: int = N_RESAMPLES,
-                  confidence: float = CONFIDENCE, seed: int = SEED) -> PairedChange:
+def paired_change(before: np.ndarray, after: np.ndarray, *, weights: np.ndarray | None = None,
+                  n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
+                  seed: int = SEED) -> PairedChange:
     """The paired change in accuracy between two correctness vectors of the same images.
 
     Parameters
     ----------
     before, after : numpy.ndarray of bool, shape (N,)
         Correctness of each image before and after (e.g. at ``T`` and ``2T`` glimpses).
+    weights : numpy.ndarray of int, shape (n_resamples, N), optional
+        Bootstrap draw counts of each image (default
+        ``analysis.claims.image_weights(N, n_resamples, seed)``); pass one array to pair
+        several changes by image.
     n_resamples, confidence, seed
         Bootstrap settings (defaults those of :mod:`analysis.claims`).
 
     Returns
     -------
     PairedChange
-        McNemar's p is ``scipy.stats.binomtest(gained, gained + lost, 0.5)``; the interval is
-        :func:`gazekit.stats.bootstrap_ci` of the mean per-image difference (pts), resampling
-        images.
+        McNemar's p as :func:`analysis.claims.mcnemar_verdict` gives it (the binomial test of
+        ``gained`` out of ``gained + lost`` at 1/2); the percentile interval of the mean
+        per-image difference (pts) over the resamples.
 
     >>> c = paired_change(np.array([1, 1, 0, 0], bool), np.array([1, 0, 0, 1], bool),
     ...                   n_resamples=100)
@@ -174,21 +189,30 @@ def paired_change(before: np.ndarray, after: np.ndarray, *, n_resamples: int = N
     """
     before, after = np.asarray(before, bool), np.asarray(after, bool)
     gained, lost = int((after & ~before).sum()), int((before & ~after).sum())
-    p = binomtest(gained, gained + lost, 0.5).pvalue if gained + lost else 1.0
-    diff = 100.0 * (after.astype(np.float64) - before)
-    low, high = bootstrap_ci((diff,), "mean", confidence=confidence, n_resamples=n_resamples,
-                             seed=seed)
+    p, _ = mcnemar_verdict(gained, lost)
+    diff = after.astype(np.int64) - before  # per image: -1, 0 or 1
     return PairedChange(gained, lost, before.size, 100.0 * before.mean(), 100.0 * after.mean(),
-                        Estimate(float(diff.mean()), low, high), float(p))
+                        _mean_interval(diff, weights, n_resamples, confidence, seed), p)
+
+
+def _mean_interval(values: np.ndarray, weights: np.ndarray | None, n_resamples: int,
+                   confidence: float, seed: int) -> Estimate:
+    """``100 * mean(values)`` (pts) with its percentile interval over the image resamples
+    ``weights`` (:func:`analysis.claims.image_weights` if None)."""
+    if weights is None:
+        weights = image_weights(values.size, n_resamples, seed)
+    return percentile_interval(float(100.0 * values.mean()),
+                               100.0 * (weights @ values) / values.size, confidence)
 
 
 def change_verdict(change: PairedChange, gain_claimed: bool, alpha: float = ALPHA) -> str:
     """Verdict on "accuracy rises" (``gain_claimed``) or "accuracy falls": ``reproduced`` when
     McNemar's ``p < alpha`` and the change goes the claimed way, ``not reproduced`` when
-    ``p < alpha`` the other way, else ``inconclusive``."""
-    if change.p_value >= alpha or change.gained == change.lost:
-        return "inconclusive"
-    return "reproduced" if (change.gained > change.lost) == gain_claimed else "not reproduced"
+    ``p < alpha`` the other way, else ``inconclusive`` (:func:`analysis.claims.mcnemar_verdict`
+    with the claimed side first)."""
+    claimed, other = (change.gained, change.lost) if gain_claimed else (change.lost,
+                                                                        change.gained)
+    return mcnemar_verdict(claimed, other, alpha)[1]
 
 
 def _change_text(label: str, t: int, t2: int, change: PairedChange) -> str:
@@ -210,7 +234,7 @@ def changes_table(sweep: Sweep) -> pd.DataFrame:
         accuracy, the first of equal ones; steps), ``peak_accuracy_pct``, ``epoch``,
         ``state``, ``provisional``. A model without a larger budget has NaN changes.
     """
-    rows = []
+    rows, weights = [], _Weights()
     for c in sweep.curves:
         t2 = compared_glimpses(c.trained, sweep.budgets)
         accuracy = 100.0 * c.correct.mean(axis=1)
@@ -218,7 +242,8 @@ def changes_table(sweep: Sweep) -> pd.DataFrame:
                "images": c.correct.shape[1]}
         if t2 is not None and c.trained in sweep.budgets:
             ch = paired_change(c.correct[sweep.budgets.index(c.trained)],
-                               c.correct[sweep.budgets.index(t2)])
+                               c.correct[sweep.budgets.index(t2)],
+                               weights=weights(c.correct.shape[1]))
             row |= {"accuracy_trained_pct": ch.before_pct, "accuracy_compared_pct": ch.after_pct,
                     "change_pts": ch.change.value, "change_ci_low_pts": ch.change.low,
                     "change_ci_high_pts": ch.change.high, "gained": ch.gained, "lost": ch.lost,
@@ -258,21 +283,33 @@ CLAIMS = {
 ROLES = {"ram_peaks": ("ram",), "mram_sustains": ("mram",), "mram_more_robust": ("mram", "ram")}
 
 
-def _measure(key: str, sweep: Sweep, labels: dict[str, str], t: int, t2: int
-             ) -> tuple[str, str]:
-    """(measured text, verdict) of claim ``key`` (both roles present, ``t2`` measured)."""
+class _Weights:
+    """:func:`analysis.claims.image_weights` per number of images, drawn once per table so that
+    all its intervals resample the same images."""
+
+    def __init__(self):
+        self._drawn: dict[int, np.ndarray] = {}
+
+    def __call__(self, images: int) -> np.ndarray:
+        if images not in self._drawn:
+            self._drawn[images] = image_weights(images, N_RESAMPLES, SEED)
+        return self._drawn[images]
+
+
+def _measure(key: str, sweep: Sweep, labels: dict[str, str], t: int, t2: int,
+             weights: np.ndarray) -> tuple[str, str]:
+    """(measured text, verdict) of claim ``key`` (its roles present, ``t`` and ``t2`` swept),
+    with the bootstrap draw counts ``weights`` of the test images."""
     at = {role: sweep.curve(label) for role, label in labels.items()}
     i, j = sweep.budgets.index(t), sweep.budgets.index(t2)
     if key in ("ram_peaks", "mram_sustains"):
         role = ROLES[key][0]
-        change = paired_change(at[role].correct[i], at[role].correct[j])
+        change = paired_change(at[role].correct[i], at[role].correct[j], weights=weights)
         return (_change_text(labels[role], t, t2, change),
                 change_verdict(change, gain_claimed=key == "mram_sustains"))
-    mram, ram = at["mram"].correct, at["ram"].correct
-    dd = 100.0 * ((mram[j].astype(np.float64) - mram[i]) - (ram[j].astype(np.float64) - ram[i]))
-    low, high = bootstrap_ci((dd,), "mean", n_resamples=N_RESAMPLES, confidence=CONFIDENCE,
-                             seed=SEED)
-    contrast = Estimate(float(dd.mean()), low, high)
+    mram, ram = (at[r].correct.astype(np.int64) for r in ("mram", "ram"))
+    contrast = _mean_interval((mram[j] - mram[i]) - (ram[j] - ram[i]), weights, N_RESAMPLES,
+                              CONFIDENCE, SEED)
     changes = "; ".join(
         f"{labels[r]} {100 * (at[r].correct[j].mean() - at[r].correct[i].mean()):+.2f} pts"
         for r in ("mram", "ram"))
@@ -297,7 +334,7 @@ def budget_claims(sweep: Sweep) -> pd.DataFrame:
     ValueError
         If the MRAM and RAM of one ``T`` were not swept on the same test images.
     """
-    rows = []
+    rows, weights = [], _Weights()
     for t, labels in roles_by_glimpses(c.label for c in sweep.curves).items():
         t2 = compared_glimpses(t, sweep.budgets)
         images = sweep.curve(next(iter(labels.values()))).correct.shape[1]
@@ -312,7 +349,7 @@ def budget_claims(sweep: Sweep) -> pd.DataFrame:
             elif t2 is None or t not in sweep.budgets:
                 measured, verdict = "", f"cannot assess: T = {t} and a larger T not both swept"
             else:
-                measured, verdict = _measure(key, sweep, labels, t, t2)
+                measured, verdict = _measure(key, sweep, labels, t, t2, weights(images))
             rows.append({"trained_glimpses": t, "compared_glimpses": t2, "key": key,
                          "claim": claim, "criterion": criteria[key], "measured": measured,
                          "verdict": verdict, "images": images,
