@@ -39,12 +39,33 @@ from torch import nn
 
 from zoo.sensor import to_pixels
 
-__all__ = ["SATURATION", "SPREAD_FLOOR_PX", "collapse_warning", "policy_health"]
+__all__ = ["SATURATION", "SPREAD_FLOOR_PX", "collapse_warning", "location_spread",
+           "policy_health"]
 
 #: A glimpse whose locations spread less than this across images (px) is image-independent.
 SPREAD_FLOOR_PX = 0.5
 #: A tanh output at least this large in magnitude counts as saturated.
 SATURATION = 0.99
+
+
+def location_spread(px: torch.Tensor) -> torch.Tensor:
+    """Per glimpse, the RMS distance (px) of the locations ``px`` from their mean over images.
+
+    Parameters
+    ----------
+    px : Tensor, shape (B, T, 2)
+        Glimpse centres in pixels of B images (``B >= 1``), T glimpses each.
+
+    Returns
+    -------
+    Tensor, shape (T,)
+        ``sqrt(mean_b |px[b, t] - mean_b px[b, t]|^2)`` (population moments, px); 0 for a
+        glimpse that lands on the same place for every image.
+
+    >>> location_spread(torch.tensor([[[0.0, 0.0]], [[6.0, 8.0]]])).tolist()
+    [5.0]
+    """
+    return (px - px.mean(0)).pow(2).sum(-1).mean(0).sqrt()
 
 
 @torch.inference_mode()
@@ -69,7 +90,7 @@ def policy_health(model: nn.Module, images: torch.Tensor) -> dict:
     out = model(images, sample=False)
     height, width = model.image_size
     px = to_pixels(out.locations.double(), height, width)  # (B, T, 2)
-    spread = (px - px.mean(0)).pow(2).sum(-1).mean(0).sqrt()  # (T,)
+    spread = location_spread(px)  # (T,)
     first = 0 if model.image_dependent_start else 1
     context = getattr(model, "context", None)
     health = {

@@ -32,6 +32,7 @@ from gazekit.plot import colorblind_palette, save_figure
 from gazekit.schema import ScanpathError, validate
 
 FIRST_ALPHA = 0.25  # opacity of the first glimpse; the last one is opaque
+TITLE_LINE_INCHES = 0.25  # height a line of a figure title adds (inches; 8 pt text)
 
 #: Slot in seaborn's "colorblind" palette of each architecture family (label without glimpse
 #: count and scales): MRAM blue, DRAM orange, RAM green, CNN grey.
@@ -80,7 +81,7 @@ def plot_glimpses(
     images: np.ndarray, rows: Mapping[str, np.ndarray], path: str | os.PathLike,
     glimpse_size: int | Mapping[str, int] = 8, titles: Sequence[str] | None = None,
     numbers: bool = False, panel_inches: float = 1.4, dpi: int = 200,
-    scales: int | Mapping[str, int] = 1,
+    scales: int | Mapping[str, int] = 1, title: str | None = None,
 ) -> list[Path]:
     """Draw the glimpses of several models on the same images; write PNG and SVG.
 
@@ -105,6 +106,9 @@ def plot_glimpses(
         Size of one panel (inches) and PNG resolution (dots per inch).
     scales : int or mapping of str to int, default 1
         Glimpse scales, for all rows or per row; above 1 the coarsest window is drawn dashed.
+    title : str, optional
+        Figure title above the panels (lines split by ``"\\n"``); each line adds
+        :data:`TITLE_LINE_INCHES` to the figure's height, so the panels keep their size.
 
     Returns
     -------
@@ -123,8 +127,11 @@ def plot_glimpses(
     if titles is not None and len(titles) != b:
         raise ValueError(f"titles: expected {b} column titles, got {len(titles)}")
 
-    fig = Figure(figsize=(panel_inches * b, panel_inches * len(rows)))
+    title_inches = TITLE_LINE_INCHES * (title.count("\n") + 1) if title else 0.0
+    fig = Figure(figsize=(panel_inches * b, panel_inches * len(rows) + title_inches))
     axes = fig.subplots(len(rows), b, squeeze=False)
+    if title:
+        fig.suptitle(title, fontsize=8)
     for r, (name, paths) in enumerate(rows.items()):
         size = glimpse_size[name] if isinstance(glimpse_size, Mapping) else glimpse_size
         n_scales = scales[name] if isinstance(scales, Mapping) else scales
@@ -230,7 +237,7 @@ def scanpath_array(table: pd.DataFrame, row: str, image_ids: np.ndarray) -> np.n
 def plot_exports(
     exports: Sequence[str | os.PathLike], images: np.ndarray, path: str | os.PathLike,
     image_ids: Sequence[int] | None = None, n_images: int = 10,
-    class_names: Sequence[str] | None = None, numbers: bool = False,
+    class_names: Sequence[str] | None = None, numbers: bool = False, title: str | None = None,
 ) -> list[Path]:
     """Fig. 2 from scanpath exports: one row of panels per model (see :func:`read_exports`),
     in file order.
@@ -251,6 +258,8 @@ def plot_exports(
         Names of the classes, indexed by label, for the column titles (default: the labels).
     numbers : bool, default False
         Write step numbers in the windows.
+    title : str, optional
+        Figure title (see :func:`plot_glimpses`).
 
     Returns
     -------
@@ -277,4 +286,4 @@ def plot_exports(
                          f"{labels.max()} needs at least {labels.max() + 1}")
     titles = [str(class_names[k]) if class_names is not None else str(k) for k in labels]
     return plot_glimpses(images[ids], rows, path, glimpse_size=sizes, titles=titles,
-                         numbers=numbers, scales=scales)
+                         numbers=numbers, scales=scales, title=title)
