@@ -9,8 +9,11 @@ shipped for Fashion-MNIST (``zoo list --pretrained``), on the full test set wher
 is installed (first ``--limit`` images) or else on the example images shipped with the
 weights; analyses them with :func:`gazekit.analyze` (6 px fixation threshold, the paper's
 Fig. 3); draws the glimpses of MRAM, DRAM and RAM (Fig. 2); prints the summary and the paper's
-qualitative claims as measured. ``DIR`` then holds ``exports/``, ``analysis/`` (gazekit's
-tables, densities figure and report) and ``fig2_glimpses.png``/``.svg``.
+qualitative claims as measured, each with its criterion, the estimates with their 95 %
+intervals and its verdict. ``DIR`` then holds ``exports/``, ``analysis/`` (gazekit's tables,
+densities figure and report), ``claims.csv`` (the claims at each glimpse count T: ``claim``,
+``criterion``, ``measured`` (estimates with intervals), ``verdict``, ``method``) and
+``fig2_glimpses.png``/``.svg``.
 
 Without shipped weights it stops with a message saying how to make them.
 
@@ -39,6 +42,7 @@ from analysis.experiments import (
     roles_by_glimpses,
     write_synthetic_fer2013,
 )
+from analysis.settings import write_csv
 from gazekit.analyze import analyze
 from gazekit.atomic import atomic_output_dir
 from gazekit.cli import summary_table
@@ -119,6 +123,9 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
              limit: int | None = 1000, overwrite: bool = False) -> pd.DataFrame:
     """Export, analyse and draw the shipped models of ``dataset``; print and return the summary.
 
+    Also prints the paper's claims at each glimpse count (criterion, estimates with 95 %
+    intervals, verdict) and writes them to ``out/claims.csv``.
+
     Raises
     ------
     DemoError
@@ -150,6 +157,7 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
         claims = claims_by_glimpses(
             segment(read_scanpaths(exports), THRESHOLD_PX, "consecutive"),
             roles_by_glimpses(result.summary["group"].astype(str)))
+        write_csv(claims, tmp / "claims.csv")
     print("\n" + summary_table(result.summary))
     print(f"\nThe paper's claims, measured on these scanpaths at each glimpse count T.\n"
           f"Criterion of every verdict: {CRITERIA}")
@@ -158,7 +166,8 @@ def run_demo(out: str | Path, dataset: str = "fashion-mnist", data: str = "auto"
         for claim in rows.itertuples(index=False):
             print(f"- {claim.claim} [{claim.criterion}]: {claim.verdict}"
                   + (f"\n    {claim.measured}" if claim.measured else ""))
-    print(f"\nwrote {out}/ (exports/, analysis/report.md and densities, fig2_glimpses.png)")
+    print(f"\nwrote {out}/ (exports/, analysis/report.md and densities, claims.csv, "
+          "fig2_glimpses.png)")
     return result.summary
 
 
