@@ -14,8 +14,9 @@ output is newer than its input, so the whole pipeline is resumable):
     still being written are left out); ``--launch`` starts them in the background. Training
     itself resumes from ``last.pt``.
 ``evaluate``
-    :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached),
-    or on the shipped weights standing in for it (below): test accuracy, parameters,
+    :func:`zoo.evaluate.evaluate` on each run's ``best.pt`` (whatever epoch it has reached;
+    the copy pinned for this invocation, below), or on the shipped weights standing in for it
+    (below): test accuracy, parameters,
     ms/image at batch 1, throughput. JSON in ``WORK/eval/``.
 ``export``
     :func:`zoo.export.export_scanpaths` of each run's test-set glimpses to ``WORK/exports/``,
@@ -31,6 +32,11 @@ output is newer than its input, so the whole pipeline is resumable):
     (:func:`first_glimpses`); the human-likeness claim against real recordings
     (:func:`human_claim`); and the paper's accuracy claim (MRAM beats CNN, RAM and DRAM)
     tested on paired test-set predictions (:func:`accuracy_claims`).
+
+Pinned weights: a run still training replaces its ``best.pt`` whenever it improves, so each
+invocation copies every run's ``best.pt`` once (:func:`pin_weights`, :mod:`analysis.pinning`)
+and evaluates and exports that copy: the table's accuracy, the scanpaths, the claims and every
+epoch named in a table, title or note come from the same weights.
 
 Every stage but ``train`` ends by writing ``RESULTS/<stem>.csv`` and ``.md`` (stem e.g.
 ``table2_fashion_mnist``): our parameters, ms/image and accuracy next to the paper's, with
@@ -66,21 +72,25 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+import torch
 
-from analysis.claims import THRESHOLD_PX, accuracy_claims, claims_by_glimpses, human_shape_claim
+from analysis.claims import (
+    CLAIMS,
+    THRESHOLD_PX,
+    accuracy_claims,
+    claims_by_glimpses,
+    human_shape_claim,
+)
 from analysis.experiments import (
-    CLASS_NAMES,
     Experiment,
-    figure_roles,
     roles_by_glimpses,
     training_order,
     write_synthetic_fer2013,
 )
+from analysis.pinning import PINNED, is_current, pin, unfinished_runs
 from analysis.queues import queue_commands
 from analysis.results_report import plot_training, results_table, write_results
 from analysis.settings import (
-    FIGURE_NAMES,
     HUMAN_DEFAULT,
     HUMAN_GEOMETRY,
     HUMAN_LABEL,
@@ -94,24 +104,30 @@ from analysis.settings import (
     Settings,
     log,
     write_csv,
+    write_csv_or_remove,
     write_text_atomic,
 )
 from analysis.standins import refusal, up_to_date
+from analysis.table_figures import (
+    plot_density_figures,
+    plot_glimpse_figures,
+    plot_human_densities,
+    plot_sweep,
+)
 from gazekit.analyze import analyze
 from gazekit.human import FORMATS
 from gazekit.io import read_scanpaths
-from gazekit.plot import plot_densities, plot_threshold_sweep
 from gazekit.segment import segment
 from gazekit.sweep import threshold_sweep
-from zoo import data as zdata
 from zoo.evaluate import evaluate
 from zoo.export import export_scanpaths
+from zoo.health import SPREAD_FLOOR_PX, location_spread
 from zoo.machine import cpu_name
-from zoo.plot import model_colors, plot_exports
+from zoo.plot import model_colors
 
 # Re-exported: the scripts and notebooks that use the pipeline's settings and results table.
 __all__ = ["RESULTS_DIR", "STAGES", "SWEEP_THRESHOLDS_PX", "Settings", "first_glimpses", "main",
-           "plot_training", "results_table", "run", "write_csv"]
+           "pin_weights", "plot_training", "results_table", "run", "write_csv"]
 
 # --- train ---------------------------------------------------------------------------------
 
@@ -164,30 +180,51 @@ def stage_train(settings: Settings) -> None:
 
 # --- evaluate, export ----------------------------------------------------------------------
 
-def _stale(settings: Settings, stage: str, output: Callable[[Experiment], Path]
-           ) -> Iterator[tuple[Experiment, str | Path, Path]]:
-    """``(experiment, checkpoint, output)`` of the runs whose weights (``best.pt``, or the
-    shipped weights standing in) are newer than their ``output(experiment)`` or not what it
-    was made from (:func:`analysis.standins.up_to_date`; every run with weights under
-    ``force``); logs the others."""
+#: Weights of each run in one invocation: a pinned copy of its ``best.pt``, or the
+#: ``pretrained:`` spec of the shipped weights standing in for it.
+Pins = dict[str, str | Path]
+
+
+def pin_weights(settings: Settings) -> Pins:
+    """The weights each run is evaluated and exported with in this invocation, by run name:
+    its ``best.pt`` copied once to ``WORK/pinned/<run>/`` (:func:`analysis.pinning.pin`), or
+    the spec of the shipped weights standing in for it; runs without weights are left out."""
+    pins: Pins = {}
     for exp in settings.experiments:
-        status, out = settings.status(exp), output(exp)
-        if not status.weights.is_file():
+        status = settings.status(exp)
+        if status.shipped is not None:
+            pins[exp.run] = status.checkpoint
+        elif status.weights.is_file():
+            pins[exp.run] = pin(status.weights, settings.work / PINNED / exp.run)
+    return pins
+
+
+def _stale(settings: Settings, stage: str, output: Callable[[Experiment], Path], pins: Pins
+           ) -> Iterator[tuple[Experiment, str | Path, Path]]:
+    """``(experiment, weights, output)`` of the runs whose ``output(experiment)`` was not made
+    from their weights in ``pins`` (:func:`analysis.pinning.is_current`; for shipped weights
+    :func:`analysis.standins.up_to_date`; every run with weights under ``force``); logs the
+    others."""
+    for exp in settings.experiments:
+        weights, out = pins.get(exp.run), output(exp)
+        if weights is None:
             continue
-        if up_to_date(out, status) and not settings.force:
+        current = (is_current(out, weights, settings.status(exp).weights)
+                   if isinstance(weights, Path) else up_to_date(out, settings.status(exp)))
+        if current and not settings.force:
             log(f"[{stage}] {exp.run}: up to date")
             continue
-        yield exp, status.checkpoint, out
+        yield exp, weights, out
 
 
-def stage_evaluate(settings: Settings) -> None:
-    """Evaluate every run whose weights are newer than its evaluation (:func:`_stale`)."""
-    for exp, checkpoint, out in _stale(settings, "evaluate", settings.eval_path):
+def stage_evaluate(settings: Settings, pins: Pins | None = None) -> None:
+    """Evaluate every run whose evaluation was not made from its pinned weights
+    (:func:`_stale`; ``pins`` default :func:`pin_weights`)."""
+    pins = pin_weights(settings) if pins is None else pins
+    for exp, checkpoint, out in _stale(settings, "evaluate", settings.eval_path, pins):
         if settings.compile:
             # Every model's compiled pass is a version of one function for dynamo, which runs
             # eagerly past its recompile limit (8): start each model afresh.
-            import torch
-
             torch._dynamo.reset()
         result = evaluate(checkpoint, split="test", data_dir=settings.run_data_dir(exp),
                           device=settings.device, batch_size=settings.batch_size,
@@ -200,13 +237,14 @@ def stage_evaluate(settings: Settings) -> None:
              f"{result['latency_ms_mean']:.2f} ms/image")
 
 
-def stage_export(settings: Settings) -> None:
-    """Export the test-set scanpaths of every run whose weights are newer than its export
-    (:func:`_stale`): with the policy mean, and with locations sampled from the policy
-    (glimpse models only; seed :data:`SAMPLING_SEED`)."""
+def stage_export(settings: Settings, pins: Pins | None = None) -> None:
+    """Export the test-set scanpaths of every run whose export was not made from its pinned
+    weights (:func:`_stale`; ``pins`` default :func:`pin_weights`): with the policy mean, and
+    with locations sampled from the policy (glimpse models only; seed :data:`SAMPLING_SEED`)."""
+    pins = pin_weights(settings) if pins is None else pins
     for policy in POLICIES:
         for exp, checkpoint, out in _stale(settings, f"export {policy}",
-                                           lambda e, p=policy: settings.export_path(e, p)):
+                                           lambda e, p=policy: settings.export_path(e, p), pins):
             if policy == "sampled" and exp.glimpses is None:
                 continue  # the CNN's saliency scanpath has no policy to sample
             export_scanpaths(checkpoint, split="test", out=out, data_dir=settings.run_data_dir(exp),
@@ -218,25 +256,37 @@ def stage_export(settings: Settings) -> None:
 
 # --- analyze -------------------------------------------------------------------------------
 
-def _figure_models(exps: list[Experiment], scales: int = 1) -> dict[str, Experiment]:
-    """The Fig. 2-3 models among ``exps`` (:func:`figure_roles`), keyed by role."""
-    by_label = {e.label: e for e in exps}
-    return {role: by_label[label] for role, label in figure_roles(by_label, scales).items()}
+#: The tables of the analyze stage (``RESULTS/<stem>_<name>.csv``). One that a rerun leaves
+#: empty (no exports, no human data, no MRAM) has its older file removed, never kept stale.
+ANALYZE_TABLES = ("gaze_summary", "claims", "claims_after_first", "first_glimpses",
+                  "threshold_sweep", "threshold_claims", "human_shape", "accuracy_claims")
 
 
-def _models_by_glimpses(exps: list[Experiment]) -> dict[int, list[Experiment]]:
-    """The Fig. 2-3 models (one scale) at each glimpse count, in Fig. 2's row order."""
-    by_label = {e.label: e for e in exps}
-    return {t: [by_label[label] for label in roles.values()]
-            for t, roles in roles_by_glimpses(by_label).items()}
+def _spread(glimpses: pd.DataFrame) -> pd.DataFrame:
+    """Per model, how far one glimpse's centres spread over the test images: ``x_sd``,
+    ``y_sd`` (sample sd, ddof 1, px), ``spread_px`` (RMS distance from their mean, px, as
+    training measures it: :func:`zoo.health.location_spread`) and ``spread_above_floor``
+    (``spread_px >= zoo.health.SPREAD_FLOOR_PX``: the glimpse depends on the image)."""
+    grouped = glimpses.groupby("model", sort=False, observed=True)
+    spread = pd.Series({model: float(location_spread(torch.tensor(
+        g[["x", "y"]].to_numpy(np.float64))[:, None, :])[0]) for model, g in grouped},
+        dtype=np.float64)
+    return pd.DataFrame({"x_sd": grouped["x"].std(), "y_sd": grouped["y"].std(),
+                         "spread_px": spread,
+                         "spread_above_floor": spread >= SPREAD_FLOOR_PX})
 
 
 def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
-    """Where each model's first glimpse lands, from a validated scanpath table.
+    """Where each model's first two glimpses land, from a validated scanpath table.
 
-    Returns one row per ``model``: ``x_mean``, ``y_mean``, ``x_sd``, ``y_sd`` of the glimpse
-    centres at ``step`` 0 (**pixels**) and ``corner_share``, the share of them within half a
-    glimpse (``glimpse_size / 2`` px) of an image corner in both x and y.
+    Returns one row per ``model``: ``x_mean``, ``y_mean`` of the glimpse centres at ``step`` 0
+    (**pixels**), their spread (:func:`_spread`: ``x_sd``, ``y_sd``, ``spread_px``,
+    ``spread_above_floor``), ``corner_share``, the share of them within half a glimpse
+    (``glimpse_size / 2`` px) of an image corner in both x and y, and the spread of the second
+    glimpse (``step`` 1) as ``glimpse2_x_sd``, ``glimpse2_y_sd``, ``glimpse2_spread_px``,
+    ``glimpse2_spread_above_floor`` (empty for a model with one glimpse). A first glimpse that
+    does not depend on the image parks the model; a second one that does not either means its
+    policy ignores what the first glimpse saw.
     """
     first = table[table["step"] == 0]
     x, y = first["x"], first["y"]
@@ -244,18 +294,48 @@ def first_glimpses(table: pd.DataFrame) -> pd.DataFrame:
     corner = ((np.minimum(x, first["image_width"] - x) < half)
               & (np.minimum(y, first["image_height"] - y) < half))
     grouped = first.assign(corner=corner).groupby("model", sort=False, observed=True)
-    return pd.DataFrame({"x_mean": grouped["x"].mean(), "y_mean": grouped["y"].mean(),
-                         "x_sd": grouped["x"].std(), "y_sd": grouped["y"].std(),
-                         "corner_share": grouped["corner"].mean()}).reset_index()
+    where = pd.DataFrame({"x_mean": grouped["x"].mean(), "y_mean": grouped["y"].mean()})
+    second = _spread(table[table["step"] == 1]).reindex(where.index)
+    second["spread_above_floor"] = second["spread_above_floor"].astype("boolean").where(
+        second["spread_px"].notna())
+    return where.join(_spread(first)).assign(corner_share=grouped["corner"].mean()).join(
+        second.add_prefix("glimpse2_")).rename_axis("model").reset_index()
+
+
+def _with_provisional(claims: pd.DataFrame, open_runs: dict[str, str],
+                      labels: dict[int, dict[str, str]]) -> pd.DataFrame:
+    """``claims`` with a ``provisional`` column: the runs still training among the models of
+    each row's claim at its T (``open_runs``: :func:`analysis.pinning.unfinished_runs`;
+    ``labels``: role -> model label per T; a claim outside :data:`CLAIMS` involves every role
+    at its T), with the epoch of their weights; ``""`` when all of them finished."""
+    roles = {claim.key: claim.roles for claim in CLAIMS}
+
+    def note(key: str, t: int) -> str:
+        at_t = labels.get(t, {})
+        used = [at_t[role] for role in roles.get(key, at_t) if role in at_t]
+        return ", ".join(open_runs[label] for label in used if label in open_runs)
+
+    return claims.assign(provisional=[note(key, int(t)) for key, t in
+                                      zip(claims["key"], claims["glimpses"], strict=True)])
+
+
+def _accuracy_provisional(accuracy: pd.DataFrame, open_runs: dict[str, str]) -> pd.DataFrame:
+    """The accuracy claims with a ``provisional`` column (runs still training among each row's
+    MRAM and rival, with the epoch of their weights; ``""`` when both finished)."""
+    if accuracy.empty:
+        return accuracy
+    return accuracy.assign(provisional=[
+        ", ".join(open_runs[m] for m in pair if m in open_runs)
+        for pair in zip(accuracy["mram"], accuracy["rival"], strict=True)])
 
 
 def stage_analyze(settings: Settings) -> None:
     """gazekit on the exports of each policy, the claims, and the glimpse and density figures.
 
-    Writes ``<stem>_gaze_summary.csv``, ``<stem>_claims.csv``, ``<stem>_threshold_sweep.csv``
-    and ``<stem>_threshold_claims.csv`` (both policies, a ``policy`` column), the density and
+    Writes the tables of :data:`ANALYZE_TABLES` (``RESULTS/<stem>_<name>.csv``; both policies,
+    a ``policy`` column; the claims with a ``provisional`` column), the density and
     threshold-sweep figures of each policy (``_sampled`` for sampled locations) and the
-    glimpse figure (policy mean).
+    glimpse figures (policy mean; :mod:`analysis.table_figures`).
     """
     tables: dict[str, list[pd.DataFrame]] = {}
     for policy in POLICIES:
@@ -265,82 +345,46 @@ def stage_analyze(settings: Settings) -> None:
             continue
         for name, table in _analyze_policy(settings, policy, exps).items():
             tables.setdefault(name, []).append(table)
-    if not tables:
-        return
-    results = settings.results
-    for name, parts in tables.items():
-        write_csv(pd.concat(parts), results / f"{settings.stem}_{name}.csv")
     exps = [e for e in settings.experiments if settings.export_path(e).is_file()]
     accuracy = accuracy_claims({e.label: settings.export_path(e) for e in exps})
-    if len(accuracy):
-        write_csv(accuracy, results / f"{settings.stem}_accuracy_claims.csv")
-    # The Fig. 4-style panel (table 3) shows both glimpse scales.
-    rows = [e for n in ((1, 2) if settings.table == 3 else (1,))
-            for e in _figure_models(exps, n).values()]
-    if rows:
-        first = rows[0]
-        data = _load_test_images(settings, first)
-        names = CLASS_NAMES.get(str(pd.read_parquet(settings.export_path(first),
-                                                    columns=["dataset"])["dataset"].iloc[0]))
-        paths = plot_exports([settings.export_path(e) for e in rows], data,
-                             results / f"{settings.stem}_{FIGURE_NAMES[settings.table][0]}",
-                             n_images=len(names) if names else 10, class_names=names)
-        log(f"[analyze] {paths[0]}")
-        # Fig. 2 at each glimpse count too: the paper does not say which T it shows.
-        for t, models in _models_by_glimpses(exps).items():
-            plot_exports([settings.export_path(e) for e in models], data,
-                         results / f"{settings.stem}_T{t}_{FIGURE_NAMES[settings.table][0]}",
-                         n_images=len(names) if names else 10, class_names=names)
-
-
-def _unfinished_note(settings: Settings, exps: list[Experiment], policy: str) -> str:
-    """A second title line naming the runs whose training has not ended, with the epoch of
-    the weights their exports come from, so a figure read on its own does not pass them off
-    as trained models ("" if there are none)."""
-    open_runs = []
-    for exp in exps:
-        if not settings.status(exp).finished:
-            meta = pq.read_schema(settings.export_path(exp, policy)).metadata or {}
-            epoch = json.loads(meta.get(b"zoo", b"{}")).get("epoch")
-            open_runs.append(f"{exp.label} (epoch {epoch})")
-    return "\nstill training, shown at an earlier epoch: " + ", ".join(open_runs) \
-        if open_runs else ""
+    tables["accuracy_claims"] = [_accuracy_provisional(accuracy, unfinished_runs(settings, exps))]
+    for name in ANALYZE_TABLES:
+        path = settings.results / f"{settings.stem}_{name}.csv"
+        existed = path.is_file()
+        if write_csv_or_remove(pd.concat(tables.get(name, [pd.DataFrame()])), path) is None \
+                and existed:
+            log(f"[analyze] removed {path}: its table is empty now")
+    for png in plot_glimpse_figures(settings, exps):
+        log(f"[analyze] {png}")
 
 
 def _analyze_policy(settings: Settings, policy: str,
                     exps: list[Experiment]) -> dict[str, pd.DataFrame]:
     """gazekit on one policy's exports and its density, human and threshold-sweep figures;
     the tables ``gaze_summary``, ``claims``, ``claims_after_first``, ``first_glimpses``,
-    ``threshold_sweep``, ``threshold_claims`` and (with human data) ``human_comparison``."""
+    ``threshold_sweep``, ``threshold_claims`` and (with human data) ``human_shape``."""
     paths = [settings.export_path(e, policy) for e in exps]
     suffix = (f"-limit{settings.limit}" if settings.limit else "") + POLICY_SUFFIX[policy]
     out = settings.work / f"analysis{suffix}"
     result = analyze(paths, out, threshold=THRESHOLD_PX, mode="consecutive", group_by="model",
                      overwrite=True, progress=False)
-    results = settings.results
-    results.mkdir(parents=True, exist_ok=True)
+    settings.results.mkdir(parents=True, exist_ok=True)
     scanpaths = read_scanpaths(paths)  # in memory for the analyses that analyze does not do
     images = int(scanpaths["image_id"].nunique())
-    groups = result.summary["group"].astype(str)
-    note = _unfinished_note(settings, exps, policy)
-    plot_densities(result.densities["fixation_duration"], result.densities["saccade_distance"],
-                   results / f"{settings.gaze_stem(policy)}_{FIGURE_NAMES[settings.table][1]}",
-                   title=f"Fixation durations and saccade distances (policy {policy}, "
-                         f"consecutive rule, {THRESHOLD_PX:g} px){note}",
-                   colors=model_colors(groups))
-    # The paper does not say at which T its Figs. 2-3 are: the claims at each T.
+    colors = model_colors(result.summary["group"].astype(str))
+    plot_density_figures(settings, policy, result.densities, exps, colors)
+    # The paper does not say at which T its Figs. 2-3 are: the claims at each T, each row
+    # naming the runs it uses that are still training.
+    plain = roles_by_glimpses(e.label for e in exps)
     labels = {t: {role: label + POLICY_SUFFIX[policy] for role, label in roles.items()}
-              for t, roles in roles_by_glimpses(e.label for e in exps).items()}
-    claims = claims_by_glimpses(segment(scanpaths, THRESHOLD_PX, "consecutive"), labels)
-    for t, roles in labels.items():  # Fig. 3 at each T: never models of several T unsaid
-        keep = set(roles.values())
-        plot_densities(*({g: d for g, d in result.densities[q].items() if g in keep}
-                         for q in ("fixation_duration", "saccade_distance")),
-                       results / f"{settings.gaze_stem(policy)}_T{t}_"
-                                 f"{FIGURE_NAMES[settings.table][1]}",
-                       title=f"Fixation durations and saccade distances at T = {t} glimpses "
-                             f"(policy {policy}, consecutive rule, {THRESHOLD_PX:g} px){note}",
-                       colors=model_colors(groups))
+              for t, roles in plain.items()}
+    open_runs = unfinished_runs(settings, exps, policy)
+
+    def claims_of(scanpaths: pd.DataFrame, threshold: float = THRESHOLD_PX) -> pd.DataFrame:
+        return _with_provisional(claims_by_glimpses(
+            segment(scanpaths, threshold, "consecutive"), labels), open_runs, plain)
+
+    claims = claims_of(scanpaths)
     tables = {}
     if settings.human is not None:
         # Human-likeness of the glimpse models (the CNN's saliency path is no gaze), judged
@@ -354,26 +398,18 @@ def _analyze_policy(settings: Settings, policy: str,
                          human_label=HUMAN_LABEL, overwrite=True, progress=False)
         shape, human_rows = human_shape_claim(versus.fixations_path.parent, labels,
                                                HUMAN_LABEL)
-        claims = pd.concat([claims, human_rows], ignore_index=True)
+        claims = pd.concat([claims, _with_provisional(human_rows, open_runs, plain)],
+                           ignore_index=True)
         tables["human_shape"] = shape.assign(policy=policy)
-        plot_densities(versus.densities["fixation_duration"],
-                       versus.densities["saccade_distance"],
-                       results / f"{settings.gaze_stem(policy)}_human_densities",
-                       title=f"Models (policy {policy}) and human fixations, relative "
-                             f"units{_unfinished_note(settings, glimpse_exps, policy)}",
-                       reference=HUMAN_LABEL, colors=model_colors(groups))
+        plot_human_densities(settings, policy, versus.densities, glimpse_exps, colors)
     # The claims without each scanpath's first glimpse, which a model may park anywhere (our
     # DRAMs learn to put it in an image corner): the jump from there is no choice of gaze.
-    tables["claims_after_first"] = claims_by_glimpses(
-        segment(scanpaths[scanpaths["step"] > 0], THRESHOLD_PX, "consecutive"), labels).assign(
-            policy=policy)
+    tables["claims_after_first"] = claims_of(scanpaths[scanpaths["step"] > 0]).assign(
+        policy=policy)
     tables["first_glimpses"] = first_glimpses(scanpaths).assign(policy=policy)
     # How the statistics and verdicts move with the paper's 6 px threshold.
     sweep = threshold_sweep(scanpaths, SWEEP_THRESHOLDS_PX, group_by="model")
-    plot_threshold_sweep(sweep, results / f"{settings.gaze_stem(policy)}_threshold_sweep",
-                         mark=THRESHOLD_PX, colors=model_colors(groups),
-                         title=f"Gaze statistics against the fixation threshold (policy "
-                               f"{policy}, consecutive rule){note}")
+    plot_sweep(settings, policy, sweep, exps, colors)
     log(f"[analyze {policy}] {result.rows:,} glimpses in {result.scanpaths:,} scanpaths "
          f"-> {out}")
     # The policy of each group as its export records it ("saliency" for the CNN).
@@ -384,15 +420,8 @@ def _analyze_policy(settings: Settings, policy: str,
             "claims": claims.assign(policy=policy, test_images=images),
             "threshold_sweep": sweep.assign(policy=sweep["group"].astype(str).map(policies)),
             "threshold_claims": pd.concat([
-                claims_by_glimpses(segment(scanpaths, threshold, "consecutive"), labels
-                                   ).assign(threshold_px=threshold)
+                claims_of(scanpaths, threshold).assign(threshold_px=threshold)
                 for threshold in SWEEP_THRESHOLDS_PX], ignore_index=True).assign(policy=policy)}
-
-
-def _load_test_images(settings: Settings, exp: Experiment) -> np.ndarray:
-    dataset = pd.read_parquet(settings.export_path(exp), columns=["dataset"])["dataset"].iloc[0]
-    images, _ = zdata.load_dataset(str(dataset), "test", data_dir=settings.run_data_dir(exp))
-    return images.numpy()
 
 
 def run(settings: Settings, stages: tuple[str, ...] = STAGES) -> pd.DataFrame | None:
@@ -401,11 +430,11 @@ def run(settings: Settings, stages: tuple[str, ...] = STAGES) -> pd.DataFrame | 
     Returns the results table, or None for ``("train",)``.
     """
     if settings.threads is not None:
-        import torch
-
         torch.set_num_threads(settings.threads)
-    steps = {"train": stage_train, "evaluate": stage_evaluate, "export": stage_export,
-             "analyze": stage_analyze}
+    # Evaluate and export one copy of each run's weights, whatever training writes meanwhile.
+    pins = pin_weights(settings) if {"evaluate", "export"} & set(stages) else {}
+    steps = {"train": stage_train, "evaluate": lambda s: stage_evaluate(s, pins),
+             "export": lambda s: stage_export(s, pins), "analyze": stage_analyze}
     for stage in stages:
         steps[stage](settings)
     return None if stages == ("train",) else write_results(settings)

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from analysis.claims import MCNEMAR_NOTE, THRESHOLD_PX, claims_markdown
 from analysis.experiments import paper_table, read_metrics
+from analysis.pinning import recorded_epoch
 from analysis.settings import (
     DATASET_NOTES,
     FIGURE_NAMES,
@@ -31,6 +32,7 @@ from analysis.settings import (
 )
 from gazekit.plot import group_colors, save_figure
 from gazekit.report import markdown_table
+from zoo.health import SPREAD_FLOOR_PX
 from zoo.plot import model_colors
 
 __all__ = ["plot_training", "results_table", "write_results"]
@@ -55,8 +57,10 @@ def results_table(settings: Settings) -> pd.DataFrame:
     ``accuracy_pct_paper``, ``accuracy_pct_ours``, ``accuracy_diff_pct`` (ours - paper, %
     points), ``val_accuracy_pct_ours`` (best validation accuracy), ``status``, ``state``
     (naming the shipped weights where they stand in for the run, :mod:`analysis.standins`),
-    ``epochs_run``, ``max_epochs``, ``best_epoch``, ``evaluated_epoch`` (epoch of the
-    evaluated weights), ``wall_time_h`` (training, hours), ``train_hardware``,
+    ``epochs_run``, ``max_epochs``, ``best_epoch`` (of the run now), ``evaluated_epoch``
+    and ``exported_epoch`` (of the weights evaluated, and of those the policy-mean scanpaths,
+    claims and figures come from: the same pinned copy when both stages ran in one
+    invocation, :mod:`analysis.pinning`), ``wall_time_h`` (training, hours), ``train_hardware``,
     ``eval_hardware``, ``eval_load_1min`` (load average during evaluation), ``paper_note``.
     Values we do not have yet are empty.
     """
@@ -83,7 +87,9 @@ def results_table(settings: Settings) -> pd.DataFrame:
                                       if status.best_val_acc is not None else np.nan),
             "status": status.status, "state": status.state, "epochs_run": status.epochs_run,
             "max_epochs": status.max_epochs, "best_epoch": status.best_epoch,
-            "evaluated_epoch": ev.get("epoch"), "wall_time_h": status.wall_time_s / 3600,
+            "evaluated_epoch": ev.get("epoch"),
+            "exported_epoch": recorded_epoch(settings.export_path(exp)),
+            "wall_time_h": status.wall_time_s / 3600,
             "train_hardware": status.hardware,
             "eval_hardware": (f"{ev['cpu'] if ev['device'] == 'cpu' else ev['device_name']} "
                               f"({ev['device']}), {ev['torch_threads']} torch thread(s), batch 1"
@@ -92,7 +98,7 @@ def results_table(settings: Settings) -> pd.DataFrame:
             "eval_load_1min": ev.get("load_1min", np.nan), "paper_note": ref.note,
         })
     table = pd.DataFrame(rows)
-    for col in ("glimpses", "max_epochs", "best_epoch", "evaluated_epoch"):
+    for col in ("glimpses", "max_epochs", "best_epoch", "evaluated_epoch", "exported_epoch"):
         table[col] = table[col].astype("Int64")
     return table
 
@@ -117,9 +123,10 @@ def _load_note(table: pd.DataFrame) -> str:
 
 
 def _provisional(table: pd.DataFrame) -> list[str]:
-    """A warning naming the runs whose training has not ended, for the claims below it
-    (none if every run with results has finished)."""
-    open_runs = [f"{row.model} (weights of epoch {row.evaluated_epoch}; {row.state.split(';')[0]})"
+    """A warning naming the runs whose training has not ended, with the epoch of the weights
+    the claims below it use (those of the exports), for those claims (none if every run with
+    results has finished)."""
+    open_runs = [f"{row.model} (weights of epoch {row.exported_epoch}; {row.state.split(';')[0]})"
                  for row in table.itertuples()
                  if row.state.startswith(("still training", "interrupted"))]
     if not open_runs:
@@ -226,7 +233,11 @@ def _after_first_markdown(settings: Settings) -> list[str]:
         "A model chooses its first glimpse before it has seen anything of the image, so that "
         "glimpse can be parked anywhere, and the jump from there to the object is not a "
         "choice of gaze. Where the first glimpses land (policy mean; px, origin top-left; "
-        "corner share: within half a glimpse of an image corner):", "",
+        "corner share: within half a glimpse of an image corner; `spread_px`: RMS distance of "
+        "the glimpse centres from their mean over the test images, as training's health check "
+        f"measures it, `zoo.health`; `spread_above_floor`: at least {SPREAD_FLOOR_PX:g} px, "
+        "else the glimpse lands on the same place for every image; `glimpse2_`: the same for "
+        "the second glimpse):", "",
         markdown_table(where.round(3)), "",
         "The claims measured on glimpses 2 to T only (same threshold and rules):", "",
         *claims_markdown(df)]

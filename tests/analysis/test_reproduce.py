@@ -45,9 +45,10 @@ COLUMNS = [
     "params_m_paper", "params_m_ours", "ms_per_image_paper", "ms_sd_paper", "ms_per_image_ours",
     "ms_sd_ours", "images_per_s_ours", "accuracy_pct_paper", "accuracy_pct_ours",
     "accuracy_diff_pct", "val_accuracy_pct_ours", "status", "state", "epochs_run",
-    "max_epochs", "best_epoch", "evaluated_epoch", "wall_time_h", "train_hardware",
-    "eval_hardware", "eval_load_1min", "paper_note",
+    "max_epochs", "best_epoch", "evaluated_epoch", "exported_epoch", "wall_time_h",
+    "train_hardware", "eval_hardware", "eval_load_1min", "paper_note",
 ]
+TITLE_PX = 50  # height of a figure title line in the glimpse figures' PNGs (0.25 in, 200 dpi)
 
 
 def tiny_run(runs: Path, name: str, model: str, kwargs: dict, **overrides) -> Path:
@@ -334,6 +335,31 @@ def test_first_glimpses_on_a_hand_made_table():
     assert where.loc["B", "corner_share"] == 0.0  # on the top edge, not in a corner
 
 
+def test_first_glimpses_spread_by_hand():
+    """The RMS spread of glimpses 1 and 2 over images (zoo.health's measure) and the 0.5 px
+    floor, against a hand computation: two images put a glimpse d px apart have spread d / 2."""
+    table = pd.DataFrame({
+        "model": ["A"] * 4 + ["C"] * 4 + ["D"] * 2,
+        "image_id": [0, 0, 1, 1, 0, 0, 1, 1, 0, 1], "step": [0, 1, 0, 1, 0, 1, 0, 1, 0, 0],
+        "x": [1.0, 14.0, 27.5, 14.0, 10.0, 10.0, 10.0, 10.0, 5.0, 5.0],
+        "y": [2.0, 14.0, 27.0, 14.0, 10.0, 10.0, 11.2, 10.8, 5.0, 5.0],
+        "image_width": 28.0, "image_height": 28.0, "glimpse_size": 8.0})
+    where = reproduce.first_glimpses(table).set_index("model")
+    assert where.loc["A", "spread_px"] == pytest.approx(math.hypot(26.5, 25.0) / 2)
+    assert where.loc["A", "glimpse2_spread_px"] == 0.0  # the same place on both images
+    assert where.loc["A", "glimpse2_x_sd"] == 0.0
+    assert where.loc["C", "spread_px"] == pytest.approx(0.6)  # 1.2 px apart
+    assert where.loc["C", "glimpse2_spread_px"] == pytest.approx(0.4)  # 0.8 px apart
+    assert where.loc["C", "glimpse2_y_sd"] == pytest.approx(np.std([10.0, 10.8], ddof=1))
+    assert reproduce.SPREAD_FLOOR_PX == 0.5
+    assert where["spread_above_floor"].tolist() == [True, True, False]
+    assert where.loc[["A", "C"], "glimpse2_spread_above_floor"].tolist() == [False, False]
+    # D has one glimpse: no second-glimpse spread, rather than a made-up 0.
+    assert where.loc["D", "spread_px"] == 0.0
+    assert pd.isna(where.loc["D", "glimpse2_spread_px"])
+    assert pd.isna(where.loc["D", "glimpse2_spread_above_floor"])
+
+
 def test_claims_without_the_first_glimpse(pipeline, naive_gaze, tmp_path):
     results = pipeline["results"]
     claims = pd.read_csv(results / "table2_fashion_mnist_claims_after_first.csv")
@@ -383,11 +409,12 @@ def test_threshold_sensitivity(pipeline, naive_gaze):
 def test_figures_are_written(pipeline):
     results = pipeline["results"]
     # Fig. 2: rows MRAM, DRAM, RAM; one column per class among the 20 images (4 classes);
-    # each panel 1.4 in at 200 dpi.
+    # each panel 1.4 in at 200 dpi, below a title of two lines (what it shows; RAM-12 still
+    # training).
     labels = pd.read_parquet(pipeline["runs"] / "_reproduce" / "exports" /
                              f"mram-12-limit{LIMIT}.parquet")["label"].nunique()
     with Image.open(results / "table2_fashion_mnist_fig2_glimpses.png") as png:
-        assert png.size == (280 * labels, 280 * 3)
+        assert png.size == (280 * labels, 280 * 3 + 2 * TITLE_PX)
     for name in ("fig2_glimpses.svg", "fig3_densities.png", "fig3_densities.svg"):
         assert (results / f"table2_fashion_mnist_{name}").stat().st_size > 0
     for name in ("fig3_densities.png", "fig3_densities.svg"):
@@ -411,7 +438,11 @@ def test_figures_are_written(pipeline):
     assert "![densities sampled](table2_fashion_mnist_sampled_fig3_densities.png)" in report
     # The same figures at each glimpse count (here only T = 12 was trained), named by T.
     with Image.open(results / "table2_fashion_mnist_T12_fig2_glimpses.png") as png:
-        assert png.size == (280 * labels, 280 * 3)
+        assert png.size == (280 * labels, 280 * 3 + 2 * TITLE_PX)
+    for name in ("fig2_glimpses", "T12_fig2_glimpses"):
+        glimpses = (results / f"table2_fashion_mnist_{name}.svg").read_text()
+        assert f"RAM-12 (epoch {epoch})" in glimpses and " mixed; " not in glimpses
+    assert "Glimpses at T = 12 (policy mean" in glimpses
     for stem in ("table2_fashion_mnist_T12_fig3_densities",
                  "table2_fashion_mnist_sampled_T12_fig3_densities"):
         assert "at T = 12 glimpses" in (results / f"{stem}.svg").read_text()
@@ -506,7 +537,7 @@ def test_table3_runs_on_a_synthetic_fer_csv(tmp_path):
     assert "SYNTHETIC" in table.loc["mram-12", "dataset"]
     assert table.loc["mram-12", "accuracy_pct_paper"] == 48.73
     with Image.open(results / "table3_fer2013_synthetic_fig4_glimpses.png") as png:
-        assert png.size[1] == 280  # one row: MRAM-12
+        assert png.size[1] == 280 + TITLE_PX  # one row: MRAM-12, below a one-line title
     assert "SYNTHETIC" in (results / "table3_fer2013_synthetic.md").read_text()
 
 
@@ -537,6 +568,16 @@ def test_ship_weights_then_demo(pipeline, tmp_path, monkeypatch, capsys):
     assert set(summary["group"].astype(str)) == {"MRAM-12", "DRAM-12", "RAM-12",
                                                  "CNN-saliency-12"}
     assert "MRAM-12" in printed and "The paper's claims" in printed
+    # Every verdict comes with its criterion and the estimates' intervals, as in claims.csv.
+    claims = pd.read_csv(out / "claims.csv", keep_default_na=False)
+    assert {"claim", "criterion", "measured", "verdict", "glimpses"} <= set(claims.columns)
+    assert claims_module.CRITERIA in printed and set(claims["glimpses"]) == {12}
+    for row in claims.itertuples():
+        assert f"- {row.claim} [{row.criterion}]: {row.verdict}" in printed
+        if row.measured:
+            assert row.measured in printed
+    interval = r"\[[-+]?\d+\.\d+(?: \w+)?, [-+]?\d+\.\d+(?: \w+)?\]"
+    assert re.search(rf"fixational share \d\.\d+ {interval}", printed)
     assert (out / "analysis" / "report.md").is_file() and (out / "fig2_glimpses.png").is_file()
     assert len(list((out / "exports").glob("*.parquet"))) == 4
 
