@@ -39,7 +39,7 @@ __all__ = ["figure_models", "glimpse_counts_note", "models_by_glimpses", "plot_d
            "unfinished_note"]
 
 #: Fig. 2's subtitle: what the windows are.
-GLIMPSES_SHOWN = "policy mean; windows fade from the last glimpse back to the first"
+GLIMPSES_SHOWN = "policy mean; first glimpse faintest, last opaque"
 
 
 def figure_models(exps: Iterable[Experiment], scales: int = 1) -> dict[str, Experiment]:
