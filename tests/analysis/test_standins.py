@@ -253,7 +253,8 @@ def test_real_cards_stand_in_except_dram12_before_the_remedy(tmp_path, monkeypat
     monkeypatch.delenv("ZOO_WEIGHTS")  # the package's own zoo/weights
     lost = tmp_path / "runs"
     stood_in = {e.run for e in experiments(2) if standin(lost / e.run, e.train_args())}
-    assert stood_in == {"cnn", "ram-7", "ram-12", "mram-7", "mram-12"}
+    assert stood_in == {"cnn", "ram-7", "ram-12", "mram-7", "mram-12", "dram-7",
+                        "dram_nocontext-7"}
     dram = next(e for e in experiments(2) if e.run == "dram-12")
     reason = refusal(lost / "dram-12", dram.train_args())
     assert "'context_output': 'layernorm'" in reason and "reinforce_lr_scale=1.0" in reason
