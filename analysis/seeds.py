@@ -296,6 +296,7 @@ def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame) -> pd.Dat
                            f"{mean_sd(other)} %, difference "
                            f"{mean_sd([m - o for m, o in zip(mram, other, strict=True)])} "
                            "points",
+            "criterion": rows["criterion"].iloc[0],
             "verdict": over_seeds(list(rows["verdict"])),
             "seeds": len(rows)})
     return pd.concat([per_seed, pd.DataFrame(overall)], ignore_index=True).assign(
@@ -363,11 +364,19 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path,
         lines += ["## MRAM's accuracy claim (McNemar) and the seed spread", "",
                   f"*{MCNEMAR_NOTE}*", ""]
         over = acc[acc["seed"] == "all"]
-        lines += [markdown_table(over[["glimpses", "mram", "rival", "seeds", "seed_spread",
+        per_seed = acc[acc["seed"] != "all"].assign(difference_pp=lambda d: [
+            f"{m:+.2f} [{lo:+.2f}, {hi:+.2f}]" for m, lo, hi in
+            zip(d["difference_pct"], d["difference_ci_low"], d["difference_ci_high"],
+                strict=True)])
+        lines += [f"Criterion: {over['criterion'].iloc[0]}", "",
+                  markdown_table(over[["glimpses", "mram", "rival", "seeds", "seed_spread",
                                        "verdict"]]), "",
-                  markdown_table(acc[acc["seed"] != "all"][
+                  markdown_table(per_seed[
                       ["glimpses", "seed", "mram", "rival", "mram_acc_pct", "rival_acc_pct",
-                       "p_value", "verdict"]]), "", f"*{MCNEMAR_NOTE}*", ""]
+                       "difference_pp", "p_value", "verdict"]]), "",
+                  "difference_pp: MRAM - rival in percentage points, 95 % bootstrap interval "
+                  "over test images (test-set noise of that pair of networks).", "",
+                  f"*{MCNEMAR_NOTE}*", ""]
     lines += _agreement_markdown(tables.get("agreement", pd.DataFrame()),
                                  tables.get("agreement_contrast", pd.DataFrame()))
     return "\n".join(lines)

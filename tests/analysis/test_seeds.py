@@ -230,8 +230,13 @@ def test_mcnemar_is_shown_with_its_note_and_the_seed_spread(experiment):
     assert over.loc["CNN", "seed_spread"] == (f"MRAM-7 {mean_sd(mram)} %, CNN {mean_sd(cnn)} %, "
                                               f"difference {mean_sd(np.subtract(mram, cnn))} "
                                               "points")
+    assert set(over["criterion"]) == set(per_seed["criterion"]) and len(set(over["criterion"])) == 1
     md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
     assert md.count(MCNEMAR_NOTE) >= 2
+    assert f"Criterion: {over['criterion'].iloc[0]}" in md
+    first = per_seed.iloc[0]  # each pair's difference with its interval, in points
+    assert (f"{first.difference_pct:+.2f} [{first.difference_ci_low:+.2f}, "
+            f"{first.difference_ci_high:+.2f}]") in md
 
 
 def naive_dtw(a: np.ndarray, b: np.ndarray) -> float:
