@@ -19,18 +19,16 @@ True
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from analysis.claims import N_RESAMPLES, STATISTICS, PairedBootstrap, scanpath_sums
 from gazekit.segment import Segmentation
 from gazekit.stats import bootstrap_ci
 
-__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "export_epoch", "knob_effects",
+__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "knob_effects",
            "seed_spread"]
 
 #: Each statistic of the grid's table -> the column of its paired difference from the
@@ -41,12 +39,6 @@ EFFECTS = {"accuracy_pct": ("d_accuracy_pp", "pp"),
            "saccade_px_mean": ("d_saccade_px", "px")}
 #: The seed table of :mod:`analysis.seeds` (in the results folder).
 SEED_TABLE = "seeds_fashion_mnist.csv"
-
-
-def export_epoch(path: Path) -> int | None:
-    """The epoch of the weights a zoo export was made from (its ``zoo`` metadata), or None."""
-    meta = pq.read_schema(path).metadata or {}
-    return json.loads(meta.get(b"zoo", b"{}")).get("epoch")
 
 
 def _correct(path: Path) -> pd.Series:

@@ -91,10 +91,10 @@ from analysis.knob_effects import (
     EFFECTS,
     SEED_TABLE,
     beside_seed_sd,
-    export_epoch,
     knob_effects,
     seed_spread,
 )
+from analysis.pinning import recorded_epoch
 from analysis.settings import RESULTS_DIR, write_csv, write_csv_or_remove
 from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
@@ -217,7 +217,7 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         rows.append({"model": label, "setting": setting,
                      "knob": _KNOBS[setting].description, "run": run.run,
                      "state": run_state(run_progress(runs / run.run, run.args)),
-                     "weights_epoch": export_epoch(exports[run.group])
+                     "weights_epoch": recorded_epoch(exports[run.group])
                      if run.group in exports else None, "group": run.group})
     table = pd.DataFrame(rows).astype({"weights_epoch": "Int64"})
     claims = pd.DataFrame()
