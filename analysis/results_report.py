@@ -128,7 +128,8 @@ def _provisional(table: pd.DataFrame) -> list[str]:
     results has finished)."""
     open_runs = [f"{row.model} (weights of epoch {row.exported_epoch}; {row.state.split(';')[0]})"
                  for row in table.itertuples()
-                 if row.state.startswith(("still training", "interrupted"))]
+                 if row.state.startswith(("still training", "interrupted"))
+                 and pd.notna(row.exported_epoch)]  # no export: in no claim
     if not open_runs:
         return []
     return [f"**Provisional**: the claims that involve {', '.join(open_runs)} use the best "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import claims
-from analysis.results_report import _accuracy_markdown
+from analysis.results_report import _accuracy_markdown, _provisional
 
 
 def test_accuracy_section_states_t_criterion_interval_and_provisional_runs(tmp_path):
@@ -43,3 +43,14 @@ def test_accuracy_section_states_t_criterion_interval_and_provisional_runs(tmp_p
     # A file from before the per-T rule asks for the analyze stage instead of failing.
     table.drop(columns=["glimpses"]).to_csv(tmp_path / "t2_accuracy_claims.csv", index=False)
     assert "re-run the analyze stage" in _accuracy_markdown(settings, runs)[0]
+
+
+def test_a_run_without_an_export_is_not_called_provisional():
+    runs = pd.DataFrame({"model": ["DRAM-7", "DRAM-nocontext-12"],
+                         "state": ["still training: epoch 9 of 300 (best 8)",
+                                   "still training: epoch 3 of 300 (best 3)"],
+                         "exported_epoch": pd.array([8, pd.NA], dtype="Int64")})
+    text = "\n".join(_provisional(runs))
+    assert "DRAM-7 (weights of epoch 8; still training" in text
+    assert "DRAM-nocontext-12" not in text  # it has no scanpaths, so it is in no claim
+    assert _provisional(runs.iloc[1:]) == []
