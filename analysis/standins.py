@@ -33,9 +33,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from analysis.experiments import RunStatus, run_status, shown
+from analysis.pinning import recorded
 from zoo.pretrained import is_spec, weights_dir
 from zoo.resume import config_differences
 from zoo.train_cli import parse_options
@@ -136,17 +135,6 @@ def run_progress(run_dir: str | os.PathLike, train_args: Sequence[str]) -> RunSt
     return standin(run_dir, train_args) or folder
 
 
-def _made_from(out: Path) -> str | None:
-    """The checkpoint an evaluation JSON or a scanpath export records it was made from."""
-    try:
-        if out.suffix == ".parquet":
-            meta = pq.read_schema(out).metadata or {}
-            return json.loads(meta.get(b"zoo", b"{}")).get("checkpoint")
-        return json.loads(out.read_text(encoding="utf-8")).get("checkpoint")
-    except (OSError, ValueError, AttributeError):  # unreadable: made anew
-        return None
-
-
 def up_to_date(out: str | os.PathLike, status: RunStatus) -> bool:
     """Whether ``out`` (an evaluation JSON or a scanpath export) exists, is at least as new as
     the run's weights (``status.weights``) and was made from them: from the shipped weights
@@ -156,7 +144,7 @@ def up_to_date(out: str | os.PathLike, status: RunStatus) -> bool:
     if not (out.is_file() and status.weights.is_file()
             and out.stat().st_mtime >= status.weights.stat().st_mtime):
         return False
-    made_from = _made_from(out)
+    made_from = recorded(out).get("checkpoint")
     if made_from is None:
         return False
     return made_from == status.checkpoint if status.shipped else not is_spec(made_from)
