@@ -199,9 +199,26 @@ def _dram_fixational(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str
             bound_verdict(share, FIXATIONAL_MIN_SHARE, above=True))
 
 
+def _estimates(boot: PairedBootstrap, labels: dict[str, str], roles: tuple[str, ...],
+               statistic: str, digits: int = 3, unit: str = "") -> str:
+    """Each role's estimate of ``statistic`` with its interval, joined by ``"; "``."""
+    return "; ".join(f"{labels[r]} {boot.estimate(labels[r], statistic).text(digits, unit)}"
+                     for r in roles)
+
+
+def _above(boot: PairedBootstrap, labels: dict[str, str], roles: tuple[str, str],
+           higher: str, lower: str, statistic: str, name: str, digits: int = 3,
+           unit: str = "") -> tuple[str, str]:
+    """The claim ``higher - lower > 0`` on ``statistic``: the estimates of ``roles`` (in
+    that order), the paired difference and its verdict."""
+    difference = boot.difference(labels[higher], labels[lower], statistic)
+    return (f"{name} {_estimates(boot, labels, roles, statistic, digits, unit)}; "
+            f"{higher.upper()} - {lower.upper()} {difference.text(digits, unit, signed=True)}",
+            bound_verdict(difference, 0.0, above=True))
+
+
 def _mram_between(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
-    shares = "; ".join(f"{labels[r]} {boot.estimate(labels[r], 'fixational_share').text()}"
-                       for r in ("ram", "mram", "dram"))
+    shares = _estimates(boot, labels, ("ram", "mram", "dram"), "fixational_share")
     above_ram = boot.difference(labels["mram"], labels["ram"], "fixational_share")
     below_dram = boot.difference(labels["dram"], labels["mram"], "fixational_share")
     verdict = all_verdict([bound_verdict(d, 0.0, above=True) for d in (above_ram, below_dram)])
@@ -210,19 +227,13 @@ def _mram_between(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, s
 
 
 def _mram_above_ram(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
-    shares = "; ".join(f"{labels[r]} {boot.estimate(labels[r], 'fixational_share').text()}"
-                       for r in ("ram", "mram"))
-    difference = boot.difference(labels["mram"], labels["ram"], "fixational_share")
-    return (f"fixational share {shares}; MRAM - RAM {difference.text(signed=True)}",
-            bound_verdict(difference, 0.0, above=True))
+    return _above(boot, labels, ("ram", "mram"), "mram", "ram", "fixational_share",
+                  "fixational share")
 
 
 def _mram_longer_saccades(boot: PairedBootstrap, labels: dict[str, str]) -> tuple[str, str]:
-    means = "; ".join(f"{labels[r]} {boot.estimate(labels[r], 'saccade_px_mean').text(2, ' px')}"
-                      for r in ("mram", "dram"))
-    difference = boot.difference(labels["mram"], labels["dram"], "saccade_px_mean")
-    return (f"mean saccade {means}; MRAM - DRAM {difference.text(2, ' px', signed=True)}",
-            bound_verdict(difference, 0.0, above=True))
+    return _above(boot, labels, ("mram", "dram"), "mram", "dram", "saccade_px_mean",
+                  "mean saccade", 2, " px")
 
 
 CLAIMS: tuple[Claim, ...] = (
