@@ -41,6 +41,7 @@ points (pts), glimpse counts in steps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -234,7 +235,7 @@ def changes_table(sweep: Sweep) -> pd.DataFrame:
         accuracy, the first of equal ones; steps), ``peak_accuracy_pct``, ``epoch``,
         ``state``, ``provisional``. A model without a larger budget has NaN changes.
     """
-    rows, weights = [], _Weights()
+    rows = []
     for c in sweep.curves:
         t2 = compared_glimpses(c.trained, sweep.budgets)
         accuracy = 100.0 * c.correct.mean(axis=1)
@@ -243,7 +244,7 @@ def changes_table(sweep: Sweep) -> pd.DataFrame:
         if t2 is not None and c.trained in sweep.budgets:
             ch = paired_change(c.correct[sweep.budgets.index(c.trained)],
                                c.correct[sweep.budgets.index(t2)],
-                               weights=weights(c.correct.shape[1]))
+                               weights=_weights(c.correct.shape[1]))
             row |= {"accuracy_trained_pct": ch.before_pct, "accuracy_compared_pct": ch.after_pct,
                     "change_pts": ch.change.value, "change_ci_low_pts": ch.change.low,
                     "change_ci_high_pts": ch.change.high, "gained": ch.gained, "lost": ch.lost,
@@ -283,17 +284,13 @@ CLAIMS = {
 ROLES = {"ram_peaks": ("ram",), "mram_sustains": ("mram",), "mram_more_robust": ("mram", "ram")}
 
 
-class _Weights:
-    """:func:`analysis.claims.image_weights` per number of images, drawn once per table so that
-    all its intervals resample the same images."""
-
-    def __init__(self):
-        self._drawn: dict[int, np.ndarray] = {}
-
-    def __call__(self, images: int) -> np.ndarray:
-        if images not in self._drawn:
-            self._drawn[images] = image_weights(images, N_RESAMPLES, SEED)
-        return self._drawn[images]
+@functools.lru_cache(maxsize=1)
+def _weights(images: int) -> np.ndarray:
+    """:func:`analysis.claims.image_weights` of ``images`` test images, drawn once for both
+    tables of a sweep (read-only), so that all their intervals resample the same images."""
+    weights = image_weights(images, N_RESAMPLES, SEED)
+    weights.flags.writeable = False
+    return weights
 
 
 def _measure(key: str, sweep: Sweep, labels: dict[str, str], t: int, t2: int,
@@ -334,7 +331,7 @@ def budget_claims(sweep: Sweep) -> pd.DataFrame:
     ValueError
         If the MRAM and RAM of one ``T`` were not swept on the same test images.
     """
-    rows, weights = [], _Weights()
+    rows = []
     for t, labels in roles_by_glimpses(c.label for c in sweep.curves).items():
         t2 = compared_glimpses(t, sweep.budgets)
         images = sweep.curve(next(iter(labels.values()))).correct.shape[1]
@@ -349,7 +346,7 @@ def budget_claims(sweep: Sweep) -> pd.DataFrame:
             elif t2 is None or t not in sweep.budgets:
                 measured, verdict = "", f"cannot assess: T = {t} and a larger T not both swept"
             else:
-                measured, verdict = _measure(key, sweep, labels, t, t2, weights(images))
+                measured, verdict = _measure(key, sweep, labels, t, t2, _weights(images))
             rows.append({"trained_glimpses": t, "compared_glimpses": t2, "key": key,
                          "claim": claim, "criterion": criteria[key], "measured": measured,
                          "verdict": verdict, "images": images,
