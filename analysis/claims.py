@@ -34,6 +34,7 @@ Verdict rules (printed with every verdict, :data:`CRITERIA`)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ __all__ = [  # with the bootstrap names of analysis.paired_bootstrap, for the ca
     "claims_markdown",
     "criteria",
     "human_shape_claim",
+    "image_correct",
     "image_weights",
     "mcnemar_verdict",
     "measure_claims",
@@ -355,6 +357,13 @@ def mcnemar_verdict(mram_only: int, rival_only: int, alpha: float = ALPHA
     return p, "inconclusive"
 
 
+def image_correct(export: str | os.PathLike) -> pd.Series:
+    """Whether a scanpath export's model classified each test image correctly (bool, indexed
+    by sorted ``image_id``; :func:`zoo.export.export_scanpaths`' ``correct`` column)."""
+    df = pd.read_parquet(export, columns=["image_id", "correct"])
+    return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
+
+
 def accuracy_claims(exports: dict[str, Path], *, n_resamples: int = N_RESAMPLES,
                     confidence: float = CONFIDENCE, seed: int = SEED) -> pd.DataFrame:
     """The paper's claim that MRAM outperforms the CNN, RAM and DRAM, on paired predictions,
@@ -386,21 +395,17 @@ def accuracy_claims(exports: dict[str, Path], *, n_resamples: int = N_RESAMPLES,
     whether *these two networks* differ on this test set, not whether the architectures do
     (another seed gives other networks; see the seed experiment, :data:`MCNEMAR_NOTE`).
     """
-    def correct(label: str) -> pd.Series:
-        df = pd.read_parquet(exports[label], columns=["image_id", "correct"])
-        return df.groupby("image_id", sort=True)["correct"].first().astype(bool)
-
     criterion = accuracy_criterion(n_resamples, confidence)
     rows = []
     for t, roles in roles_by_glimpses(exports).items():
         if "mram" not in roles:
             continue
-        mram = correct(roles["mram"])
+        mram = image_correct(exports[roles["mram"]])
         weights = image_weights(len(mram), n_resamples, seed)
         for rival in [roles.get("dram"), roles.get("ram"), "CNN" if "CNN" in exports else None]:
             if rival is None:
                 continue
-            other = correct(rival)
+            other = image_correct(exports[rival])
             if not mram.index.equals(other.index):
                 raise ValueError(f"{exports[rival]}: not the test images of "
                                  f"{exports[roles['mram']]}")

@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from analysis import queues as queues_module
-from analysis.claims import STATISTICS, THRESHOLD_PX, PairedBootstrap, scanpath_sums
+from analysis.claims import (
+    STATISTICS,
+    THRESHOLD_PX,
+    PairedBootstrap,
+    image_correct,
+    scanpath_sums,
+)
 from analysis.experiments import RunStatus
 from analysis.standins import run_progress, up_to_date
 from gazekit.schema import validate
@@ -110,8 +116,7 @@ def accuracy(exports: dict[str, Path]) -> pd.DataFrame:
     policy mean, or the CNN on the whole image)."""
     rows = []
     for group, path in exports.items():
-        per_image = pd.read_parquet(path, columns=["image_id", "correct"]).groupby(
-            "image_id", sort=False)["correct"].first()
+        per_image = image_correct(path)
         rows.append({"group": group, "images": len(per_image),
                      "correct": int(per_image.sum()),
                      "accuracy_pct": 100 * float(per_image.mean())})

@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.claims import N_RESAMPLES, STATISTICS, PairedBootstrap, scanpath_sums
+from analysis.claims import (
+    N_RESAMPLES,
+    STATISTICS,
+    PairedBootstrap,
+    image_correct,
+    scanpath_sums,
+)
 from gazekit.segment import Segmentation
 from gazekit.stats import bootstrap_ci
 
@@ -39,12 +45,6 @@ EFFECTS = {"accuracy_pct": ("d_accuracy_pp", "pp"),
            "saccade_px_mean": ("d_saccade_px", "px")}
 #: The seed table of :mod:`analysis.seeds` (in the results folder).
 SEED_TABLE = "seeds_fashion_mnist.csv"
-
-
-def _correct(path: Path) -> pd.Series:
-    """Whether each test image (sorted ``image_id``) is classified correctly (0 or 1)."""
-    df = pd.read_parquet(path, columns=["image_id", "correct"])
-    return df.groupby("image_id", sort=True)["correct"].first().astype(np.int64)
 
 
 def knob_effects(seg: Segmentation, exports: dict[str, Path], defaults: dict[str, str], *,
@@ -86,7 +86,7 @@ def knob_effects(seg: Segmentation, exports: dict[str, Path], defaults: dict[str
     for group, default in defaults.items():
         if group not in exports or default not in exports:
             continue
-        mine, base = _correct(exports[group]), _correct(exports[default])
+        mine, base = (image_correct(exports[g]).astype(np.int64) for g in (group, default))
         if not mine.index.equals(base.index):
             raise ValueError(f"{exports[group]}: not the test images of {exports[default]}")
         gain = 100.0 * (mine - base).to_numpy(np.float64)
