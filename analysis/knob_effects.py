@@ -5,16 +5,23 @@ of the same model on the same test images: the paired difference of test accurac
 points), fixational share, mean fixation (glimpse steps) and mean saccade (px), each with a
 95 % interval that resamples test images (:func:`knob_effects`). That interval is test-set
 noise only: another training seed gives another network. So each effect is put beside the sd
-of the same statistic over training seeds, measured under the full protocol by the seed
-experiment (:mod:`analysis.seeds`; :func:`seed_spread`), and flagged when it lies within it
+``s`` of the same statistic over ``n`` training seeds, measured under the full protocol by the
+seed experiment (:mod:`analysis.seeds`; :func:`seed_spread`), and beside the **seed band**
+``t(0.975, n - 1) * sqrt(2) * s`` (:func:`seed_band`): the half-width of the 95 % prediction
+interval of the difference between two runs that differ only in their training seed (normal
+seed noise, ``s`` estimated from ``n`` seeds). An effect inside the band is one that a change
+of seed alone would give in 95 % of cases; it is flagged ``within_seed_noise``
 (:func:`beside_seed_sd`).
 
 >>> import pandas as pd
->>> table = pd.DataFrame({"model": ["RAM-7"], "d_fixational_share": [0.02]})
+>>> table = pd.DataFrame({"model": ["RAM-7"], "d_fixational_share": [0.2]})
 >>> spread = pd.DataFrame({"d_fixational_share_seed_sd": [0.041],
+...                        "seed_n": [3],
 ...                        "seed_sd_source": ["full protocol, 3 seeds"]}, index=["RAM-7"])
->>> bool(beside_seed_sd(table, spread)["d_fixational_share_within_seed_sd"].iloc[0])
-True
+>>> row = beside_seed_sd(table, spread).iloc[0]
+>>> round(float(row["d_fixational_share_seed_band"]), 3), bool(row[
+...     "d_fixational_share_within_seed_noise"])
+(0.249, True)
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from analysis.claims import (
     N_RESAMPLES,
@@ -34,7 +42,7 @@ from analysis.claims import (
 from gazekit.segment import Segmentation
 from gazekit.stats import bootstrap_ci
 
-__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "knob_effects",
+__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "knob_effects", "seed_band",
            "seed_spread"]
 
 #: Each statistic of the grid's table -> the column of its paired difference from the
@@ -110,8 +118,9 @@ def seed_spread(path: Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by model label: per :data:`EFFECTS` column ``<column>_seed_sd`` (NaN with
-        fewer than 2 seeds) and ``seed_sd_source`` (``"full protocol, N seeds"``, with
-        ``partial`` where a seed is missing or unfinished). Empty if ``path`` does not exist.
+        fewer than 2 seeds), ``seed_n`` (the seeds it is from) and ``seed_sd_source``
+        (``"full protocol, N seeds"``, with ``partial`` where a seed is missing or
+        unfinished). Empty if ``path`` does not exist.
 
     Raises
     ------
@@ -130,6 +139,7 @@ def seed_spread(path: Path) -> pd.DataFrame:
                         for statistic, (column, _) in EFFECTS.items()},
                        index=table["model"].astype(str))
     n = table["seeds_with_results"].astype(int).tolist()
+    out["seed_n"] = n
     partial = table["partial"].astype(str).str.lower().eq("true").tolist()
     out["seed_sd_source"] = [f"full protocol, {k} seed{'' if k == 1 else 's'}"
                              + (", partial" if p else "")
@@ -137,24 +147,45 @@ def seed_spread(path: Path) -> pd.DataFrame:
     return out
 
 
+def seed_band(sd: np.ndarray | float, n: np.ndarray | int) -> np.ndarray:
+    """Half-width of the 95 % prediction interval of the difference between two runs that
+    differ only in their training seed: ``t(0.975, n - 1) * sqrt(2) * sd``.
+
+    ``sd`` is the sample sd of a statistic over ``n`` seeds (its unit). Under normal seed
+    noise the difference of two new runs has sd ``sqrt(2) * sigma``, and with ``sigma``
+    estimated from ``n`` seeds it is ``t``-distributed with ``n - 1`` degrees of freedom.
+    NaN where ``n < 2``.
+
+    >>> round(float(seed_band(1.0, 3)), 3)  # t(0.975, 2) = 4.303
+    6.085
+    """
+    sd, n = np.asarray(sd, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    dof = np.where(n >= 2, n - 1, np.nan)
+    return student_t.ppf(0.975, dof) * np.sqrt(2.0) * sd
+
+
 def beside_seed_sd(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
     """``table`` (a ``model`` column and :data:`EFFECTS` columns) with each model's seed sd
-    beside each effect, ``<column>_seed_sd``, the flag ``<column>_within_seed_sd``
-    (|effect| <= seed sd; missing where either is) and ``seed_sd_source``.
+    and seed band (:func:`seed_band`) beside each effect, ``<column>_seed_sd`` and
+    ``<column>_seed_band``, the flag ``<column>_within_seed_noise`` (|effect| <= seed band;
+    missing where either is) and ``seed_sd_source``.
 
     ``spread`` is :func:`seed_spread`'s output (may be empty). ``table`` is changed in place
     and returned.
     """
     absent = "model not in the seed table" if len(spread) else "no seed table"
-    columns = [f"{c}_seed_sd" for c, _ in EFFECTS.values()] + ["seed_sd_source"]
+    columns = [f"{c}_seed_sd" for c, _ in EFFECTS.values()] + ["seed_n", "seed_sd_source"]
     spread = spread.reindex(index=table["model"].astype(str), columns=columns)
+    n = spread["seed_n"].to_numpy(np.float64)
     for column, _ in EFFECTS.values():
         sd = spread[f"{column}_seed_sd"].to_numpy(np.float64)
+        band = seed_band(sd, n)
         effect = table[column].to_numpy(np.float64) if column in table \
             else np.full(len(sd), np.nan)
-        known = np.isfinite(sd) & np.isfinite(effect)
+        known = np.isfinite(band) & np.isfinite(effect)
         table[f"{column}_seed_sd"] = sd
-        table[f"{column}_within_seed_sd"] = pd.array(
-            np.where(known, np.abs(effect) <= sd, None), dtype="boolean")
+        table[f"{column}_seed_band"] = band
+        table[f"{column}_within_seed_noise"] = pd.array(
+            np.where(known, np.abs(effect) <= band, None), dtype="boolean")
     table["seed_sd_source"] = spread["seed_sd_source"].astype(object).fillna(absent).to_numpy()
     return table

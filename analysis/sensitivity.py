@@ -38,7 +38,10 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
     ``d_fixational_share``, ``d_fixation_steps``, ``d_saccade_px``, each with
     ``_ci_low``/``_ci_high``), beside the full-protocol seed sd of that statistic
     (``<effect>_seed_sd``, from the seed table of :mod:`analysis.seeds`; ``seed_sd_source``
-    says how many seeds) and ``<effect>_within_seed_sd`` (|effect| <= seed sd).
+    says how many seeds), the seed band ``<effect>_seed_band`` (the 95 % range of the
+    difference between two runs that differ only in seed,
+    :func:`analysis.knob_effects.seed_band`) and ``<effect>_within_seed_noise``
+    (|effect| <= seed band).
 ``<stem>_claims.csv``
     The claims per setting with criterion and measurement. A setting's claims use that
     setting's RAM-7, MRAM-7 and DRAM-7; where the grid has no DRAM-7 run of the setting, the
@@ -47,7 +50,8 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
     weights ("" when every one has finished).
 ``<stem>.png`` / ``.svg``
     Knob setting against accuracy and the three gaze statistics, one series per model; below,
-    each knob's effect with its interval over a band of ± the full-protocol seed sd.
+    each knob's effect with its interval over the model's seed band (± the 95 % range of the
+    difference between two full-protocol runs that differ only in seed).
 ``<stem>.md``
     The table in words.
 
@@ -200,7 +204,8 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
     The table has, per run, the epoch of the weights exported (``weights_epoch``), the knob
     effects (:func:`analysis.knob_effects.knob_effects`) and beside them the full-protocol
     seed sd of the seed table ``seed_table`` (:func:`analysis.knob_effects.seed_spread`; none
-    if None or missing) with the flag ``<effect>_within_seed_sd``. The claims have
+    if None or missing), the seed band and the flag ``<effect>_within_seed_noise``. The
+    claims have
     ``provisional``: the runs they use that have not finished, with their state and the epoch
     of their weights ("" when all finished).
     """
@@ -305,11 +310,12 @@ def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
 
 
 def _seed_bands(ax, table: pd.DataFrame, column: str, colors: dict) -> None:
-    """A band of ± the full-protocol seed sd around 0 per model (where the seed table has it)."""
+    """The seed band (:func:`analysis.knob_effects.seed_band`) around 0 per model, where the
+    seed table has it."""
     ax.axhline(0.0, color="0.5", linewidth=0.8)
-    sd = f"{column}_seed_sd"
+    band = f"{column}_seed_band"
     for model, rows in table.groupby("model", sort=False):
-        value = rows[sd].dropna() if sd in rows else rows.iloc[:0]
+        value = rows[band].dropna() if band in rows else rows.iloc[:0]
         if len(value):
             ax.axhspan(-value.iloc[0], value.iloc[0], color=colors.get(model), alpha=0.12,
                        linewidth=0)
@@ -320,7 +326,8 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
     """Top row: setting against accuracy and the three gaze statistics, one series per model,
     with the intervals of the table (filled: finished run, hollow: partial). Bottom row: each
     setting's paired difference from the default (:mod:`analysis.knob_effects`) with its
-    interval, over a band of ± the model's full-protocol seed sd. Titled with
+    interval, over the model's seed band (:func:`analysis.knob_effects.seed_band`). Titled
+    with
     :func:`reduced_protocol` at ``precision``."""
     fig = Figure(figsize=(13, 8), layout="constrained")
     axes = fig.subplots(2, 4)
@@ -339,12 +346,13 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
         axes[0, 0].legend(title="filled: finished\nhollow: partial", fontsize="small")
     if axes[1, 0].get_legend_handles_labels()[0]:
         sources = table.drop_duplicates("model")
-        axes[1, 0].legend(title="band: ± seed sd\n" + "\n".join(
+        axes[1, 0].legend(title="band: 95 % range of two seeds' difference\n" + "\n".join(
             f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()),
             fontsize="small", title_fontsize="small")
     fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models). Bottom: paired "
                  "difference from the default setting (95 % interval over test images: "
-                 "test-set noise only) against the full-protocol seed spread.\n"
+                 "test-set noise only) against the range a change of seed alone gives "
+                 "(full protocol).\n"
                  + textwrap.fill(reduced_protocol(precision), 140), fontsize="small")
     return save_figure(fig, path_stem)
 
@@ -386,14 +394,17 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> st
     return "\n".join(lines)
 
 
-def _effect_text(value: float, low: float, high: float, sd: float, within, digits: int) -> str:
-    """``+d [low, high]; seed sd s (within|beyond)`` of one effect, ``-`` without one."""
+def _effect_text(value: float, low: float, high: float, sd: float, band: float, within,
+                 digits: int) -> str:
+    """``+d [low, high]; seed sd s, band ±b (within|beyond)`` of one effect, ``-`` without
+    one."""
     if not np.isfinite(value):
         return "-"
     text = f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
-    if not np.isfinite(sd):
-        return text + "; no seed sd"
-    return text + f"; seed sd {sd:.{digits}f} ({'within' if within else 'beyond'})"
+    if not np.isfinite(band):
+        return text + "; no seed band"
+    return text + (f"; seed sd {sd:.{digits}f}, band ±{band:.{digits}f} "
+                   f"({'within' if within else 'beyond'})")
 
 
 def _effects_markdown(table: pd.DataFrame) -> list[str]:
@@ -405,16 +416,19 @@ def _effects_markdown(table: pd.DataFrame) -> list[str]:
     for (column, unit), digits in zip(EFFECTS.values(), (2, 3, 2, 2), strict=True):
         view[f"{column} ({unit or 'share'})"] = [
             _effect_text(r[column], r[f"{column}_ci_low"], r[f"{column}_ci_high"],
-                         r[f"{column}_seed_sd"], r[f"{column}_within_seed_sd"], digits)
+                         r[f"{column}_seed_sd"], r[f"{column}_seed_band"],
+                         r[f"{column}_within_seed_noise"], digits)
             for _, r in rows.iterrows()]
     return ["**Knob effects against seed-to-seed variation.** Each setting minus the default "
             "setting of the same model on the same test images (reduced protocol, seed 1), "
             "with a 95 % paired bootstrap interval over test images: that interval is "
             "test-set noise only. Beside it, the sd of the statistic over training seeds of "
             "the full protocol (`seed_sd_source`: the seed table of analysis/seeds.py, "
-            "full protocol, not the reduced one): 'within' when |effect| <= seed sd, i.e. the "
-            "knob's effect is no larger than the spread between seeds. The flag is lenient: "
-            "two runs of different seeds differ by sqrt(2) x seed sd on average.", "",
+            "full protocol, not the reduced one), and the seed band t(0.975, n - 1) x "
+            "sqrt(2) x seed sd over n seeds: the 95 % range of the difference between two "
+            "runs that differ only in their seed. 'within' when |effect| <= band: a change "
+            "of seed alone would give such an effect; 'beyond' when the knob's effect is "
+            "larger than that.", "",
             markdown_table(view), ""]
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from scipy.stats import binomtest, bootstrap
+from scipy.stats import t as student_t
 
 from analysis import sensitivity
 from analysis.claims import measure_claims
@@ -296,7 +297,7 @@ def test_knob_effects_against_independent_computations(grid, naive_gaze):
         assert np.isnan(table.loc[run, "d_accuracy_pp"])
     # Without a seed table (none in this results folder), no seed sd and no flag.
     assert set(grid["table"]["seed_sd_source"]) == {"no seed table"}
-    assert grid["table"]["d_fixational_share_within_seed_sd"].isna().all()
+    assert grid["table"]["d_fixational_share_within_seed_noise"].isna().all()
 
 
 def seed_table(path: Path, sd_share: float) -> Path:
@@ -316,33 +317,38 @@ def test_effects_beside_the_full_protocol_seed_sd(grid, tmp_path, monkeypatch):
     save_figure = sensitivity.save_figure
     monkeypatch.setattr(sensitivity, "save_figure", lambda fig, stem: (
         figures.append(fig), save_figure(fig, stem))[1])
-    # The seed sd of the share just above this effect: "within"; accuracy sd 0.26 pp.
-    path = seed_table(tmp_path / "seeds.csv", sd_share=share + 1e-6)
+    # A seed band (t(0.975, 2) x sqrt(2) x sd) just above this effect: "within"; accuracy
+    # sd 0.26 pp.
+    t_sqrt2 = student_t.ppf(0.975, 2) * np.sqrt(2.0)
+    path = seed_table(tmp_path / "seeds.csv", sd_share=share / t_sqrt2 + 1e-6)
     assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(tmp_path / "out"),
                              "--limit", str(LIMIT), "--n-resamples", str(RESAMPLES),
                              "--seed-table", str(path)]) == 0
     table = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index("run")
     row = table.loc["ram-7-first-random"]
     assert row["seed_sd_source"] == "full protocol, 3 seeds"
-    assert row["d_fixational_share_seed_sd"] == pytest.approx(share + 1e-6)
-    assert bool(row["d_fixational_share_within_seed_sd"])
-    assert bool(row["d_accuracy_pp_within_seed_sd"]) == (abs(row["d_accuracy_pp"]) <= 0.26)
+    assert row["d_fixational_share_seed_sd"] == pytest.approx(share / t_sqrt2 + 1e-6)
+    assert row["d_fixational_share_seed_band"] == pytest.approx(share + t_sqrt2 * 1e-6)
+    assert bool(row["d_fixational_share_within_seed_noise"])
+    assert bool(row["d_accuracy_pp_within_seed_noise"]) == (
+        abs(row["d_accuracy_pp"]) <= 0.26 * t_sqrt2)
     assert row["d_saccade_px_seed_sd"] == 1.57
     assert table.loc["ram-7-default", "d_fixation_steps_seed_sd"] == 0.135  # shown, no flag
-    assert np.isnan(table.loc["ram-7-default", "d_fixation_steps_within_seed_sd"])
+    assert np.isnan(table.loc["ram-7-default", "d_fixation_steps_within_seed_noise"])
     mram = table.loc["mram-7-detach"]
     assert mram["seed_sd_source"] == "model not in the seed table"
     assert np.isnan(mram["d_fixational_share_seed_sd"])
     # Just below the effect: "beyond".
-    path = seed_table(tmp_path / "seeds.csv", sd_share=share - 1e-6)
+    path = seed_table(tmp_path / "seeds.csv", sd_share=share / t_sqrt2 - 1e-6)
     assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(tmp_path / "out"),
                              "--limit", str(LIMIT), "--n-resamples", str(RESAMPLES),
                              "--seed-table", str(path), "--models", "ram"]) == 0
     table = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index("run")
-    assert not bool(table.loc["ram-7-first-random", "d_fixational_share_within_seed_sd"])
+    assert not bool(table.loc["ram-7-first-random", "d_fixational_share_within_seed_noise"])
     md = (tmp_path / "out" / "sensitivity_fashion_mnist.md").read_text()
     assert "Knob effects against seed-to-seed variation" in md
-    assert f"seed sd {share - 1e-6:.3f} (beyond)" in md
+    assert f"seed sd {share / t_sqrt2 - 1e-6:.3f}, band ±{share - t_sqrt2 * 1e-6:.3f} " \
+        "(beyond)" in md
     # One figure: levels on top, effects below with a band of +- the seed sd (RAM-7 only).
     fig = figures[-1]
     assert len(fig.axes) == 8
