@@ -72,7 +72,7 @@ from analysis.budget_claims import (
 from analysis.claims import CONFIDENCE
 from analysis.experiments import experiments, roles_by_glimpses, run_status, shown
 from analysis.settings import RESULTS_DIR
-from analysis.standins import run_progress, shipped_card
+from analysis.standins import card_status, run_progress, shipped_card
 from gazekit.atomic import write_atomically
 from gazekit.plot import figure_files, group_colors, save_figure
 from zoo.checkpoint import CheckpointError, load_model
@@ -159,15 +159,15 @@ def budget_run(runs: Path, run: str, table: int = 2) -> BudgetRun:
     """The weights and state of ``run``: a run folder under ``runs`` (an experiment of the
     paper's ``table`` through :func:`analysis.standins.run_progress`, so that shipped weights
     stand in for a lost folder of a finished run; any other folder as it is), or a
-    ``pretrained:<dataset>/<name>`` spec (its model card's state)."""
+    ``pretrained:<dataset>/<name>`` spec (its model card's state,
+    :func:`analysis.standins.card_status`)."""
     if is_spec(run):
         dataset, _, name = run.removeprefix(SPEC_PREFIX).partition("/")
         found = shipped_card(name, dataset)
-        card = found[1] if found else {}
-        finished = card.get("finished") is True
-        state = (f"{card.get('status', 'no model card')} at epoch {card.get('epochs_run')} "
-                 f"(best {card.get('best_epoch')})" if card else "no model card")
-        return BudgetRun(run, run, f"{state}; shipped weights {run}", finished)
+        if found is None:
+            return BudgetRun(run, run, f"no model card; {run}", False)
+        status = card_status(runs / name, *found)
+        return BudgetRun(run, run, status.state, status.finished)
     exps = {e.run: e for e in experiments(table)}
     status = (run_progress(runs / run, exps[run].train_args()) if run in exps
               else run_status(runs / run))

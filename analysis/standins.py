@@ -40,8 +40,8 @@ from zoo.resume import config_differences
 from zoo.train_cli import parse_options
 from zoo.train_config import TrainConfig
 
-__all__ = ["experiment_config", "mismatch", "refusal", "run_progress", "shipped_card",
-           "standin", "up_to_date"]
+__all__ = ["card_status", "experiment_config", "mismatch", "refusal", "run_progress",
+           "shipped_card", "standin", "up_to_date"]
 
 #: Card entries a stand-in's status is read from.
 STATUS_KEYS = ("status", "epochs_run", "max_epochs", "best_epoch", "val_acc", "test_acc",
@@ -109,7 +109,23 @@ def standin(run_dir: str | os.PathLike, train_args: Sequence[str]) -> RunStatus 
     found = shipped_card(run_dir.name, config.dataset) if config else None
     if found is None or mismatch(found[1], run_dir.name, config):
         return None
-    pt, card = found
+    return card_status(run_dir, *found)
+
+
+def card_status(run_dir: str | os.PathLike, pt: Path, card: dict) -> RunStatus:
+    """The progress a model card records of its run (``shipped``: the weights file ``pt``;
+    ``path``: ``run_dir``, the folder the run trained in or would).
+
+    Raises
+    ------
+    ValueError
+        If the card lacks an entry of :data:`STATUS_KEYS` (one line naming the card).
+    """
+    missing = [key for key in STATUS_KEYS if key not in card]
+    if missing:
+        raise ValueError(f"{pt.with_suffix('.json')}: no {missing[0]!r} (expected a model "
+                         "card of analysis/ship_weights.py)")
+    run_dir = Path(run_dir)
     return RunStatus(
         run=run_dir.name, path=run_dir, status=card["status"], epochs_run=card["epochs_run"],
         max_epochs=card["max_epochs"], best_epoch=card["best_epoch"],
