@@ -11,12 +11,13 @@ seed experiment (:mod:`analysis.seeds`; :func:`seed_spread`), and beside the **s
 interval of the difference between two runs that differ only in their training seed (normal
 seed noise, ``s`` estimated from ``n`` seeds). An effect inside the band is one that a change
 of seed alone would give in 95 % of cases; it is flagged ``within_seed_noise``
-(:func:`beside_seed_sd`).
+(:func:`beside_seed_sd`). A seed table row that is partial (a seed missing or still training)
+gives no band: the sd of a run stopped early is no estimate of seed noise.
 
 >>> import pandas as pd
 >>> table = pd.DataFrame({"model": ["RAM-7"], "d_fixational_share": [0.2]})
 >>> spread = pd.DataFrame({"d_fixational_share_seed_sd": [0.041],
-...                        "seed_n": [3],
+...                        "seed_n": [3], "seed_partial": [False],
 ...                        "seed_sd_source": ["full protocol, 3 seeds"]}, index=["RAM-7"])
 >>> row = beside_seed_sd(table, spread).iloc[0]
 >>> round(float(row["d_fixational_share_seed_band"]), 3), bool(row[
@@ -118,9 +119,9 @@ def seed_spread(path: Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by model label: per :data:`EFFECTS` column ``<column>_seed_sd`` (NaN with
-        fewer than 2 seeds), ``seed_n`` (the seeds it is from) and ``seed_sd_source``
-        (``"full protocol, N seeds"``, with ``partial`` where a seed is missing or
-        unfinished). Empty if ``path`` does not exist.
+        fewer than 2 seeds), ``seed_n`` (the seeds it is from), ``seed_partial`` (a seed
+        missing or unfinished) and ``seed_sd_source`` (``"full protocol, N seeds"``, with
+        ``partial`` where ``seed_partial``). Empty if ``path`` does not exist.
 
     Raises
     ------
@@ -141,6 +142,7 @@ def seed_spread(path: Path) -> pd.DataFrame:
     n = table["seeds_with_results"].astype(int).tolist()
     out["seed_n"] = n
     partial = table["partial"].astype(str).str.lower().eq("true").tolist()
+    out["seed_partial"] = partial
     out["seed_sd_source"] = [f"full protocol, {k} seed{'' if k == 1 else 's'}"
                              + (", partial" if p else "")
                              for k, p in zip(n, partial, strict=True)]
@@ -167,16 +169,20 @@ def seed_band(sd: np.ndarray | float, n: np.ndarray | int) -> np.ndarray:
 def beside_seed_sd(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
     """``table`` (a ``model`` column and :data:`EFFECTS` columns) with each model's seed sd
     and seed band (:func:`seed_band`) beside each effect, ``<column>_seed_sd`` and
-    ``<column>_seed_band``, the flag ``<column>_within_seed_noise`` (|effect| <= seed band;
-    missing where either is) and ``seed_sd_source``.
+    ``<column>_seed_band`` (NaN where the seed table's row is partial), the flag
+    ``<column>_within_seed_noise`` (|effect| <= seed band; missing where either is) and
+    ``seed_sd_source``.
 
     ``spread`` is :func:`seed_spread`'s output (may be empty). ``table`` is changed in place
     and returned.
     """
     absent = "model not in the seed table" if len(spread) else "no seed table"
-    columns = [f"{c}_seed_sd" for c, _ in EFFECTS.values()] + ["seed_n", "seed_sd_source"]
+    columns = [f"{c}_seed_sd" for c, _ in EFFECTS.values()] + ["seed_n", "seed_partial",
+                                                                "seed_sd_source"]
     spread = spread.reindex(index=table["model"].astype(str), columns=columns)
-    n = spread["seed_n"].to_numpy(np.float64)
+    # No band from a partial seed row (seed_partial missing: not in the seed table, no band).
+    n = np.where(spread["seed_partial"].eq(False), spread["seed_n"].to_numpy(np.float64),
+                 np.nan)
     for column, _ in EFFECTS.values():
         sd = spread[f"{column}_seed_sd"].to_numpy(np.float64)
         band = seed_band(sd, n)

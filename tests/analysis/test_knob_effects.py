@@ -35,8 +35,9 @@ def test_beside_seed_sd_flags_effects_against_the_band():
     table = pd.DataFrame({"model": ["RAM-7", "RAM-7", "MRAM-7"],
                           "d_fixational_share": [0.2, -0.3, 0.1]})
     spread = pd.DataFrame({"d_fixational_share_seed_sd": [0.041], "seed_n": [3],
+                           "seed_partial": [False],
                            "seed_sd_source": ["full protocol, 3 seeds"]}, index=["RAM-7"])
-    out = beside_seed_sd(table, spread)
+    out = beside_seed_sd(table.copy(), spread)
     band = 4.302653 * np.sqrt(2) * 0.041  # 0.2495
     assert out["d_fixational_share_seed_band"].iloc[0] == pytest.approx(band, rel=1e-6)
     assert out["d_fixational_share_within_seed_noise"].tolist()[:2] == [True, False]
@@ -44,3 +45,8 @@ def test_beside_seed_sd_flags_effects_against_the_band():
     assert out["seed_sd_source"].tolist()[2] == "model not in the seed table"
     # Effects the table lacks get no flag.
     assert out["d_accuracy_pp_within_seed_noise"].isna().all()
+    # A partial seed row (a seed still training) gives no band and no flag.
+    partial = beside_seed_sd(table.copy(), spread.assign(seed_partial=True))
+    assert partial["d_fixational_share_seed_band"].isna().all()
+    assert partial["d_fixational_share_within_seed_noise"].isna().all()
+    assert partial["d_fixational_share_seed_sd"].iloc[0] == 0.041  # still shown
