@@ -3,8 +3,10 @@
 Shared by the seed experiment (:mod:`analysis.seeds`) and the knob grid
 (:mod:`analysis.sensitivity`), which both compare runs of one model trained under different
 seeds or settings. A run is a :mod:`zoo.train` folder; its ``best.pt`` (whatever epoch it has
-reached) is exported once on the test split with the policy mean
-(:func:`zoo.export.export_scanpaths`) and again whenever ``best.pt`` is newer than the export.
+reached) is copied once to ``WORK/pinned/<run>/`` (:func:`analysis.pinning.pin`) and that copy
+is exported on the test split with the policy mean (:func:`zoo.export.export_scanpaths`), again
+whenever the trainer replaces ``best.pt``: an export records the weights it was made from, so
+one made while ``best.pt`` was being replaced is redone (:func:`analysis.pinning.is_current`).
 Where the folder holds no finished run, the shipped weights of that run stand in for it when
 their model card's training configuration matches (:mod:`analysis.standins`).
 
@@ -32,6 +34,7 @@ from analysis.claims import (
     scanpath_sums,
 )
 from analysis.experiments import RunStatus
+from analysis.pinning import PINNED, is_current, pin
 from analysis.standins import run_progress, up_to_date
 from gazekit.schema import validate
 from gazekit.segment import Segmentation, segment
@@ -84,15 +87,31 @@ def export_run(runs: Path, work: Path, run: str, *, args: Sequence[str] = (),
     """The policy-mean test-set export of the run's weights in ``work/exports``: its
     ``runs/<run>/best.pt``, or the shipped weights standing in for the run given its
     ``zoo train`` arguments ``args`` (:func:`analysis.standins.run_progress`; none without
-    them). Made or renewed when the weights are newer than the export or not what it was made
-    from (:func:`analysis.standins.up_to_date`), or under ``force``; None for a run without
-    weights."""
+    them); None for a run without weights.
+
+    ``best.pt`` is exported from a copy pinned in ``work/pinned/<run>/``
+    (:func:`analysis.pinning.pin`), as a trainer may replace it meanwhile; the export is made
+    again unless it was made from those weights (:func:`analysis.pinning.is_current`), so one
+    of older weights is redone even when it is newer than ``best.pt``. Shipped weights never
+    change: their export is renewed when it is older than them or not made from them
+    (:func:`analysis.standins.up_to_date`). ``force`` exports in any case.
+
+    Raises
+    ------
+    zoo.checkpoint.CheckpointError
+        If ``best.pt`` is not a valid checkpoint.
+    """
     status = run_progress(runs / run, args)
     if not status.weights.is_file():
         return None
     out = work / "exports" / (run + (f"-limit{limit}" if limit else "") + ".parquet")
-    if force or not up_to_date(out, status):
-        export_scanpaths(status.checkpoint, split="test", out=out, limit=limit, device=device,
+    if status.shipped is None:
+        weights: str | Path = pin(status.weights, work / PINNED / run)
+        current = is_current(out, weights, source=status.weights)
+    else:
+        weights, current = status.checkpoint, up_to_date(out, status)
+    if force or not current:
+        export_scanpaths(weights, split="test", out=out, limit=limit, device=device,
                          batch_size=batch_size, data_dir=_data_dir(runs / run))
     return out
 

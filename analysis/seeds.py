@@ -5,12 +5,14 @@
     python analysis/seeds.py --runs runs/fashion-mnist [--queues 2] [--models cnn ram mram]
 
 One command, any time: it prints the ``analysis/train_queue.sh`` commands of the seed runs that
-have not finished, exports the test-set scanpaths of every run that has a ``best.pt`` (renewed
-when ``best.pt`` changes; finished or not) and writes to ``RESULTS`` (default
+have not finished, exports the test-set scanpaths of every run that has a ``best.pt`` (from a
+copy pinned as it was read, renewed when ``best.pt`` changes; finished or not:
+:func:`analysis.gaze_runs.export_run`) and writes to ``RESULTS`` (default
 ``analysis/results``), stem ``seeds_fashion_mnist``:
 
 ``<stem>_runs.csv``
-    One row per run: its state (``finished`` or ``epoch N (partial)``), test accuracy (%, the
+    One row per run: its state (``finished`` or ``epoch N (partial)``, read as its export
+    started), the epoch of the weights exported (``weights_epoch``), test accuracy (%, the
     policy mean on the whole test split), fixational share, mean fixation (glimpse steps) and
     mean saccade (px) with cluster-bootstrap intervals over test images.
 ``<stem>.csv``
@@ -89,6 +91,7 @@ from analysis.gaze_runs import (
     run_state,
     segment_runs,
 )
+from analysis.pinning import recorded_epoch
 from analysis.settings import RESULTS_DIR, write_csv_or_remove
 from analysis.standins import run_progress
 from gazekit.atomic import atomic_file
@@ -157,18 +160,22 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
     "agreement_contrast"}`` (empty tables where no run has weights yet).
     """
     todo = seed_runs(models)
-    exports = {}
+    exports, status = {}, {}
     for run in todo:
+        # Each run's state as its export starts: one read after every export could describe
+        # a later epoch than the weights exported. Which weights they are, the export records.
+        status[run.group] = run_progress(runs / run.run, run.args)
         path = export_run(runs, work, run.run, args=run.args, limit=limit, device=device)
         if path is not None:
             exports[run.group] = path
-    status = {run.group: run_progress(runs / run.run, run.args) for run in todo}
     meta = {run.group: (run, *_parse(run)) for run in todo}
     tables: dict[str, pd.DataFrame] = {}
     per_run = pd.DataFrame([{
         "run": run.run, "model": label, "seed": seed, "state": run_state(status[run.group]),
         "status": status[run.group].state, "epochs_run": status[run.group].epochs_run,
-        "best_epoch": status[run.group].best_epoch} for run, label, seed in meta.values()])
+        "best_epoch": status[run.group].best_epoch,
+        "weights_epoch": recorded_epoch(exports[run.group]) if run.group in exports else None}
+        for run, label, seed in meta.values()]).astype({"weights_epoch": "Int64"})
     per_run.insert(0, "group", list(meta))
     if exports:
         per_run = per_run.merge(accuracy(exports), on="group", how="left")
@@ -187,6 +194,18 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
     return tables
 
 
+def _run_label(seed: int, state: str, weights_epoch: int | None) -> str:
+    """A run in the seed table: an unfinished one names the epoch of the weights exported.
+
+    >>> _run_label(2, "epoch 40 (partial)", 31), _run_label(1, "finished", 61)
+    ('seed2 epoch 40 (partial), weights of epoch 31', 'seed1 finished')
+    """
+    label = f"seed{seed} {state}"
+    if state.startswith("finished") or pd.isna(weights_epoch):
+        return label
+    return f"{label}, weights of epoch {weights_epoch}"
+
+
 def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
     """Mean ± sd over seeds per model, beside the paper's accuracy."""
     # experiments() follows the paper table's rows.
@@ -199,7 +218,8 @@ def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
                "seeds_with_results": len(done),
                "partial": len(done) < len(SEEDS)
                or not done["state"].str.startswith("finished").all(),
-               "runs": "; ".join(f"seed{r.seed} {r.state}" for r in runs.itertuples())}
+               "runs": "; ".join(_run_label(r.seed, r.state, r.weights_epoch)
+                                 for r in runs.itertuples())}
         for column in ("accuracy_pct", *STATISTICS):
             values = done[column].to_numpy(float) if column in done else []
             row[f"{column}_mean"] = float(pd.Series(values).mean()) if len(values) else None

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,12 +22,15 @@ from analysis import seeds
 from analysis.agreement import CONTRAST_CRITERION, agreement_contrast, summarize_agreement
 from analysis.claims import MCNEMAR_NOTE, measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
-from analysis.gaze_runs import GazeRun, mean_sd, queue_commands
+from analysis.gaze_runs import GazeRun, export_run, mean_sd, queue_commands
+from analysis.pinning import recorded, recorded_epoch
 from analysis.queues import QUEUE_SCRIPT
+from analysis.standins import run_progress, up_to_date
 from gazekit.io import read_scanpaths
 from gazekit.segment import segment
 from zoo import data as zdata
-from zoo.checkpoint import load_checkpoint
+from zoo.checkpoint import load_checkpoint, save_checkpoint
+from zoo.export import export_scanpaths
 from zoo.rundir import hold
 from zoo.train import TrainConfig, train
 
@@ -162,6 +167,77 @@ def test_runs_state_marks_partial_runs(experiment):
     assert "seed3 not started" in table.loc["RAM-7", "runs"]
     md = (experiment["results"] / "seeds_fashion_mnist.md").read_text()
     assert "PARTIAL" in md
+    # The epoch of the weights exported, read from each run's best.pt; none without weights.
+    done = per_run["accuracy_pct"].notna()
+    assert done.sum() == 8
+    for run in per_run.index[done]:
+        epoch = load_checkpoint(experiment["folder"] / run / "best.pt")["epoch"]
+        assert per_run.loc[run, "weights_epoch"] == epoch
+    assert per_run["weights_epoch"][~done].isna().all()
+    epoch = int(per_run.loc["mram-7-seed2", "weights_epoch"])  # float in the CSV (NaN)
+    assert f"seed2 epoch 2 (partial), weights of epoch {epoch}" in table.loc["MRAM-7", "runs"]
+    assert f"seed2 epoch 2 (partial), weights of epoch {epoch}" in md
+
+
+def test_export_run_redoes_an_export_of_weights_replaced_meanwhile(tmp_path):
+    """A trainer replaces best.pt (by a rename) while its export runs: the finished export is
+    newer than best.pt but of the older weights. It is made again, from a pinned copy of the
+    new weights; an export of unchanged weights is not."""
+    runs, work = tmp_path / "runs", tmp_path / "work"
+    best = tiny_run(runs, "ram-7", "ram", MODELS["ram-7"][1], seed=1) / "best.pt"
+    first = load_checkpoint(best)
+    out = export_run(runs, work, "ram-7", limit=LIMIT)
+    pinned = work / "pinned" / "ram-7" / f"epoch{first['epoch']}.pt"
+    assert recorded(out)["checkpoint"] == str(pinned)
+    assert recorded_epoch(out) == first["epoch"]
+    stamp = out.stat().st_mtime_ns
+    assert export_run(runs, work, "ram-7", limit=LIMIT) == out
+    assert out.stat().st_mtime_ns == stamp  # the same weights: not exported again
+    # The race: epoch 5's weights land in best.pt with a time stamp older than the export.
+    later = {**first, "epoch": 5, "state_dict": {
+        k: -v if v.is_floating_point() else v for k, v in first["state_dict"].items()}}
+    incoming = save_checkpoint(later, tmp_path / "incoming.pt")
+    os.utime(incoming, ns=(stamp - 60 * 10**9, stamp - 60 * 10**9))
+    os.replace(incoming, best)
+    assert up_to_date(out, run_progress(runs / "ram-7", ()))  # what fooled the old check
+    before = pd.read_parquet(out)
+    assert export_run(runs, work, "ram-7", limit=LIMIT) == out
+    assert recorded_epoch(out) == 5
+    assert [p.name for p in pinned.parent.iterdir()] == ["epoch5.pt"]
+    # Independent: the new best.pt exported straight, which differs from the old export.
+    reference = export_scanpaths(best, split="test", out=tmp_path / "reference.parquet",
+                                 limit=LIMIT)
+    after = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(after, pd.read_parquet(reference))
+    assert not np.allclose(before[["x", "y"]], after[["x", "y"]])
+    # An export made straight from best.pt of the pinned epoch (before pinning existed) is of
+    # the same weights: kept.
+    export_scanpaths(best, split="test", out=out, limit=LIMIT)
+    stamp = out.stat().st_mtime_ns
+    export_run(runs, work, "ram-7", limit=LIMIT)
+    assert out.stat().st_mtime_ns == stamp
+
+
+def test_state_is_read_as_the_export_starts(experiment, tmp_path, monkeypatch):
+    """Training moves on while the runs are exported: the state of a run describes the
+    weights exported, not the epochs logged after its export."""
+    runs = tmp_path / "runs"
+    shutil.copytree(experiment["folder"] / "cnn-seed2", runs / "cnn-seed2")
+    (runs / "cnn-seed2" / "final.json").unlink()  # still training
+
+    def export_then_train(runs, work, run, **kwargs):
+        path = export_run(runs, work, run, **kwargs)
+        if path is not None:  # one more epoch logged, no better: best.pt stays
+            with (runs / run / "metrics.jsonl").open("a") as log:
+                log.write(json.dumps({"epoch": 2, "val_acc": 0.0, "epoch_time_s": 1.0}) + "\n")
+        return path
+
+    monkeypatch.setattr(seeds, "export_run", export_then_train)
+    per_run = seeds.seed_tables(runs, tmp_path / "work", models=("cnn",), limit=LIMIT,
+                                n_resamples=50)["runs"].set_index("run")
+    assert per_run.loc["cnn-seed2", "state"] == "epoch 1 (partial)"
+    assert per_run.loc["cnn-seed2", "weights_epoch"] == 1
+    assert run_progress(runs / "cnn-seed2", ()).epochs_run == 2  # read afterwards: moved on
 
 
 def test_seed_table_is_mean_and_sd_over_seeds(experiment):
