@@ -22,11 +22,12 @@ copy pinned as it was read, renewed when ``best.pt`` changes; finished or not:
 ``<stem>_claims.csv``
     Each gaze claim (:mod:`analysis.claims`) at each glimpse count ``T`` and seed, with its
     criterion, measurement and verdict; and per claim and ``T`` the overall verdict
-    (:func:`analysis.claims.seed_verdict`: it holds only if it holds for every seed) in rows
-    with ``seed`` ``all``.
+    (:func:`analysis.claims.seed_verdict`, :data:`SEED_RULE`: it holds only if it holds for
+    every seed) in rows with ``seed`` ``all``.
 ``<stem>_accuracy_claims.csv``
     MRAM against CNN, RAM and DRAM per seed (exact McNemar test on paired predictions) and over
-    seeds, with :data:`analysis.claims.MCNEMAR_NOTE` and the seed spread of both accuracies.
+    seeds (:data:`SEED_RULE`), with :data:`analysis.claims.MCNEMAR_NOTE` and the seed spread
+    of both accuracies.
 ``<stem>_agreement.csv``
     Scanpath similarity across seeds of one model against between models
     (:func:`analysis.agreement.summarize_agreement`), with the pairs each row dropped
@@ -37,6 +38,9 @@ copy pinned as it was read, renewed when ``best.pt`` changes; finished or not:
     (:func:`analysis.agreement.agreement_contrast`).
 ``<stem>.md``
     All of it in words and tables.
+
+Every table but ``_runs`` has a ``partial`` column: True where a row uses a run that has not
+finished, or (over seeds) a model lacks a seed.
 
 The runs (``RUNS`` = ``--runs``): seed 1 is the Table 2 run of ``analysis/reproduce.py --table
 2`` (``RUNS/<model>-<T>``, ``RUNS/cnn``); seeds 2 and 3 are ``RUNS/<model>-<T>-seed<k>``, with
@@ -54,6 +58,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
@@ -71,7 +76,6 @@ from analysis.agreement import (
 )
 from analysis.claims import (
     CLAIMS,
-    CRITERIA,
     MCNEMAR_NOTE,
     N_RESAMPLES,
     STATISTICS,
@@ -99,7 +103,7 @@ from gazekit.report import markdown_table
 from zoo.checkpoint import CheckpointError
 from zoo.data import DatasetError
 
-__all__ = ["SEEDS", "SEED_GLIMPSES", "SEED_RULE", "main", "over_seeds", "seed_runs", "seed_tables",
+__all__ = ["SEEDS", "SEED_GLIMPSES", "SEED_RULE", "main", "seed_runs", "seed_tables",
            "write_results"]
 
 SEEDS = (1, 2, 3)
@@ -107,10 +111,16 @@ SEEDS = (1, 2, 3)
 SEED_GLIMPSES = (7, 12)
 SEED_MODELS = ("cnn", "ram", "dram", "mram")
 TABLE = 2  # Fashion-MNIST
-SEED_RULE = ("Overall verdict over seeds: the seeds' verdict when every seed gives the same one "
-             "(a claim is reproduced only if it is reproduced for every seed), else mixed "
-             "across seeds (analysis.claims.seed_verdict); seeds whose runs are missing are "
-             "left out and counted.")
+SEED_RULE = (
+    "Overall verdict over seeds (analysis.claims.seed_verdict): a claim holds only if it holds "
+    "for every seed. When every seed gives the same verdict, that verdict; when some seeds "
+    "reproduce the claim and some do not, 'mixed across seeds (a reproduced, b not reproduced, "
+    "c inconclusive)'; when some reproduce it and the others are inconclusive, 'inconclusive "
+    "(a of k seeds reproduced, c inconclusive)'; when some do not reproduce it and the others "
+    "are inconclusive, 'not reproduced (b of k seeds, c inconclusive)'. A seed that cannot "
+    "assess the claim counts as inconclusive. A seed without the runs the claim needs is not "
+    f"assessed: with k of the {len(SEEDS)} seeds assessed the verdict starts 'only k of "
+    f"{len(SEEDS)} seeds: ', with none it is 'cannot assess: no seed'.")
 
 
 def _experiments(models: tuple[str, ...] = SEED_MODELS) -> list[Experiment]:
@@ -131,18 +141,6 @@ def seed_runs(models: tuple[str, ...] = SEED_MODELS) -> list[GazeRun]:
                                      f"{exp.label} seed{seed}",
                                      (*exp.train_args(), *extra)))
     return order
-
-
-def over_seeds(verdicts: list[str]) -> str:
-    """The verdict over seeds (:data:`SEED_RULE`): the common verdict of every seed, else
-    :func:`analysis.claims.seed_verdict` (``mixed across seeds``).
-
-    >>> over_seeds(["reproduced"] * 3), over_seeds(["inconclusive"] * 2)
-    ('reproduced', 'inconclusive')
-    >>> over_seeds(["reproduced", "inconclusive"])
-    'mixed across seeds'
-    """
-    return verdicts[0] if len(set(verdicts)) == 1 else seed_verdict(verdicts)
 
 
 def _parse(run: GazeRun) -> tuple[str, int]:
@@ -187,8 +185,9 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
                                     on="group", how="left")
             tables["claims"] = _claims(seg, meta, gaze, status, n_resamples)
             tables["agreement"], tables["agreement_contrast"] = _agreement(
-                scanpaths, meta, gaze, agreement_images, n_resamples)
-        tables["accuracy_claims"] = _accuracy_claims(exports, meta, per_run)
+                scanpaths, meta, gaze, status, agreement_images, n_resamples)
+        tables["accuracy_claims"] = _accuracy_claims(exports, meta, per_run, status,
+                                                     n_resamples)
     tables["runs"] = per_run
     tables["seeds"] = _seed_table(per_run)
     return tables
@@ -255,7 +254,19 @@ def seed_partial(groups: dict[str, str], status: dict) -> bool:
     True
     """
     missing = any(role not in groups for role in claim_roles())
-    return missing or not all(status[group].finished for group in groups.values())
+    return missing or unfinished(groups.values(), status)
+
+
+def unfinished(groups: Iterable[str], status: dict) -> bool:
+    """Whether a run of ``groups`` (group labels) has not finished training (``status``: group
+    label -> :class:`analysis.experiments.RunStatus`)."""
+    return not all(status[group].finished for group in groups)
+
+
+def seed_set_partial(groups: Collection[str], status: dict) -> bool:
+    """Whether a result over the seeds of one model is partial: fewer runs with weights than
+    :data:`SEEDS` (``groups``, their group labels), or one of them has not finished."""
+    return len(groups) < len(SEEDS) or unfinished(groups, status)
 
 
 def _claims(seg, meta: dict, gaze: dict, status: dict, n_resamples: int) -> pd.DataFrame:
@@ -282,24 +293,29 @@ def _claims(seg, meta: dict, gaze: dict, status: dict, n_resamples: int) -> pd.D
         overall.append({
             "key": key, "claim": rows["claim"].iloc[0], "criterion": rows["criterion"].iloc[0],
             "measured": "; ".join(f"seed {r.seed}: {r.verdict}" for r in rows.itertuples()),
-            "verdict": over_seeds(list(assessed["verdict"])),
+            "verdict": seed_verdict(list(assessed["verdict"]), len(SEEDS)),
             "images": rows["images"].iloc[0], "method": SEED_RULE, "glimpses": t,
             "seed": "all", "partial": bool(rows["partial"].any()) or len(assessed) < len(SEEDS),
             "runs": f"{len(assessed)} of {len(SEEDS)} seeds assessed"})
     return pd.concat([per_seed, pd.DataFrame(overall)], ignore_index=True)
 
 
-def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame) -> pd.DataFrame:
-    """MRAM against its rivals per T and seed (McNemar), then over seeds with the spread."""
+def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame, status: dict,
+                     n_resamples: int) -> pd.DataFrame:
+    """MRAM against its rivals per T and seed (McNemar), then over seeds with the spread;
+    ``partial`` where a run compared has not finished (or, over seeds, a seed is missing)."""
     parts = []
     for t in SEED_GLIMPSES:
         for seed in SEEDS:
-            chosen = {label: exports[group]
+            groups = {label: group
                       for group, (_, label, s) in meta.items() if s == seed and group in exports
                       and (label == "CNN" or label.endswith(f"-{t}"))}
-            table = accuracy_claims(chosen)
+            table = accuracy_claims({label: exports[g] for label, g in groups.items()},
+                                    n_resamples=n_resamples)
             if len(table):
-                parts.append(table.assign(glimpses=t, seed=str(seed)))
+                partial = [unfinished((groups[m], groups[r]), status)
+                           for m, r in zip(table["mram"], table["rival"], strict=True)]
+                parts.append(table.assign(glimpses=t, seed=str(seed), partial=partial))
     if not parts:
         return pd.DataFrame()
     per_seed = pd.concat(parts, ignore_index=True)
@@ -317,27 +333,40 @@ def _accuracy_claims(exports: dict, meta: dict, per_run: pd.DataFrame) -> pd.Dat
                            f"{mean_sd([m - o for m, o in zip(mram, other, strict=True)])} "
                            "points",
             "criterion": rows["criterion"].iloc[0],
-            "verdict": over_seeds(list(rows["verdict"])),
-            "seeds": len(rows)})
+            "verdict": seed_verdict(list(rows["verdict"]), len(SEEDS)),
+            "seeds": len(rows),
+            "partial": bool(rows["partial"].any()) or len(rows) < len(SEEDS)})
     return pd.concat([per_seed, pd.DataFrame(overall)], ignore_index=True).assign(
         note=MCNEMAR_NOTE)
 
 
-def _agreement(scanpaths: pd.DataFrame, meta: dict, gaze: dict, images: int | None,
-               n_resamples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _agreement(scanpaths: pd.DataFrame, meta: dict, gaze: dict, status: dict,
+               images: int | None, n_resamples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per T, the scanpath agreement summary and its across-seed vs between-model contrast
-    (:mod:`analysis.agreement`); empty tables where no T has two runs."""
+    (:mod:`analysis.agreement`); empty tables where no T has two runs. A row is ``partial``
+    when one of its two models lacks a seed or has a run that has not finished
+    (:func:`seed_set_partial`)."""
     summaries, contrasts = [], []
     for t in SEED_GLIMPSES:
         models = {g: meta[g][1] for g in gaze if meta[g][1].endswith(f"-{t}")}
         if len(models) >= 2:
+            partial = {label: seed_set_partial([g for g, m in models.items() if m == label],
+                                               status) for label in set(models.values())}
             pairs = agreement_pairs(scanpaths, models, images=images)
-            summaries.append(summarize_agreement(pairs, n_resamples=n_resamples)
-                             .assign(glimpses=t))
-            contrasts.append(agreement_contrast(pairs, n_resamples=n_resamples)
-                             .assign(glimpses=t))
+            summary = summarize_agreement(pairs, n_resamples=n_resamples)
+            summaries.append(summary.assign(glimpses=t, partial=_either(summary, "model_a",
+                                                                        "model_b", partial)))
+            contrast = agreement_contrast(pairs, n_resamples=n_resamples)
+            if len(contrast):
+                contrasts.append(contrast.assign(glimpses=t, partial=_either(
+                    contrast, "model", "other", partial)))
     return tuple(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
                  for parts in (summaries, contrasts))
+
+
+def _either(table: pd.DataFrame, a: str, b: str, partial: dict[str, bool]) -> pd.Series:
+    """Per row, whether the model in column ``a`` or the one in ``b`` is partial."""
+    return table[a].map(partial) | table[b].map(partial)
 
 
 def _provenance(models: tuple[str, ...], command: str | None) -> list[str]:
@@ -361,15 +390,18 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path,
              "share of glimpse-to-glimpse transitions, mean fixation in glimpse steps, mean "
              "saccade in px (consecutive rule, 6 px). Mean ± sample sd over seeds.", "",
              *_provenance(models, command)]
-    if seeds["partial"].any():
-        lines += ["**PARTIAL**: rows marked partial lack a seed or include a run that has not "
-                  "finished (its best weights so far); see `runs`.", ""]
+    if any(table["partial"].any() for table in tables.values() if "partial" in table):
+        lines += ["**PARTIAL**: rows marked partial (column `partial`, in every table) lack a "
+                  "seed or include a run that has not finished (its best weights so far); see "
+                  "`runs` in the seed table.", ""]
     view = seeds[["model", "paper_accuracy_pct", "accuracy_pct", *STATISTICS,
                   "seeds_with_results", "partial", "runs"]]
     lines += ["## Seed table", "", markdown_table(view), ""]
     claims = tables.get("claims", pd.DataFrame())
     if len(claims):
-        lines += ["## Claims per seed and over seeds", "", f"Verdicts: {CRITERIA}", "",
+        # The criteria of the per-seed rows name their resamples (--n-resamples).
+        method = claims.loc[claims["seed"] != "all", "method"].iloc[0]
+        lines += ["## Claims per seed and over seeds", "", f"Verdicts: {method}", "",
                   SEED_RULE, ""]
         for t, rows in claims.groupby("glimpses", sort=False):
             over = rows[rows["seed"] == "all"]
@@ -390,10 +422,10 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path,
                 strict=True)])
         lines += [f"Criterion: {over['criterion'].iloc[0]}", "",
                   markdown_table(over[["glimpses", "mram", "rival", "seeds", "seed_spread",
-                                       "verdict"]]), "",
+                                       "verdict", "partial"]]), "",
                   markdown_table(per_seed[
                       ["glimpses", "seed", "mram", "rival", "mram_acc_pct", "rival_acc_pct",
-                       "difference_pp", "p_value", "verdict"]]), "",
+                       "difference_pp", "p_value", "verdict", "partial"]]), "",
                   "difference_pp: MRAM - rival in percentage points, 95 % bootstrap interval "
                   "over test images (test-set noise of that pair of networks).", "",
                   f"*{MCNEMAR_NOTE}*", ""]
@@ -420,6 +452,17 @@ def _dropped(head: pd.DataFrame) -> list[str]:
               for r in rows.itertuples()], ""]
 
 
+DTW_NOTE = (
+    "DTW (px) is the square root of a sum of squared distances along the warping path, so it "
+    "grows with the number of fixations: models that differ in fixation count differ in DTW for "
+    "that reason too; MultiMatch and edit similarity are normalised (in [0, 1]; edit similarity "
+    "divides by the longer string's length).")
+CONTRAST_NOTE = (
+    "`across_seeds` and `between_models` are means of per-image means over the images both "
+    "comparisons have (`n_images`), each image weighted equally, so they can differ from the "
+    "means over pairs in the summary table above.")
+
+
 def _agreement_markdown(agreement: pd.DataFrame, contrast: pd.DataFrame) -> list[str]:
     """Part C in words: the agreement table, its dropped pairs and the contrast."""
     if agreement.empty:
@@ -430,18 +473,22 @@ def _agreement_markdown(agreement: pd.DataFrame, contrast: pd.DataFrame) -> list
              "(gazekit.similarity; glimpses merged into fixations at 6 px), pooled by the "
              "models of the two runs: `across seeds` pairs two seeds of one model, "
              "`between models` two models. Mean over pairs with a 95 % cluster-bootstrap "
-             "interval over test images. DTW in px (lower = more alike); MultiMatch and "
-             "edit similarities in [0, 1] (higher = more alike).", "",
+             f"interval over test images ({head['n_resamples'].iloc[0]} resamples). DTW in px "
+             "(lower = more alike); MultiMatch and edit similarities in [0, 1] (higher = more "
+             "alike).", "",
              markdown_table(head.assign(interval=_interval(head))[
                  ["glimpses", "measure", "comparison", "model_a", "model_b", "n_pairs",
-                  "pairs_total", "n_stimuli", "mean", "interval"]]), "", *_dropped(head)]
+                  "pairs_total", "n_stimuli", "mean", "interval", "partial"]]), "",
+             DTW_NOTE, "", *_dropped(head)]
     if contrast.empty:
         return [*lines, "No model has two seeds and a rival yet: no across-seed vs "
                 "between-model contrast.", ""]
-    return [*lines, "**Across seeds vs between models.** Criterion: " + CONTRAST_CRITERION, "",
+    return [*lines, "**Across seeds vs between models.** Criterion: " + CONTRAST_CRITERION
+            + f" ({contrast['n_resamples'].iloc[0]} resamples)", "",
             markdown_table(contrast.assign(interval=_interval(contrast))[
                 ["glimpses", "model", "other", "measure", "across_seeds", "between_models",
-                 "difference", "interval", "n_images", "verdict"]]), ""]
+                 "difference", "interval", "n_images", "verdict", "partial"]]), "",
+            CONTRAST_NOTE, ""]
 
 
 def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
