@@ -552,16 +552,48 @@ def claims_markdown(claims: pd.DataFrame) -> list[str]:
     return lines
 
 
-def seed_verdict(verdicts: Sequence[str]) -> str:
+def seed_verdict(verdicts: Sequence[str], expected: int) -> str:
     """A claim's verdict over seeds: it holds only if it holds for every seed.
 
-    ``reproduced`` when every seed's verdict is; ``not reproduced`` when every seed's is;
-    otherwise ``mixed across seeds`` (the claim depends on the seed).
+    Parameters
+    ----------
+    verdicts : sequence of str
+        The verdict of each seed that could be assessed (``reproduced``, ``not reproduced``,
+        ``inconclusive`` or ``cannot assess: ...``; the last counts as inconclusive).
+    expected : int
+        Seeds of the experiment; with fewer verdicts than that, the verdict over the assessed
+        seeds is prefixed ``only k of N seeds: `` (so it never reads as a plain verdict).
+
+    Returns
+    -------
+    str
+        ``cannot assess: no seed`` without verdicts; the common verdict when every seed gives
+        the same one; ``mixed across seeds (a reproduced, b not reproduced, c inconclusive)``
+        when some seeds reproduce the claim and some do not; ``inconclusive (a of k seeds
+        reproduced, c inconclusive)`` when some reproduce it and none refutes it; ``not
+        reproduced (b of k seeds, c inconclusive)`` when some refute it and none reproduces it.
+
+    >>> seed_verdict(["reproduced"] * 3, 3), seed_verdict(["reproduced"], 3)
+    ('reproduced', 'only 1 of 3 seeds: reproduced')
+    >>> seed_verdict(["reproduced", "inconclusive", "not reproduced"], 3)
+    'mixed across seeds (1 reproduced, 1 not reproduced, 1 inconclusive)'
+    >>> seed_verdict(["not reproduced", "cannot assess: no interval", "not reproduced"], 3)
+    'not reproduced (2 of 3 seeds, 1 inconclusive)'
     """
     if not verdicts:
         return "cannot assess: no seed"
-    if all(v == "reproduced" for v in verdicts):
-        return "reproduced"
-    if all(v == "not reproduced" for v in verdicts):
-        return "not reproduced"
-    return "mixed across seeds"
+    if len(verdicts) > expected:
+        raise ValueError(f"{len(verdicts)} seed verdicts, more than the {expected} seeds")
+    k = len(verdicts)
+    yes, no = verdicts.count("reproduced"), verdicts.count("not reproduced")
+    rest = k - yes - no  # inconclusive or cannot assess
+    if len(set(verdicts)) == 1:
+        verdict = verdicts[0]
+    elif yes and no:
+        verdict = (f"mixed across seeds ({yes} reproduced, {no} not reproduced, "
+                   f"{rest} inconclusive)")
+    elif no:
+        verdict = f"not reproduced ({no} of {k} seeds, {rest} inconclusive)"
+    else:  # some reproduced, or none decided (inconclusive and cannot assess)
+        verdict = f"inconclusive ({yes} of {k} seeds reproduced, {rest} inconclusive)"
+    return verdict if k == expected else f"only {k} of {expected} seeds: {verdict}"

@@ -105,13 +105,47 @@ def test_bound_verdict_rules(estimate, above, expected):
     assert bound_verdict(estimate, 0.5, above) == expected
 
 
-def test_all_and_seed_verdicts():
+def test_all_verdict():
     assert claims.all_verdict(["reproduced", "reproduced"]) == "reproduced"
     assert claims.all_verdict(["reproduced", "inconclusive"]) == "inconclusive"
     assert claims.all_verdict(["inconclusive", "not reproduced"]) == "not reproduced"
-    assert seed_verdict(["reproduced"] * 3) == "reproduced"
-    assert seed_verdict(["not reproduced"] * 3) == "not reproduced"
-    assert seed_verdict(["reproduced", "inconclusive", "reproduced"]) == "mixed across seeds"
+
+
+YES, NO, UNSURE = "reproduced", "not reproduced", "inconclusive"
+CANNOT = "cannot assess: no interval"  # counts as inconclusive
+
+
+@pytest.mark.parametrize("verdicts, expected", [
+    ([], "cannot assess: no seed"),
+    ([YES, YES, YES], "reproduced"),
+    ([NO, NO, NO], "not reproduced"),
+    ([UNSURE, UNSURE, UNSURE], "inconclusive"),
+    ([CANNOT, CANNOT, CANNOT], "cannot assess: no interval"),
+    ([YES, NO, YES], "mixed across seeds (2 reproduced, 1 not reproduced, 0 inconclusive)"),
+    ([YES, UNSURE, NO], "mixed across seeds (1 reproduced, 1 not reproduced, 1 inconclusive)"),
+    ([NO, CANNOT, YES], "mixed across seeds (1 reproduced, 1 not reproduced, 1 inconclusive)"),
+    ([YES, UNSURE, YES], "inconclusive (2 of 3 seeds reproduced, 1 inconclusive)"),
+    ([YES, CANNOT, CANNOT], "inconclusive (1 of 3 seeds reproduced, 2 inconclusive)"),
+    # Not "mixed": no seed reproduces it.
+    ([NO, UNSURE, NO], "not reproduced (2 of 3 seeds, 1 inconclusive)"),
+    ([CANNOT, NO, UNSURE], "not reproduced (1 of 3 seeds, 2 inconclusive)"),
+    ([UNSURE, CANNOT, UNSURE], "inconclusive (0 of 3 seeds reproduced, 3 inconclusive)"),
+    # Fewer seeds assessed than the experiment has: never a bare verdict.
+    ([YES], "only 1 of 3 seeds: reproduced"),
+    ([NO, NO], "only 2 of 3 seeds: not reproduced"),
+    ([YES, UNSURE], "only 2 of 3 seeds: inconclusive (1 of 2 seeds reproduced, "
+                    "1 inconclusive)"),
+    ([YES, NO], "only 2 of 3 seeds: mixed across seeds (1 reproduced, 1 not reproduced, "
+                "0 inconclusive)"),
+    ([UNSURE, NO], "only 2 of 3 seeds: not reproduced (1 of 2 seeds, 1 inconclusive)"),
+])
+def test_seed_verdict_rules(verdicts, expected):
+    assert seed_verdict(verdicts, 3) == expected
+
+
+def test_seed_verdict_refuses_more_verdicts_than_seeds():
+    with pytest.raises(ValueError, match="4 seed verdicts, more than the 3 seeds"):
+        seed_verdict(["reproduced"] * 4, 3)
 
 
 def test_claims_on_labelled_synthetic_gaze():
