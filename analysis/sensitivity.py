@@ -41,13 +41,23 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
     says how many seeds), the seed band ``<effect>_seed_band`` (the 95 % range of the
     difference between two runs that differ only in seed,
     :func:`analysis.knob_effects.seed_band`) and ``<effect>_within_seed_noise``
-    (|effect| <= seed band).
+    (|effect| <= seed band). Beside the gaze statistics and verdicts, the same without each
+    scanpath's first glimpse (``fixational_share_after_first``,
+    ``fixation_steps_mean_after_first``, ``saccade_px_mean_after_first``, each with
+    ``_ci_low``/``_ci_high``, and ``verdict_<claim>_after_first``; see below).
 ``<stem>_claims.csv``
     The claims per setting with criterion and measurement. A setting's claims use that
     setting's RAM-7, MRAM-7 and DRAM-7; where the grid has no DRAM-7 run of the setting, the
     default-setting DRAM-7 of the grid (reduced protocol too), as ``dram_run`` says.
     ``provisional`` names the claim's runs that have not finished and the epoch of their
     weights ("" when every one has finished).
+``<stem>_claims_after_first.csv``
+    The same claims on the scanpaths without their first glimpse (``step`` > 0), as Table 1's
+    ``claims_after_first`` (:mod:`analysis.reproduce`). The ``first-random`` knob draws the
+    first location uniformly at random, so the first move (1 of the 6 moves at T = 7) is
+    almost always a saccade whose length is chance, not the policy: its statistics and
+    verdicts shift by construction. Without the first glimpse, the statistics and verdicts
+    compare the learned policies only.
 ``<stem>.png`` / ``.svg``
     Knob setting against accuracy and the three gaze statistics, one series per model; below,
     each knob's effect with its interval over the model's seed band (± the 95 % range of the
@@ -79,7 +89,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
-from analysis.claims import CLAIMS, CRITERIA, N_RESAMPLES, measure_claims
+from analysis.claims import CLAIMS, N_RESAMPLES, STATISTICS, criteria, measure_claims
 from analysis.experiments import Experiment, experiments
 from analysis.gaze_runs import (
     GazeRun,
@@ -124,6 +134,15 @@ PRECISION_PROTOCOL = {
 RESULTS_STEM = "sensitivity_fashion_mnist"
 GLIMPSES = 7
 GRID_MODELS = ("ram", "mram", "dram")  # DRAM-7 last: optional, where the budget allows
+#: Suffix of the statistics and verdicts without each scanpath's first glimpse.
+AFTER_FIRST = "_after_first"
+#: Why they are there, in the Markdown and the figure.
+AFTER_FIRST_NOTE = (
+    "The first-random knob draws the first location uniformly at random, so the first move "
+    f"(1 of the {GLIMPSES - 1} moves at T = {GLIMPSES}) is almost always a saccade whose length "
+    "is chance, not the policy: its gaze statistics, their effects and its verdicts shift by "
+    "construction. Those without each scanpath's first glimpse (after first) compare the "
+    "learned policies only")
 
 
 @dataclass(frozen=True)
@@ -199,7 +218,9 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
                        n_resamples: int = N_RESAMPLES,
                        seed_table: Path | None = None) -> dict[str, pd.DataFrame]:
     """Export the grid's runs (at ``precision``) that have weights; return ``{"table",
-    "claims"}``, each with the ``protocol`` column :func:`reduced_protocol`.
+    "claims", "claims_after_first"}``, each with the ``protocol`` column
+    :func:`reduced_protocol`; ``claims_after_first`` and the table's ``*_after_first``
+    columns are measured without each scanpath's first glimpse (``step`` > 0).
 
     The table has, per run, the epoch of the weights exported (``weights_epoch``), the knob
     effects (:func:`analysis.knob_effects.knob_effects`) and beside them the full-protocol
@@ -225,29 +246,40 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
                      "weights_epoch": recorded_epoch(exports[run.group])
                      if run.group in exports else None, "group": run.group})
     table = pd.DataFrame(rows).astype({"weights_epoch": "Int64"})
-    claims = pd.DataFrame()
+    claims = claims_after = pd.DataFrame()
     if exports:
         acc = accuracy(exports)
         low, high = zip(*(binomtest(r.correct, r.images).proportion_ci(method="wilson")
                           for r in acc.itertuples()), strict=True)
         acc = acc.assign(accuracy_ci_low=100 * np.array(low), accuracy_ci_high=100 * np.array(high))
         table = table.merge(acc.drop(columns="correct"), on="group", how="left")
-        seg = segment_runs(read_runs(exports))
+        scanpaths = read_runs(exports)
+        seg = segment_runs(scanpaths)
+        # As Table 1's claims_after_first (analysis.reproduce): a random first location makes
+        # the first move a saccade of chance length, which says nothing about the policy.
+        after = segment_runs(scanpaths[scanpaths["step"] > 0])
         table = table.merge(gaze_statistics(seg, exports, n_resamples=n_resamples), on="group",
                             how="left")
+        names = {f"{s}{end}": f"{s}{AFTER_FIRST}{end}" for s in STATISTICS
+                 for end in ("", "_ci_low", "_ci_high")}
+        table = table.merge(gaze_statistics(after, exports, n_resamples=n_resamples).rename(
+            columns=names), on="group", how="left")
         defaults = {g: f"{_split(g)[0]} default" for g in exports
                     if _split(g)[1] != "default"}
         effects = knob_effects(seg, exports, defaults, n_resamples=n_resamples)
         if len(effects):
             table = table.merge(effects, on="group", how="left")
         claims = _claims(seg, exports, n_resamples, protocol, _open_runs(table))
-        if len(claims):  # none where only DRAM-7 runs have weights
-            verdicts = claims.pivot(index="setting", columns="key", values="verdict")
-            table = table.merge(verdicts.add_prefix("verdict_"), left_on="setting",
-                                right_index=True, how="left")
+        claims_after = _claims(after, exports, n_resamples, protocol, _open_runs(table))
+        for found, suffix in ((claims, ""), (claims_after, AFTER_FIRST)):
+            if len(found):  # none where only DRAM-7 runs have weights
+                verdicts = found.pivot(index="setting", columns="key", values="verdict")
+                table = table.merge(verdicts.add_prefix("verdict_").add_suffix(suffix),
+                                    left_on="setting", right_index=True, how="left")
     spread = seed_spread(seed_table) if seed_table is not None else pd.DataFrame()
     table = beside_seed_sd(table, spread)
-    return {"table": table.drop(columns="group").assign(protocol=protocol), "claims": claims}
+    return {"table": table.drop(columns="group").assign(protocol=protocol), "claims": claims,
+            "claims_after_first": claims_after}
 
 
 def _open_runs(table: pd.DataFrame) -> dict[str, str]:
@@ -327,8 +359,8 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
     with the intervals of the table (filled: finished run, hollow: partial). Bottom row: each
     setting's paired difference from the default (:mod:`analysis.knob_effects`) with its
     interval, over the model's seed band (:func:`analysis.knob_effects.seed_band`). Titled
-    with
-    :func:`reduced_protocol` at ``precision``."""
+    with :func:`reduced_protocol` at ``precision`` and :data:`AFTER_FIRST_NOTE` (the figure
+    shows the statistics with the first glimpse)."""
     fig = Figure(figsize=(13, 8), layout="constrained")
     axes = fig.subplots(2, 4)
     names = [k.name for k in SETTINGS]
@@ -353,11 +385,14 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
                  "difference from the default setting (95 % interval over test images: "
                  "test-set noise only) against the range a change of seed alone gives "
                  "(full protocol).\n"
-                 + textwrap.fill(reduced_protocol(precision), 140), fontsize="small")
+                 + textwrap.fill(reduced_protocol(precision), 140) + "\n"
+                 + textwrap.fill(f"{AFTER_FIRST_NOTE}: in the table (*{AFTER_FIRST}), not "
+                                 "in this figure.", 140), fontsize="small")
     return save_figure(fig, path_stem)
 
 
-def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> str:
+def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str,
+              n_resamples: int = N_RESAMPLES) -> str:
     table = tables["table"]
     protocol = reduced_protocol(precision)
     lines = ["# Sensitivity of the gaze claims to the open knobs", "",
@@ -366,10 +401,11 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> st
              "test split (policy mean) with a Wilson 95 % interval; gaze statistics "
              "(consecutive rule, 6 px) with cluster-bootstrap intervals over test images. "
              "Partial rows are runs still training or interrupted (their best weights so far).",
-             "", f"Verdicts: {CRITERIA}", ""]
+             "", f"Verdicts: {criteria(n_resamples)}", ""]
     view = table.copy()
-    for column, digits in (("accuracy_pct", 2), ("fixational_share", 3),
-                           ("fixation_steps_mean", 2), ("saccade_px_mean", 2)):
+    gaze = (("fixational_share", 3), ("fixation_steps_mean", 2), ("saccade_px_mean", 2))
+    for column, digits in (("accuracy_pct", 2), *gaze,
+                           *((f"{c}{AFTER_FIRST}", d) for c, d in gaze)):
         if column not in view:
             continue
         low, high = (("accuracy_ci_low", "accuracy_ci_high") if column == "accuracy_pct"
@@ -381,17 +417,31 @@ def _markdown(tables: dict[str, pd.DataFrame], runs: Path, precision: str) -> st
                *[c for c in ("accuracy_pct", "fixational_share", "fixation_steps_mean",
                              "saccade_px_mean") if c in view],
                *[f"verdict_{c.key}" for c in CLAIMS if f"verdict_{c.key}" in view]]
-    lines += [markdown_table(view[columns]), "", *_effects_markdown(table)]
-    claims = tables["claims"]
-    if len(claims):
-        lines += ["Claims per setting (DRAM-7 of the setting where the grid has it, else the "
-                  "grid's default DRAM-7; `dram_run` none: no DRAM-7 in the grid yet; "
-                  "`provisional`: the claim's runs that have not finished, with the epoch of "
-                  "the weights used):", "",
-                  markdown_table(claims[["setting", "claim", "measured", "verdict",
-                                         "dram_run", "provisional"]]), ""]
+    lines += [markdown_table(view[columns]), "", *_effects_markdown(table),
+              *_claims_markdown(tables["claims"], "Claims per setting")]
+    after = [f"{c}{AFTER_FIRST}" for c, _ in gaze if f"{c}{AFTER_FIRST}" in view]
+    if after:
+        lines += [f"**After the first glimpse.** {AFTER_FIRST_NOTE}. The same statistics and "
+                  f"verdicts on the scanpaths without their first glimpse ({GLIMPSES - 1} "
+                  "glimpses, as Table 1's claims after the first glimpse):", "",
+                  markdown_table(view[["model", "setting", "state", *after, *[
+                      f"verdict_{c.key}{AFTER_FIRST}" for c in CLAIMS
+                      if f"verdict_{c.key}{AFTER_FIRST}" in view]]]), "",
+                  *_claims_markdown(tables["claims_after_first"],
+                                    "Claims per setting after the first glimpse")]
     lines += [f"*{protocol}.*"]
     return "\n".join(lines)
+
+
+def _claims_markdown(claims: pd.DataFrame, title: str) -> list[str]:
+    """The claims of each setting under ``title``, as a table; none without claims."""
+    if not len(claims):
+        return []
+    return [f"{title} (DRAM-7 of the setting where the grid has it, else the grid's default "
+            "DRAM-7; `dram_run` none: no DRAM-7 in the grid yet; `provisional`: the claim's "
+            "runs that have not finished, with the epoch of the weights used):", "",
+            markdown_table(claims[["setting", "claim", "measured", "verdict", "dram_run",
+                                   "provisional"]]), ""]
 
 
 def _effect_text(value: float, low: float, high: float, sd: float, band: float, within,
@@ -433,20 +483,23 @@ def _effects_markdown(table: pd.DataFrame) -> list[str]:
 
 
 def write_results(tables: dict[str, pd.DataFrame], results: Path, runs: Path,
-                  precision: str = "fp32") -> list[Path]:
-    """Write the table, the claims, the figure and the Markdown of the grid at ``precision``
-    (stem :func:`results_stem`); return the files. Without claims, an older claims file is
-    removed."""
+                  precision: str = "fp32", n_resamples: int = N_RESAMPLES) -> list[Path]:
+    """Write the table, the claims (with and without the first glimpse), the figure and the
+    Markdown (verdict criteria at ``n_resamples`` bootstrap resamples) of the grid at
+    ``precision`` (stem :func:`results_stem`); return the files. Without claims, older claims
+    files are removed."""
     stem = results_stem(precision)
     results.mkdir(parents=True, exist_ok=True)
     written = [write_csv(tables["table"], results / f"{stem}.csv")]
     # No claims now (only DRAM-7 has weights): remove an older claims file, not keep it.
-    claims = write_csv_or_remove(tables["claims"], results / f"{stem}_claims.csv")
-    written += [claims] if claims else []
+    for name in ("claims", "claims_after_first"):
+        claims = write_csv_or_remove(tables[name], results / f"{stem}_{name}.csv")
+        written += [claims] if claims else []
     written += plot_sensitivity(tables["table"], results / stem, precision)
     md = results / f"{stem}.md"
     with atomic_file(md) as tmp:
-        tmp.write_text(_markdown(tables, runs, precision) + "\n", encoding="utf-8")
+        tmp.write_text(_markdown(tables, runs, precision, n_resamples) + "\n",
+                       encoding="utf-8")
     return [*written, md]
 
 
@@ -493,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         if "accuracy_pct" not in table or table["accuracy_pct"].isna().all():
             print(f"[sensitivity] no run in {args.runs} has weights yet; nothing written")
             return 0
-        for path in write_results(tables, args.results, args.runs, args.precision):
+        for path in write_results(tables, args.results, args.runs, args.precision,
+                                  args.n_resamples):
             print(path)
     except (CheckpointError, DatasetError, OSError, ValueError) as exc:
         print(f"sensitivity: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -18,7 +18,7 @@ from scipy.stats import binomtest, bootstrap
 from scipy.stats import t as student_t
 
 from analysis import sensitivity
-from analysis.claims import measure_claims
+from analysis.claims import STATISTICS, criteria, measure_claims
 from analysis.experiments import DRAM_REMEDY_ARGS
 from analysis.knob_effects import EFFECTS
 from gazekit.schema import validate
@@ -58,9 +58,11 @@ def grid(tmp_path_factory):
     assert sensitivity.main(["--runs", str(runs), "--results", str(results), "--limit",
                              str(LIMIT), "--n-resamples", str(RESAMPLES)]) == 0
     table = pd.read_csv(results / "sensitivity_fashion_mnist.csv")
-    claims = pd.read_csv(results / "sensitivity_fashion_mnist_claims.csv",
-                         keep_default_na=False)
-    return {"runs": runs, "results": results, "table": table, "claims": claims}
+    claims, after_first = (pd.read_csv(results / f"sensitivity_fashion_mnist_{name}.csv",
+                                       keep_default_na=False)
+                           for name in ("claims", "claims_after_first"))
+    return {"runs": runs, "results": results, "table": table, "claims": claims,
+            "claims_after_first": after_first}
 
 
 def test_grid_runs_order_and_arguments():
@@ -130,7 +132,80 @@ def test_table_against_independent_computations(grid, naive_gaze):
     assert np.isnan(table.loc["ram-7-std0.2", "accuracy_pct"])
 
 
-def setting_claims(grid, setting: str, dram_setting: str) -> pd.DataFrame:
+def test_after_first_statistics_against_independent_computations(grid, naive_gaze, tmp_path):
+    table = grid["table"].set_index("run")
+    exports = grid["runs"] / "_sensitivity" / "exports"
+    for run in TRAINED:
+        export = pd.read_parquet(exports / f"{run}-limit{LIMIT}.parquet")
+        assert set(export["step"]) == set(range(7))
+        export[export["step"] > 0].to_parquet(tmp_path / f"{run}.parquet")
+        naive = naive_gaze(tmp_path / f"{run}.parquet")  # 6 glimpses, 5 moves per scanpath
+        row = table.loc[run]
+        for statistic in STATISTICS:
+            value = row[f"{statistic}_after_first"]
+            assert value == pytest.approx(naive[statistic], rel=1e-9, nan_ok=True)
+            if np.isfinite(value):
+                assert row[f"{statistic}_after_first_ci_low"] <= value \
+                    <= row[f"{statistic}_after_first_ci_high"]
+    assert np.isnan(table.loc["ram-7-std0.2", "fixational_share_after_first"])  # no weights
+
+
+def test_after_first_statistics_on_moving_scanpaths(grid, naive_gaze, tmp_path, monkeypatch):
+    """The fake runs stay put after their first glimpse: the same, on their scanpaths jittered
+    (3 px sd) so that fixations and saccades mix at every step."""
+    jittered = []
+
+    def read_jittered(exports):
+        df = read_runs(exports)
+        xy = np.random.default_rng(0).normal(100.0, 3.0, (len(df), 2))
+        jittered.append(df.assign(x=xy[:, 0], y=xy[:, 1]))
+        return jittered[-1]
+
+    read_runs = sensitivity.read_runs
+    monkeypatch.setattr(sensitivity, "read_runs", read_jittered)
+    table = sensitivity.sensitivity_tables(
+        grid["runs"], grid["runs"] / "_sensitivity", models=("ram",), limit=LIMIT,
+        n_resamples=50)["table"].set_index("run")
+    for run in ("ram-7-default", "ram-7-first-random"):
+        rows = jittered[0][jittered[0]["model"] == table.loc[run, "model"] + " "
+                           + table.loc[run, "setting"]]
+        for name, part in (("all", rows), ("after", rows[rows["step"] > 0])):
+            part.to_parquet(tmp_path / f"{run}-{name}.parquet")
+        naive, after = (naive_gaze(tmp_path / f"{run}-{name}.parquet")
+                        for name in ("all", "after"))
+        assert 0.2 < after["fixational_share"] < 0.8  # both kinds of move
+        for statistic in STATISTICS:
+            assert table.loc[run, statistic] == pytest.approx(naive[statistic], rel=1e-9)
+            assert table.loc[run, f"{statistic}_after_first"] == pytest.approx(
+                after[statistic], rel=1e-9)
+            assert after[statistic] != pytest.approx(naive[statistic], rel=1e-6)
+
+
+def test_after_first_verdicts_per_setting(grid):
+    claims, table = grid["claims_after_first"], grid["table"]
+    assert set(claims["setting"]) == {"default", "std0.05", "first-random", "detach"}
+    assert set(claims["protocol"]) == {sensitivity.reduced_protocol()}
+    for setting in ("default", "std0.05", "first-random", "detach"):
+        expected = setting_claims(grid, setting, "default", after_first=True)
+        got = claims[claims["setting"] == setting]
+        assert list(got["verdict"]) == list(expected["verdict"])
+        assert list(got["measured"]) == list(expected["measured"])
+        assert list(got["provisional"]) == list(
+            grid["claims"][grid["claims"]["setting"] == setting]["provisional"])
+        row = table[(table["setting"] == setting) & (table["model"] == "RAM-7")].iloc[0]
+        for claim in expected.itertuples():
+            assert row[f"verdict_{claim.key}_after_first"] == claim.verdict
+    md = (grid["results"] / "sensitivity_fashion_mnist.md").read_text()
+    assert sensitivity.AFTER_FIRST_NOTE in md
+    assert "Claims per setting after the first glimpse" in md
+    # The criteria of the resamples asked for, not of the default 2000.
+    assert f"Verdicts: {criteria(RESAMPLES)}" in md and "2000 resamples" not in md
+
+
+def setting_claims(grid, setting: str, dram_setting: str,
+                   after_first: bool = False) -> pd.DataFrame:
+    """The claims of ``setting`` measured on the exports (without each scanpath's first
+    glimpse if ``after_first``)."""
     exports = grid["runs"] / "_sensitivity" / "exports"
     labels = {"ram": f"RAM-7 {setting}", "mram": f"MRAM-7 {setting}",
               "dram": f"DRAM-7 {dram_setting}"}
@@ -139,7 +214,10 @@ def setting_claims(grid, setting: str, dram_setting: str) -> pd.DataFrame:
              for label in labels.values()
              if (exports / f"{label.split()[0].lower()}-{label.split()[1]}-limit{LIMIT}"
                            ".parquet").is_file()]
-    seg = segment(validate(pd.concat(parts, ignore_index=True)), 6.0, "consecutive")
+    scanpaths = validate(pd.concat(parts, ignore_index=True))
+    if after_first:
+        scanpaths = scanpaths[scanpaths["step"] > 0]
+    seg = segment(scanpaths, 6.0, "consecutive")
     return measure_claims(seg.fixations, seg.saccades, labels, n_resamples=RESAMPLES)
 
 
@@ -235,7 +313,8 @@ def test_bf16_grid_end_to_end(grid, bf16_runs, capsys, monkeypatch):
     assert {p.name: p.read_bytes() for p in results.iterdir() if p.name in fp32_files} \
         == fp32_files
     stem = "sensitivity_fashion_mnist_bf16"
-    assert {f"{stem}{ext}" for ext in (".csv", "_claims.csv", ".md", ".png", ".svg")} \
+    assert {f"{stem}{ext}" for ext in (".csv", "_claims.csv", "_claims_after_first.csv",
+                                       ".md", ".png", ".svg")} \
         == {p.name for p in results.iterdir()} - set(fp32_files)
     table = pd.read_csv(results / f"{stem}.csv").set_index("run")
     claims = pd.read_csv(results / f"{stem}_claims.csv", keep_default_na=False)
@@ -250,8 +329,11 @@ def test_bf16_grid_end_to_end(grid, bf16_runs, capsys, monkeypatch):
         assert table.loc[name, "accuracy_pct"] == pytest.approx(100 * correct.mean())
     md = (results / f"{stem}.md").read_text()
     assert md.count(protocol) == 2
-    # The title wraps the protocol (textwrap may break after a hyphen): compare without spaces.
-    assert ["".join(t.split("\n", 1)[1].split()) for t in titles] == ["".join(protocol.split())]
+    # The title wraps the protocol and the after-first note (textwrap may break after a
+    # hyphen): compare without spaces.
+    note = f"{sensitivity.AFTER_FIRST_NOTE}: in the table (*_after_first), not in this figure."
+    assert ["".join(t.split("\n", 1)[1].split()) for t in titles] == [
+        "".join(protocol.split()) + "".join(note.split())]
 
 
 def test_a_grid_without_weights_prints_its_queue_and_writes_nothing(tmp_path, capsys):
@@ -391,6 +473,7 @@ def test_claims_file_removed_when_no_claim_can_be_measured(grid, tmp_path):
     assert sensitivity.main(["--runs", str(grid["runs"]), "--results", str(results),
                              "--models", "ram", *work]) == 0
     assert (results / "sensitivity_fashion_mnist_claims.csv").is_file()
+    assert (results / "sensitivity_fashion_mnist_claims_after_first.csv").is_file()
     only_dram = tmp_path / "runs"  # a grid whose only run with weights is DRAM-7's
     only_dram.mkdir()
     (only_dram / "dram-7-default").symlink_to(grid["runs"] / "dram-7-default")
