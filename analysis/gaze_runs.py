@@ -6,7 +6,7 @@ seeds or settings. A run is a :mod:`zoo.train` folder; its ``best.pt`` (whatever
 reached) is copied once to ``WORK/pinned/<run>/`` (:func:`analysis.pinning.pin`) and that copy
 is exported on the test split with the policy mean (:func:`zoo.export.export_scanpaths`), again
 whenever the trainer replaces ``best.pt``: an export records the weights it was made from, so
-one made while ``best.pt`` was being replaced is redone (:func:`analysis.pinning.is_current`).
+one made while ``best.pt`` was being replaced is redone (:func:`analysis.standins.made_from`).
 Where the folder holds no finished run, the shipped weights of that run stand in for it when
 their model card's training configuration matches (:mod:`analysis.standins`).
 
@@ -34,8 +34,7 @@ from analysis.claims import (
     scanpath_sums,
 )
 from analysis.experiments import RunStatus
-from analysis.pinning import PINNED, is_current, pin
-from analysis.standins import run_progress, up_to_date
+from analysis.standins import made_from, pinned_weights, run_progress
 from gazekit.schema import validate
 from gazekit.segment import Segmentation, segment
 from zoo.export import export_scanpaths
@@ -90,11 +89,11 @@ def export_run(runs: Path, work: Path, run: str, *, args: Sequence[str] = (),
     them); None for a run without weights.
 
     ``best.pt`` is exported from a copy pinned in ``work/pinned/<run>/``
-    (:func:`analysis.pinning.pin`), as a trainer may replace it meanwhile; the export is made
-    again unless it was made from those weights (:func:`analysis.pinning.is_current`), so one
-    of older weights is redone even when it is newer than ``best.pt``. Shipped weights never
-    change: their export is renewed when it is older than them or not made from them
-    (:func:`analysis.standins.up_to_date`). ``force`` exports in any case.
+    (:func:`analysis.standins.pinned_weights`), as a trainer may replace it meanwhile; the
+    export is made again unless it was made from those weights
+    (:func:`analysis.standins.made_from`), so one of older weights is redone even when it is
+    newer than ``best.pt``. Shipped weights never change: their export is renewed when it is
+    older than them or not made from them. ``force`` exports in any case.
 
     Raises
     ------
@@ -102,15 +101,11 @@ def export_run(runs: Path, work: Path, run: str, *, args: Sequence[str] = (),
         If ``best.pt`` is not a valid checkpoint.
     """
     status = run_progress(runs / run, args)
-    if not status.weights.is_file():
+    weights = pinned_weights(status, work)
+    if weights is None:
         return None
     out = work / "exports" / (run + (f"-limit{limit}" if limit else "") + ".parquet")
-    if status.shipped is None:
-        weights: str | Path = pin(status.weights, work / PINNED / run)
-        current = is_current(out, weights, source=status.weights)
-    else:
-        weights, current = status.checkpoint, up_to_date(out, status)
-    if force or not current:
+    if force or not made_from(out, weights, status):
         export_scanpaths(weights, split="test", out=out, limit=limit, device=device,
                          batch_size=batch_size, data_dir=_data_dir(runs / run))
     return out

@@ -87,7 +87,7 @@ from analysis.experiments import (
     training_order,
     write_synthetic_fer2013,
 )
-from analysis.pinning import PINNED, is_current, pin, unfinished_runs
+from analysis.pinning import unfinished_runs
 from analysis.queues import queue_commands
 from analysis.results_report import plot_training, results_table, write_results
 from analysis.settings import (
@@ -107,7 +107,7 @@ from analysis.settings import (
     write_csv_or_remove,
     write_text_atomic,
 )
-from analysis.standins import refusal, up_to_date
+from analysis.standins import made_from, pinned_weights, refusal
 from analysis.table_figures import (
     plot_density_figures,
     plot_glimpse_figures,
@@ -189,29 +189,21 @@ def pin_weights(settings: Settings) -> Pins:
     """The weights each run is evaluated and exported with in this invocation, by run name:
     its ``best.pt`` copied once to ``WORK/pinned/<run>/`` (:func:`analysis.pinning.pin`), or
     the spec of the shipped weights standing in for it; runs without weights are left out."""
-    pins: Pins = {}
-    for exp in settings.experiments:
-        status = settings.status(exp)
-        if status.shipped is not None:
-            pins[exp.run] = status.checkpoint
-        elif status.weights.is_file():
-            pins[exp.run] = pin(status.weights, settings.work / PINNED / exp.run)
-    return pins
+    pins = {exp.run: pinned_weights(settings.status(exp), settings.work)
+            for exp in settings.experiments}
+    return {run: weights for run, weights in pins.items() if weights is not None}
 
 
 def _stale(settings: Settings, stage: str, output: Callable[[Experiment], Path], pins: Pins
            ) -> Iterator[tuple[Experiment, str | Path, Path]]:
     """``(experiment, weights, output)`` of the runs whose ``output(experiment)`` was not made
-    from their weights in ``pins`` (:func:`analysis.pinning.is_current`; for shipped weights
-    :func:`analysis.standins.up_to_date`; every run with weights under ``force``); logs the
-    others."""
+    from their weights in ``pins`` (:func:`analysis.standins.made_from`; every run with
+    weights under ``force``); logs the others."""
     for exp in settings.experiments:
         weights, out = pins.get(exp.run), output(exp)
         if weights is None:
             continue
-        current = (is_current(out, weights, settings.status(exp).weights)
-                   if isinstance(weights, Path) else up_to_date(out, settings.status(exp)))
-        if current and not settings.force:
+        if made_from(out, weights, settings.status(exp)) and not settings.force:
             log(f"[{stage}] {exp.run}: up to date")
             continue
         yield exp, weights, out

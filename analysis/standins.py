@@ -34,14 +34,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.experiments import RunStatus, run_status, shown
-from analysis.pinning import recorded
+from analysis.pinning import PINNED, is_current, pin, recorded
 from zoo.pretrained import is_spec, weights_dir
 from zoo.resume import config_differences
 from zoo.train_cli import parse_options
 from zoo.train_config import TrainConfig
 
-__all__ = ["card_status", "experiment_config", "mismatch", "refusal", "run_progress",
-           "shipped_card", "standin", "up_to_date"]
+__all__ = ["card_status", "experiment_config", "made_from", "mismatch", "pinned_weights",
+           "refusal", "run_progress", "shipped_card", "standin", "up_to_date"]
 
 #: Card entries a stand-in's status is read from.
 STATUS_KEYS = ("status", "epochs_run", "max_epochs", "best_epoch", "val_acc", "test_acc",
@@ -164,3 +164,24 @@ def up_to_date(out: str | os.PathLike, status: RunStatus) -> bool:
     if made_from is None:
         return False
     return made_from == status.checkpoint if status.shipped else not is_spec(made_from)
+
+
+def pinned_weights(status: RunStatus, work: str | os.PathLike) -> str | Path | None:
+    """The weights to read for a run in one invocation: its ``best.pt`` copied once to
+    ``work/pinned/<run>/`` (:func:`analysis.pinning.pin`: a trainer may replace ``best.pt``
+    meanwhile), or the ``pretrained:`` spec of the shipped weights standing in for it (they
+    never change); None for a run without weights."""
+    if status.shipped is not None:
+        return status.checkpoint
+    if not status.weights.is_file():
+        return None
+    return pin(status.weights, Path(work) / PINNED / status.run)
+
+
+def made_from(out: str | os.PathLike, weights: str | Path, status: RunStatus) -> bool:
+    """Whether ``out`` (an evaluation JSON or an export) was made from ``weights``, the run's
+    :func:`pinned_weights`: from that pinned copy or its ``best.pt`` at the same epoch
+    (:func:`analysis.pinning.is_current`), or from the shipped weights (:func:`up_to_date`)."""
+    if isinstance(weights, Path):
+        return is_current(out, weights, source=status.weights)
+    return up_to_date(out, status)
