@@ -255,7 +255,7 @@ def test_real_cards_stand_in_for_their_lost_folders(tmp_path, monkeypatch):
     stood_in = {e.run for e in experiments(2) if standin(lost / e.run, e.train_args())}
     # Every finished Table 2 run is shipped (DRAM-12 with the remedy, as the experiment asks).
     assert stood_in == {"cnn", "ram-7", "ram-12", "mram-7", "mram-12", "dram-7", "dram-12",
-                        "dram_nocontext-7"}
+                        "dram_nocontext-7", "dram_nocontext-12"}
     ram7 = run_progress(lost / "ram-7", next(e for e in experiments(2)
                                              if e.run == "ram-7").train_args())
     assert ram7.state == ("stopped early at epoch 215 (best 165, patience 50); shipped weights "
