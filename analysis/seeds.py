@@ -189,7 +189,7 @@ def seed_tables(runs: Path, work: Path, *, models: tuple[str, ...] = SEED_MODELS
         tables["accuracy_claims"] = _accuracy_claims(exports, meta, per_run, status,
                                                      n_resamples)
     tables["runs"] = per_run
-    tables["seeds"] = _seed_table(per_run)
+    tables["seeds"] = _seed_table(per_run, status)
     return tables
 
 
@@ -205,8 +205,9 @@ def _run_label(seed: int, state: str, weights_epoch: int | None) -> str:
     return f"{label}, weights of epoch {weights_epoch}"
 
 
-def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± sd over seeds per model, beside the paper's accuracy."""
+def _seed_table(per_run: pd.DataFrame, status: dict) -> pd.DataFrame:
+    """Mean ± sd over seeds per model, beside the paper's accuracy; ``partial`` by
+    :func:`seed_set_partial` over the runs with results."""
     # experiments() follows the paper table's rows.
     paper = dict(zip((e.label for e in experiments(TABLE)),
                      paper_table(TABLE)["accuracy_pct"], strict=True))
@@ -215,8 +216,7 @@ def _seed_table(per_run: pd.DataFrame) -> pd.DataFrame:
         done = runs[runs["accuracy_pct"].notna()] if "accuracy_pct" in runs else runs.iloc[:0]
         row = {"model": label, "paper_accuracy_pct": float(paper[label]),
                "seeds_with_results": len(done),
-               "partial": len(done) < len(SEEDS)
-               or not done["state"].str.startswith("finished").all(),
+               "partial": seed_set_partial(list(done["group"]), status),
                "runs": "; ".join(_run_label(r.seed, r.state, r.weights_epoch)
                                  for r in runs.itertuples())}
         for column in ("accuracy_pct", *STATISTICS):

@@ -269,8 +269,9 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         effects = knob_effects(seg, exports, defaults, n_resamples=n_resamples)
         if len(effects):
             table = table.merge(effects, on="group", how="left")
-        claims = _claims(seg, exports, n_resamples, protocol, _open_runs(table))
-        claims_after = _claims(after, exports, n_resamples, protocol, _open_runs(table))
+        open_runs = _open_runs(table)
+        claims = _claims(seg, exports, n_resamples, protocol, open_runs)
+        claims_after = _claims(after, exports, n_resamples, protocol, open_runs)
         for found, suffix in ((claims, ""), (claims_after, AFTER_FIRST)):
             if len(found):  # none where only DRAM-7 runs have weights
                 verdicts = found.pivot(index="setting", columns="key", values="verdict")
