@@ -375,13 +375,14 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
         _series(bottom, table, effect, f"{effect}_ci", names[1:], colors)
         bottom.set_title(f"{title[:4]}effect vs default")
         bottom.set_ylabel(f"setting - default{f' ({unit})' if unit else ''}")
-    if axes[0, 0].get_legend_handles_labels()[0]:
-        axes[0, 0].legend(title="filled: finished\nhollow: partial", fontsize="small")
-    if axes[1, 0].get_legend_handles_labels()[0]:
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:  # below the panels, where it hides no point
         sources = table.drop_duplicates("model")
-        axes[1, 0].legend(title="band: 95 % range of two seeds' difference\n" + "\n".join(
-            f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()),
-            fontsize="small", title_fontsize="small")
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles),
+                   fontsize="small", title_fontsize="small",
+                   title="filled: finished run, hollow: partial. Bottom row, shaded: 95 % "
+                   "range of two seeds' difference (" + "; ".join(
+                       f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()) + ")")
     fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models). Bottom: paired "
                  "difference from the default setting (95 % interval over test images: "
                  "test-set noise only) against the range a change of seed alone gives "
