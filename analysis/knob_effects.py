@@ -40,11 +40,12 @@ from analysis.claims import (
     image_correct,
     scanpath_sums,
 )
+from analysis.experiments import read_metrics
 from gazekit.segment import Segmentation
 from gazekit.stats import bootstrap_ci
 
-__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "knob_effects", "seed_band",
-           "seed_spread"]
+__all__ = ["EFFECTS", "SEED_TABLE", "beside_seed_sd", "epochs_as_default", "knob_effects",
+           "seed_band", "seed_spread"]
 
 #: Each statistic of the grid's table -> the column of its paired difference from the
 #: default setting, and that difference's unit.
@@ -109,6 +110,30 @@ def knob_effects(seg: Segmentation, exports: dict[str, Path], defaults: dict[str
             row[f"{column}_ci_low"], row[f"{column}_ci_high"] = estimate.low, estimate.high
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def epochs_as_default(run: Path, default: Path) -> int | None:
+    """How many first epochs run folder ``run`` trained exactly as ``default`` did.
+
+    Both runs share the seed, so until a knob acts their training is the same: the count of
+    leading epochs whose ``metrics.jsonl`` lines agree in every field but the timings
+    (``*_time_s``): loss, accuracies, learning rate, health. 0 when they differ from epoch 1
+    (a knob that acts at once: std, first location, detach). All of the run's epochs when it
+    never left the default's path: e.g. an LR schedule knob in a run whose validation accuracy
+    never stalled long enough for either schedule to lower the LR. Its effects are then 0 by
+    construction; they say nothing about the knob.
+
+    Returns None where either log is missing or empty.
+    """
+    mine, base = read_metrics(run / "metrics.jsonl"), read_metrics(default / "metrics.jsonl")
+    if mine.empty or base.empty:
+        return None
+    fields = sorted({c for c in (*mine.columns, *base.columns) if not c.endswith("_time_s")})
+    n = min(len(mine), len(base))
+    a, b = (frame.reindex(columns=fields).iloc[:n].reset_index(drop=True)
+            for frame in (mine, base))
+    same = ((a == b) | (a.isna() & b.isna())).all(axis=1).to_numpy()
+    return int(n if same.all() else np.argmin(same))
 
 
 def seed_spread(path: Path) -> pd.DataFrame:

@@ -29,8 +29,11 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
 (``sensitivity_fashion_mnist_bf16`` for a bf16 grid):
 
 ``<stem>.csv``
-    One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``) and
-    the epoch of the weights exported (``weights_epoch``), test accuracy (%, Wilson 95 %
+    One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``),
+    its epochs (``epochs_run``), how many first epochs it trained exactly as the default run
+    of its model (``epochs_as_default``; as many as ``epochs_run``: the knob never acted, see
+    :func:`analysis.knob_effects.epochs_as_default`), the epoch of the weights exported
+    (``weights_epoch``), test accuracy (%, Wilson 95 %
     interval), fixational share, mean fixation (glimpse steps) and mean saccade (px) with
     cluster-bootstrap intervals over test images, the verdict of each of the paper's gaze
     claims (:mod:`analysis.claims`) at that setting, and the knob's effect: the paired
@@ -105,6 +108,7 @@ from analysis.knob_effects import (
     EFFECTS,
     SEED_TABLE,
     beside_seed_sd,
+    epochs_as_default,
     knob_effects,
     seed_spread,
 )
@@ -222,7 +226,10 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
     :func:`reduced_protocol`; ``claims_after_first`` and the table's ``*_after_first``
     columns are measured without each scanpath's first glimpse (``step`` > 0).
 
-    The table has, per run, the epoch of the weights exported (``weights_epoch``), the knob
+    The table has, per run, its epochs so far (``epochs_run``), how many first epochs it
+    trained exactly as its default run (``epochs_as_default``,
+    :func:`analysis.knob_effects.epochs_as_default`; all of them: the knob never acted), the
+    epoch of the weights exported (``weights_epoch``), the knob
     effects (:func:`analysis.knob_effects.knob_effects`) and beside them the full-protocol
     seed sd of the seed table ``seed_table`` (:func:`analysis.knob_effects.seed_spread`; none
     if None or missing), the seed band and the flag ``<effect>_within_seed_noise``. The
@@ -237,15 +244,20 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
         path = export_run(runs, work, run.run, args=run.args, limit=limit, device=device)
         if path is not None:
             exports[run.group] = path
+    default_run = {_split(r.group)[0]: r.run for r in todo if _split(r.group)[1] == "default"}
     rows = []
     for run in todo:
         label, setting = _split(run.group)
+        progress = run_progress(runs / run.run, run.args)
         rows.append({"model": label, "setting": setting,
                      "knob": _KNOBS[setting].description, "run": run.run,
-                     "state": run_state(run_progress(runs / run.run, run.args)),
+                     "state": run_state(progress), "epochs_run": progress.epochs_run,
+                     "epochs_as_default": None if setting == "default" else
+                     epochs_as_default(runs / run.run, runs / default_run[label]),
                      "weights_epoch": recorded_epoch(exports[run.group])
                      if run.group in exports else None, "group": run.group})
-    table = pd.DataFrame(rows).astype({"weights_epoch": "Int64"})
+    table = pd.DataFrame(rows).astype({"weights_epoch": "Int64", "epochs_run": "Int64",
+                                       "epochs_as_default": "Int64"})
     claims = claims_after = pd.DataFrame()
     if exports:
         acc = accuracy(exports)
@@ -322,7 +334,8 @@ PANELS = (("accuracy_pct", "(a) test accuracy", "accuracy (%)", "accuracy_ci"),
 def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
             colors: dict) -> None:
     """One series per model of ``column`` against the settings ``names``, with the interval
-    ``<prefix>_low``/``_high`` (filled marker: finished run, hollow: partial)."""
+    ``<prefix>_low``/``_high`` (filled marker: finished run, hollow: partial, x: a run that
+    trained as its default run in every epoch, the knob never acted)."""
     models = list(dict.fromkeys(table["model"]))
     width = 0.6 / max(len(models), 1)
     for i, model in enumerate(models):
@@ -335,10 +348,13 @@ def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
         y = rows[column].to_numpy(float)
         err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
         done = rows["state"].str.startswith("finished").to_numpy()
+        inert = done & (rows["epochs_as_default"] >= rows["epochs_run"]).fillna(False).to_numpy(
+            bool)
         color = colors.get(model)
         ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
-        ax.plot(x[done], y[done], "o", color=color)
-        ax.plot(x[~done], y[~done], "o", color=color, mfc="white")
+        ax.plot(x[done & ~inert], y[done & ~inert], "o", color=color)
+        ax.plot(x[~done & ~inert], y[~done & ~inert], "o", color=color, mfc="white")
+        ax.plot(x[inert], y[inert], "x", color=color, markersize=8)
     ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
 
 
@@ -357,7 +373,8 @@ def _seed_bands(ax, table: pd.DataFrame, column: str, colors: dict) -> None:
 def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp32"
                      ) -> list[Path]:
     """Top row: setting against accuracy and the three gaze statistics, one series per model,
-    with the intervals of the table (filled: finished run, hollow: partial). Bottom row: each
+    with the intervals of the table (filled: finished run, hollow: partial, x: the knob never
+    acted). Bottom row: each
     setting's paired difference from the default (:mod:`analysis.knob_effects`) with its
     interval, over the model's seed band (:func:`analysis.knob_effects.seed_band`). Titled
     with :func:`reduced_protocol` at ``precision`` and :data:`AFTER_FIRST_NOTE` (the figure
@@ -380,7 +397,8 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
         sources = table.drop_duplicates("model")
         fig.legend(handles, labels, loc="outside lower center", ncols=len(handles),
                    fontsize="small", title_fontsize="small",
-                   title="filled: finished run, hollow: partial. Bottom row, shaded: 95 % "
+                   title="filled: finished run, hollow: partial, x: the knob never acted "
+                   "(the run trained as the default run in every epoch). Bottom row, shaded: 95 % "
                    "range of two seeds' difference (" + "; ".join(
                        f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()) + ")")
     fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models). Bottom: paired "
@@ -459,12 +477,28 @@ def _effect_text(value: float, low: float, high: float, sd: float, band: float, 
                    f"({'within' if within else 'beyond'})")
 
 
+def _as_default_text(same, epochs, finished: bool) -> str:
+    """``k of N epochs`` trained as the default run, with the consequence when ``k = N``."""
+    if pd.isna(same) or pd.isna(epochs):
+        return "-"
+    if same >= epochs and not finished:
+        return f"all {epochs} epochs so far: the knob has not acted yet"
+    if same >= epochs:
+        return (f"all {epochs} epoch{'' if epochs == 1 else 's'}: the knob never acted, "
+                "effects 0 by construction")
+    return f"{same} of {epochs} epochs"
+
+
 def _effects_markdown(table: pd.DataFrame) -> list[str]:
     """The knob effects beside the full-protocol seed sd, in words and a table."""
     if EFFECTS["accuracy_pct"][0] not in table:
         return []
     rows = table[table["setting"] != "default"].dropna(subset=[EFFECTS["accuracy_pct"][0]])
     view = rows[["model", "setting", "state", "seed_sd_source"]].copy()
+    view["as default"] = [_as_default_text(same, epochs, state.startswith("finished"))
+                          for same, epochs, state in zip(rows["epochs_as_default"],
+                                                         rows["epochs_run"], rows["state"],
+                                                         strict=True)]
     for (column, unit), digits in zip(EFFECTS.values(), (2, 3, 2, 2), strict=True):
         view[f"{column} ({unit or 'share'})"] = [
             _effect_text(r[column], r[f"{column}_ci_low"], r[f"{column}_ci_high"],
@@ -480,7 +514,11 @@ def _effects_markdown(table: pd.DataFrame) -> list[str]:
             "sqrt(2) x seed sd over n seeds: the 95 % range of the difference between two "
             "runs that differ only in their seed. 'within' when |effect| <= band: a change "
             "of seed alone would give such an effect; 'beyond' when the knob's effect is "
-            "larger than that.", "",
+            "larger than that. `as default`: how many first epochs the run trained exactly "
+            "as its default run (same seed; every logged loss, accuracy, LR and health value "
+            "equal); a run that did so in all its epochs is the default run, and its effects "
+            "are 0 by construction: the knob never acted within the reduced protocol, and "
+            "the grid says nothing about it.", "",
             markdown_table(view), ""]
 
 

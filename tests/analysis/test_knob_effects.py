@@ -1,12 +1,16 @@
-"""Tests of analysis.knob_effects: the seed band that knob effects are set against."""
+"""Tests of analysis.knob_effects: the seed band that knob effects are set against, and
+whether a knob acted at all."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.knob_effects import beside_seed_sd, seed_band
+from analysis.knob_effects import beside_seed_sd, epochs_as_default, seed_band
 
 
 def test_seed_band_covers_95_percent_of_seed_only_differences():
@@ -50,3 +54,32 @@ def test_beside_seed_sd_flags_effects_against_the_band():
     assert partial["d_fixational_share_seed_band"].isna().all()
     assert partial["d_fixational_share_within_seed_noise"].isna().all()
     assert partial["d_fixational_share_seed_sd"].iloc[0] == 0.041  # still shown
+
+
+def write_log(folder: Path, lrs: list[float], times: list[float]) -> Path:
+    """A metrics.jsonl of len(lrs) epochs: LR, timings and a health record as zoo train
+    writes them."""
+    folder.mkdir()
+    lines = [json.dumps({"epoch": i + 1, "val_acc": 0.8, "lr": lr, "epoch_time_s": t,
+                         "health": {"spread_px": [0.0, 1.5], "context_spread": None}})
+             for i, (lr, t) in enumerate(zip(lrs, times, strict=True))]
+    (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_epochs_as_default_counts_the_epochs_before_the_runs_part(tmp_path):
+    default = write_log(tmp_path / "default", [3e-4, 3e-4, 1.5e-4, 1.5e-4], [10, 11, 12, 13])
+    # Timings differ and do not count; the LR schedules part at epoch 3.
+    late = write_log(tmp_path / "late", [3e-4, 3e-4, 3e-4, 3e-5], [20, 21, 22, 23])
+    assert epochs_as_default(late, default) == 2
+    # Never parts within the shorter log (a partial run): all of its epochs.
+    same = write_log(tmp_path / "same", [3e-4, 3e-4, 1.5e-4], [1, 2, 3])
+    assert epochs_as_default(same, default) == 3
+    at_once = write_log(tmp_path / "at-once", [1e-3, 3e-4, 1.5e-4, 1.5e-4], [10, 11, 12, 13])
+    assert epochs_as_default(at_once, default) == 0
+    # A health value that differs is a different run too.
+    health = write_log(tmp_path / "health", [3e-4] * 2, [10, 11])
+    text = (health / "metrics.jsonl").read_text().replace("1.5]", "1.25]", 1)
+    (health / "metrics.jsonl").write_text(text)
+    assert epochs_as_default(health, default) == 0
+    assert epochs_as_default(tmp_path / "missing", default) is None

@@ -130,6 +130,29 @@ def test_table_against_independent_computations(grid, naive_gaze):
     assert table.loc["ram-7-default", "state"] == "finished"
     assert table.loc["ram-7-std0.2", "state"] == "not started"
     assert np.isnan(table.loc["ram-7-std0.2", "accuracy_pct"])
+    # Knobs that act from the first step part from the default run at epoch 1.
+    assert table.loc["mram-7-detach", "epochs_run"] == 2
+    for run in ("ram-7-std0.05", "ram-7-first-random", "mram-7-detach"):
+        assert table.loc[run, "epochs_as_default"] == 0
+    assert np.isnan(table.loc["ram-7-default", "epochs_as_default"])
+    assert np.isnan(table.loc["ram-7-std0.2", "epochs_as_default"])  # no log yet
+
+
+def test_an_lr_knob_that_never_acted_is_flagged(tmp_path):
+    """One epoch is too short for either LR schedule to act: the lr0.1-p20 run trains as
+    the default run, its effects are 0, and the table and Markdown say why."""
+    runs = tmp_path / "runs"
+    for name in ("ram-7-default", "ram-7-lr0.1-p20"):
+        train_like_the_grid(runs, name)
+    assert sensitivity.main(["--runs", str(runs), "--results", str(tmp_path / "out"),
+                             "--limit", str(LIMIT), "--n-resamples", str(RESAMPLES),
+                             "--models", "ram"]) == 0
+    row = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index(
+        "run").loc["ram-7-lr0.1-p20"]
+    assert row["epochs_as_default"] == row["epochs_run"] == 1
+    assert row["d_accuracy_pp"] == row["d_fixational_share"] == 0
+    md = (tmp_path / "out" / "sensitivity_fashion_mnist.md").read_text()
+    assert "all 1 epoch: the knob never acted, effects 0 by construction" in md
 
 
 def test_after_first_statistics_against_independent_computations(grid, naive_gaze, tmp_path):
