@@ -359,11 +359,13 @@ def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
 
 
 def _seed_bands(ax, table: pd.DataFrame, column: str, colors: dict) -> None:
-    """The seed band (:func:`analysis.knob_effects.seed_band`) around 0 per model, where the
-    seed table has it."""
+    """The seed band (:func:`analysis.knob_effects.seed_band`) around 0 per model that has a
+    knob effect to set against it, where the seed table has the band."""
     ax.axhline(0.0, color="0.5", linewidth=0.8)
     band = f"{column}_seed_band"
     for model, rows in table.groupby("model", sort=False):
+        if column not in rows or rows[column].isna().all():
+            continue  # no knob run of this model: a band would only squeeze the others
         value = rows[band].dropna() if band in rows else rows.iloc[:0]
         if len(value):
             ax.axhspan(-value.iloc[0], value.iloc[0], color=colors.get(model), alpha=0.12,
@@ -396,11 +398,12 @@ def plot_sensitivity(table: pd.DataFrame, path_stem: Path, precision: str = "fp3
     if handles:  # below the panels, where it hides no point
         sources = table.drop_duplicates("model")
         fig.legend(handles, labels, loc="outside lower center", ncols=len(handles),
-                   fontsize="small", title_fontsize="small",
-                   title="filled: finished run, hollow: partial, x: the knob never acted "
-                   "(the run trained as the default run in every epoch). Bottom row, shaded: 95 % "
-                   "range of two seeds' difference (" + "; ".join(
-                       f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples()) + ")")
+                   fontsize="small", title_fontsize="small", title=textwrap.fill(
+                       "filled: finished run, hollow: partial, x: the knob never acted (the "
+                       "run trained as the default run in every epoch). Bottom row, shaded: "
+                       "95 % range of two seeds' difference (" + "; ".join(
+                           f"{r.model}: {r.seed_sd_source}" for r in sources.itertuples())
+                       + ")", 160))
     fig.suptitle(f"Open knobs, one at a time, T = {GLIMPSES} (all models). Bottom: paired "
                  "difference from the default setting (95 % interval over test images: "
                  "test-set noise only) against the range a change of seed alone gives "
