@@ -138,9 +138,13 @@ def test_table_against_independent_computations(grid, naive_gaze):
     assert np.isnan(table.loc["ram-7-std0.2", "epochs_as_default"])  # no log yet
 
 
-def test_an_lr_knob_that_never_acted_is_flagged(tmp_path):
+def test_an_lr_knob_that_never_acted_is_flagged(tmp_path, monkeypatch):
     """One epoch is too short for either LR schedule to act: the lr0.1-p20 run trains as
-    the default run, its effects are 0, and the table and Markdown say why."""
+    the default run, its effects are 0, and the table, Markdown and figure say why."""
+    figures = []
+    save_figure = sensitivity.save_figure
+    monkeypatch.setattr(sensitivity, "save_figure", lambda fig, stem: (
+        figures.append(fig), save_figure(fig, stem))[1])
     runs = tmp_path / "runs"
     for name in ("ram-7-default", "ram-7-lr0.1-p20"):
         train_like_the_grid(runs, name)
@@ -153,6 +157,15 @@ def test_an_lr_knob_that_never_acted_is_flagged(tmp_path):
     assert row["d_accuracy_pp"] == row["d_fixational_share"] == 0
     md = (tmp_path / "out" / "sensitivity_fashion_mnist.md").read_text()
     assert "all 1 epoch: the knob never acted, effects 0 by construction" in md
+    # In the accuracy and share panels (defined for any scanpaths; a 1-epoch model may make
+    # no saccade), the lr0.1-p20 point is an x at its position (5 on top, 4 in the effect
+    # row, which has no default), and no other point is.
+    axes = figures[-1].axes
+    for ax, position in ((axes[0], 5), (axes[1], 5), (axes[4], 4), (axes[5], 4)):
+        crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+        assert [line.get_xdata().tolist() for line in crosses] == [[position]]
+        assert [line.get_xdata().tolist() for line in ax.get_lines()
+                if line.get_marker() == "o"] in ([[0.0], []], [[], []])
 
 
 def test_after_first_statistics_against_independent_computations(grid, naive_gaze, tmp_path):
