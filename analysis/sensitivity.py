@@ -31,8 +31,9 @@ and writes to ``RESULTS`` (default ``analysis/results``), stem ``sensitivity_fas
 ``<stem>.csv``
     One row per model and setting: the run's state (``finished`` / ``epoch N (partial)``),
     its epochs (``epochs_run``), how many first epochs it trained exactly as the default run
-    of its model (``epochs_as_default``; as many as ``epochs_run``: the knob never acted, see
-    :func:`analysis.knob_effects.epochs_as_default`), the epoch of the weights exported
+    of its model (``epochs_as_default``, :func:`analysis.knob_effects.epochs_as_default`),
+    ``knob_never_acted`` (a finished run that did so in all its epochs: its effects are 0 by
+    construction), the epoch of the weights exported
     (``weights_epoch``), test accuracy (%, Wilson 95 %
     interval), fixational share, mean fixation (glimpse steps) and mean saccade (px) with
     cluster-bootstrap intervals over test images, the verdict of each of the paper's gaze
@@ -228,8 +229,8 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
 
     The table has, per run, its epochs so far (``epochs_run``), how many first epochs it
     trained exactly as its default run (``epochs_as_default``,
-    :func:`analysis.knob_effects.epochs_as_default`; all of them: the knob never acted), the
-    epoch of the weights exported (``weights_epoch``), the knob
+    :func:`analysis.knob_effects.epochs_as_default`), ``knob_never_acted`` (a finished run
+    that did so in all its epochs), the epoch of the weights exported (``weights_epoch``), the knob
     effects (:func:`analysis.knob_effects.knob_effects`) and beside them the full-protocol
     seed sd of the seed table ``seed_table`` (:func:`analysis.knob_effects.seed_spread`; none
     if None or missing), the seed band and the flag ``<effect>_within_seed_noise``. The
@@ -258,6 +259,9 @@ def sensitivity_tables(runs: Path, work: Path, *, models: tuple[str, ...] = GRID
                      if run.group in exports else None, "group": run.group})
     table = pd.DataFrame(rows).astype({"weights_epoch": "Int64", "epochs_run": "Int64",
                                        "epochs_as_default": "Int64"})
+    table["knob_never_acted"] = (table["state"].str.startswith("finished")
+                                 & (table["epochs_as_default"] >= table["epochs_run"])
+                                 ).fillna(False).astype(bool)
     claims = claims_after = pd.DataFrame()
     if exports:
         acc = accuracy(exports)
@@ -348,8 +352,7 @@ def _series(ax, table: pd.DataFrame, column: str, prefix: str, names: list[str],
         y = rows[column].to_numpy(float)
         err = np.abs(rows[[f"{prefix}_low", f"{prefix}_high"]].to_numpy(float).T - y)
         done = rows["state"].str.startswith("finished").to_numpy()
-        inert = done & (rows["epochs_as_default"] >= rows["epochs_run"]).fillna(False).to_numpy(
-            bool)
+        inert = rows["knob_never_acted"].to_numpy(bool)
         color = colors.get(model)
         ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, capsize=3, label=model)
         ax.plot(x[done & ~inert], y[done & ~inert], "o", color=color)
@@ -480,15 +483,15 @@ def _effect_text(value: float, low: float, high: float, sd: float, band: float, 
                    f"({'within' if within else 'beyond'})")
 
 
-def _as_default_text(same, epochs, finished: bool) -> str:
+def _as_default_text(same, epochs, never_acted: bool) -> str:
     """``k of N epochs`` trained as the default run, with the consequence when ``k = N``."""
     if pd.isna(same) or pd.isna(epochs):
         return "-"
-    if same >= epochs and not finished:
-        return f"all {epochs} epochs so far: the knob has not acted yet"
-    if same >= epochs:
+    if never_acted:
         return (f"all {epochs} epoch{'' if epochs == 1 else 's'}: the knob never acted, "
                 "effects 0 by construction")
+    if same >= epochs:
+        return f"all {epochs} epochs so far: the knob has not acted yet"
     return f"{same} of {epochs} epochs"
 
 
@@ -498,10 +501,10 @@ def _effects_markdown(table: pd.DataFrame) -> list[str]:
         return []
     rows = table[table["setting"] != "default"].dropna(subset=[EFFECTS["accuracy_pct"][0]])
     view = rows[["model", "setting", "state", "seed_sd_source"]].copy()
-    view["as default"] = [_as_default_text(same, epochs, state.startswith("finished"))
-                          for same, epochs, state in zip(rows["epochs_as_default"],
-                                                         rows["epochs_run"], rows["state"],
-                                                         strict=True)]
+    view["as default"] = [_as_default_text(same, epochs, never)
+                          for same, epochs, never in zip(rows["epochs_as_default"],
+                                                         rows["epochs_run"],
+                                                         rows["knob_never_acted"], strict=True)]
     for (column, unit), digits in zip(EFFECTS.values(), (2, 3, 2, 2), strict=True):
         view[f"{column} ({unit or 'share'})"] = [
             _effect_text(r[column], r[f"{column}_ci_low"], r[f"{column}_ci_high"],

@@ -136,6 +136,7 @@ def test_table_against_independent_computations(grid, naive_gaze):
         assert table.loc[run, "epochs_as_default"] == 0
     assert np.isnan(table.loc["ram-7-default", "epochs_as_default"])
     assert np.isnan(table.loc["ram-7-std0.2", "epochs_as_default"])  # no log yet
+    assert not table["knob_never_acted"].any()
 
 
 def test_an_lr_knob_that_never_acted_is_flagged(tmp_path, monkeypatch):
@@ -154,6 +155,7 @@ def test_an_lr_knob_that_never_acted_is_flagged(tmp_path, monkeypatch):
     row = pd.read_csv(tmp_path / "out" / "sensitivity_fashion_mnist.csv").set_index(
         "run").loc["ram-7-lr0.1-p20"]
     assert row["epochs_as_default"] == row["epochs_run"] == 1
+    assert bool(row["knob_never_acted"])
     assert row["d_accuracy_pp"] == row["d_fixational_share"] == 0
     md = (tmp_path / "out" / "sensitivity_fashion_mnist.md").read_text()
     assert "all 1 epoch: the knob never acted, effects 0 by construction" in md
